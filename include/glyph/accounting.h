@@ -1,0 +1,72 @@
+// Compression accounting: text tokens of each page's source span against the
+// vision tokens its image costs under a VLM profile, and the resulting ratio.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "glyph/render.h"
+#include "glyph/tokenizer.h"
+#include "glyph/vision_tokens.h"
+
+namespace glyph {
+
+// What accounting needs of a page: its pixel size and the bytes of the source it shows.
+struct PageExtent {
+    int number = 0;  // 1-based
+    int64_t width = 0, height = 0;
+    size_t text_begin = 0, text_end = 0;
+};
+
+std::vector<PageExtent> page_extents(const RenderResult& result);
+// From a renderer manifest ("pages": [{"width", "height", "text_begin", "text_end"}, ...]).
+// Throws InputError naming the page and key when one is missing or not a number.
+std::vector<PageExtent> page_extents(const nlohmann::json& manifest);
+
+struct TextCount {
+    size_t bytes = 0;
+    size_t chars = 0;          // code points
+    int64_t tokens = 0;        // the whole text, tokenized once
+    std::vector<int64_t> page_tokens;  // each page's source span, tokenized on its own
+};
+
+// Throws InputError when a page's span lies outside the text.
+TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer);
+
+struct VisionCount {
+    std::string profile;                  // canonical profile name
+    std::vector<ImageTokenCount> pages;
+    int64_t image_tokens = 0;             // feature positions only
+    int64_t tokens = 0;                   // with per-image marker tokens: what the context pays
+};
+
+// Throws VisionTokenError naming the page when its size cannot be priced.
+VisionCount count_vision(const std::vector<PageExtent>& pages, const VisionProfile& profile);
+
+struct CompressionStats {
+    TextCount text;
+    VisionCount vision;
+    // Text tokens per vision token (0 when there are no vision tokens).
+    double ratio() const;
+};
+
+CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
+                         const VisionProfile& profile);
+
+// Adds "text_tokens" and "vision_tokens" to every manifest page and an
+// "accounting" object (profile, tokenizer, totals, ratio) at the top level.
+void add_to_manifest(nlohmann::json& manifest, const CompressionStats& stats, const std::string& tokenizer_name);
+
+// One line for a terminal, e.g.
+// "compression 3.41x: 41,235 text tokens -> 12,096 vision tokens (glm-4.1v, 19 pages)".
+std::string ratio_line(const CompressionStats& stats);
+
+// 1234567 -> "1,234,567".
+std::string group_thousands(int64_t n);
+
+}  // namespace glyph

@@ -1,0 +1,51 @@
+// Encode and decode page images (PNG, WebP, JPEG) and resize them to a pixel
+// budget before they are sent to a VLM.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "glyph/image.h"
+
+namespace glyph {
+
+enum class ImageFormat { Png, Webp, Jpeg };
+
+struct EncodeError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// "png" | "webp" | "jpeg" (also "jpg"); throws EncodeError otherwise.
+ImageFormat parse_image_format(std::string_view name);
+std::string mime_type(ImageFormat format);
+std::string file_extension(ImageFormat format);
+
+// PNG: gray images stay 8-bit gray, RGB stays RGB. level 1 is fast, 9 small.
+std::vector<uint8_t> encode_png(const Image& image, int level = 1);
+// quality 0..100; WebP quality 100 means lossless.
+std::vector<uint8_t> encode_webp(const Image& image, int quality = 90);
+std::vector<uint8_t> encode_jpeg(const Image& image, int quality = 90);
+std::vector<uint8_t> encode_image(const Image& image, ImageFormat format, int quality = 90);
+
+// Decode PNG, JPEG or WebP (sniffed from the bytes) to gray or RGB.
+// Throws EncodeError on anything else or on corrupt data.
+Image decode_image(const uint8_t* data, size_t size);
+Image read_image_file(const std::string& path);
+
+// Scale down (never up) so that width*height <= max_pixels, keeping the
+// aspect ratio, with a Lanczos-quality filter as Glyph's scripts do.
+// max_pixels <= 0 means no limit.
+Image fit_to_pixel_budget(const Image& image, long long max_pixels);
+Image resize_image(const Image& image, int width, int height);
+
+std::string base64_encode(const uint8_t* data, size_t size);
+std::vector<uint8_t> base64_decode(std::string_view text);  // throws EncodeError
+
+// Write bytes to path through a temporary name and rename, so that a
+// half-written file never looks complete. Throws std::runtime_error.
+void write_file_atomic(const std::string& path, const void* data, size_t size);
+
+}  // namespace glyph

@@ -1,0 +1,87 @@
+// Reading page images back with Tesseract: the legibility check behind
+// `glyph ocr`, and the eyes of the OCR test server used by the tests.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "glyph/image.h"
+
+namespace glyph {
+
+struct OcrOptions {
+    std::string language = "eng";  // Tesseract language(s), e.g. "eng", "chi_sim", "eng+chi_sim"
+    double upscale = 0;            // 0: choose from the text height; else a fixed factor
+    // Baseline-to-baseline distance in image pixels when the caller knows it
+    // (leading × dpi / 72); 0: estimate it from the image.
+    double line_pitch_px = 0;
+    // true: the image is one block of running text (a rendered page), so
+    // Tesseract's layout analysis is skipped; false: automatic segmentation.
+    bool single_block = true;
+};
+
+// Text read from one image. Throws std::runtime_error when Tesseract or the
+// language data is unavailable, std::invalid_argument for an empty image or
+// a malformed language list. Each thread keeps its own Tesseract engine per
+// language (the engine is not thread-safe, and loading one takes ~0.2 s), so
+// calls from different threads run in parallel.
+std::string ocr_image(const Image& image, const OcrOptions& options = {});
+
+// The distance between text lines in pixels, from the periodicity of the ink
+// rows; for a single line, the height of its ink. 0 when the image has no ink.
+double estimate_line_pitch(const Image& image);
+
+// The factor ocr_image enlarges an image by when options.upscale is 0: text
+// lines are brought to ~30 px apart (x-height ~15 px), where Tesseract's LSTM
+// reads best; never below 1, at most 4.
+double choose_upscale(double line_pitch_px);
+
+// Edit distance and reference length, both in code points after
+// normalization: whitespace runs fold to one space, ends are trimmed, and a
+// space next to a CJK character is dropped (Chinese has no word spaces, and
+// Tesseract puts spaces between Han characters).
+struct CharacterErrors {
+    size_t edits = 0;
+    size_t reference_length = 0;
+};
+CharacterErrors character_errors(std::string_view reference, std::string_view hypothesis);
+
+// Character error rate: edits divided by the reference length. An empty
+// reference gives 0 for an empty hypothesis and 1 otherwise.
+double character_error_rate(std::string_view reference, std::string_view hypothesis);
+
+// Checking rendered pages against their source, the legibility measure of
+// `glyph ocr` and of the config search.
+struct PageCheck {
+    int number = 0;               // 1-based page number, for the report
+    const Image* image = nullptr;
+    std::string_view reference;   // the source text the page shows
+};
+struct PageReading {
+    int number = 0;
+    std::string text;  // what Tesseract read
+    CharacterErrors errors;
+    double seconds = 0;
+};
+
+// OCRs the pages on `threads` threads (0: all cores; each thread has its own
+// engine) and compares each with its reference. Results keep the input order.
+// Rethrows the first OCR failure.
+std::vector<PageReading> read_back_pages(const std::vector<PageCheck>& pages, const OcrOptions& options,
+                                         int threads = 0);
+
+// Indices of `sample` pages spread evenly over `page_count` pages, first and
+// last included; all pages when sample <= 0 or sample >= page_count.
+std::vector<size_t> sample_pages(size_t page_count, int sample);
+
+// Tesseract here is built with OpenMP, whose worker threads spin-wait: with
+// pages read in parallel on a busy 2-core machine one page took 7x longer.
+// OpenMP reads OMP_THREAD_LIMIT only when the program starts, so a program
+// that OCRs calls this first thing in main: unless the variable is already
+// set, it re-executes the program with OMP_THREAD_LIMIT=1. Returns when it
+// did not re-execute (variable set, or exec failed: then OCR is just slower).
+void limit_tesseract_threads(char** argv);
+
+}  // namespace glyph

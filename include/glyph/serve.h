@@ -1,0 +1,108 @@
+// `glyph serve`: the web app (render, count, ask) and an OpenAI-compatible
+// compression proxy that turns long message text into page images upstream.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace glyph::serve {
+
+// Text tokens of a string, by the tokenizer the server counts with. Called
+// from many threads at once.
+using TextTokenCounter = std::function<long long(std::string_view)>;
+
+// A bad option or a request-policy field out of range: one line.
+struct ServeError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Which parts of a chat request become page images. Per server via flags,
+// per request via the body's "glyph" object (see parse_policy_overrides).
+struct ProxyPolicy {
+    bool enabled = true;
+    long long min_tokens = 1000;              // parts with more text tokens are rendered
+    std::vector<std::string> roles{"user"};   // roles whose text parts may be rendered
+    bool keep_question = true;                // the last user question always stays text
+    std::string preset = "en";
+    nlohmann::json config = nlohmann::json::object();  // Glyph config keys over the preset
+    std::string profile;                      // vision-token profile; "" = default
+};
+
+// Apply a request's "glyph" object onto the server's policy. Throws ServeError
+// naming the field for unknown fields or bad values.
+ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json& overrides);
+
+struct ServeOptions {
+    std::string host = "127.0.0.1";
+    int port = 8080;  // 0: any free port (see Server::port())
+
+    // Bounded work: `workers` requests render or talk upstream at once, at most
+    // `queue` more wait up to `queue_timeout_s` for a slot; beyond that: 503.
+    int workers = 8;
+    int queue = 32;
+    double queue_timeout_s = 10;
+    // Connection threads; extra connections wait in a bounded backlog.
+    int connection_threads = 0;  // 0: workers + queue + 8
+
+    size_t max_body_bytes = 32u << 20;  // request bodies (413 beyond)
+    size_t max_text_bytes = 8u << 20;   // text pasted/uploaded into the web app
+    double read_timeout_s = 30;         // client socket reads and writes
+    double upstream_connect_timeout_s = 10;
+    double upstream_idle_timeout_s = 300;   // longest silence from upstream mid-reply
+    double shutdown_grace_s = 60;           // in-flight streams get this long after SIGTERM
+
+    std::string api_key;  // clients must send "Authorization: Bearer <key>"; "" = open
+
+    // Upstream VLM (proxy and web app "ask"); "" = none configured.
+    std::string upstream;
+    std::string upstream_api_key;
+    std::string model;  // default model for the web app; "" = the upstream's first model
+    // Text-only endpoint for the web app's side-by-side comparison; "" = none.
+    std::string text_endpoint;
+    std::string text_api_key;
+    std::string text_model;
+
+    ProxyPolicy policy;
+
+    std::string cache_dir;             // rendered segments on disk; "" = memory only
+    size_t cache_bytes = 256u << 20;   // in-memory segment cache budget
+
+    // One line per request; nullptr = no access log.
+    std::FILE* access_log = stderr;
+};
+
+// Validate option values; throws ServeError naming the option.
+void validate(const ServeOptions& options);
+
+class Server {
+public:
+    Server(ServeOptions options, TextTokenCounter count_text_tokens);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Bind the listening socket (throws ServeError when it cannot).
+    void bind();
+    // The bound port (after bind()).
+    int port() const;
+    // Serve until stop(); returns after in-flight requests have finished or
+    // the shutdown grace period has passed.
+    void run();
+    // Graceful: stop accepting, let in-flight streams finish. Safe from any thread.
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace glyph::serve

@@ -1,0 +1,54 @@
+// Text tokens: an exact byte-level BPE tokenizer loaded from a Hugging Face
+// tokenizer.json (Qwen3's by default), to count what a text costs a model.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace glyph {
+
+// A tokenizer file that cannot be read, parsed or is not a byte-level BPE
+// tokenizer; the message is one line naming the file and the problem.
+struct TokenizerError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Ids match Hugging Face's reference (as mirrored by transformers.js /
+// @lenml/tokenizers) for encode(text, add_special_tokens=False): added tokens
+// are matched literally first, then normalizer, pre-tokenizer split and BPE.
+// Input that is not valid UTF-8 is read the way a JS or Python reader does:
+// every maximal invalid subsequence becomes one U+FFFD.
+// A loaded Tokenizer is immutable: encode and count may run concurrently.
+class Tokenizer {
+public:
+    // Throws TokenizerError.
+    static Tokenizer load(const std::string& path);
+
+    std::vector<uint32_t> encode(std::string_view utf8) const;
+    size_t count(std::string_view utf8) const;
+
+    // Largest token id + 1 (base vocabulary and added tokens).
+    size_t vocab_size() const;
+
+    struct Model;
+
+private:
+    explicit Tokenizer(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
+    std::shared_ptr<const Model> model_;
+};
+
+// $GLYPH_TOKENIZER if set, else <source tree>/models/tokenizer.json if it
+// exists; otherwise throws TokenizerError telling to run scripts/setup.sh.
+std::string default_tokenizer_path();
+
+// Replaces every maximal invalid UTF-8 subsequence with U+FFFD (WHATWG /
+// Unicode "maximal subpart" practice, as Node's and Python's decoders do).
+// Returns the input unchanged when it is already valid.
+std::string repair_utf8(std::string_view bytes);
+
+}  // namespace glyph

@@ -1,0 +1,176 @@
+// Tesseract read-back of page images, with the upscaling small page text needs.
+#include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "glyph/ocr.h"
+
+namespace glyph {
+namespace {
+
+// Tesseract's LSTM models were trained on text lines around 30-50 px high;
+// glyph's default pages (9 pt at 72 dpi) put lines 10 px apart, where it
+// misreads many small letters. Measured on the en preset (docs/ocr.md).
+constexpr double kTargetLinePitch = 30.0;
+constexpr double kMaxUpscale = 4.0;
+// Keeps a huge image from being enlarged into gigabytes.
+constexpr double kMaxScaledPixels = 60e6;
+
+uint8_t luminance(const Image& image, size_t pixel) {
+    if (image.channels == 1) return image.pixels[pixel];
+    const uint8_t* p = &image.pixels[pixel * 3];
+    return uint8_t((299u * p[0] + 587u * p[1] + 114u * p[2] + 500u) / 1000u);
+}
+
+void check_image(const Image& image) {
+    if (image.width <= 0 || image.height <= 0 || (image.channels != 1 && image.channels != 3) ||
+        image.pixels.size() != image.stride() * size_t(image.height))
+        throw std::invalid_argument("OCR: the image is empty or malformed (" + std::to_string(image.width) + "x" +
+                                    std::to_string(image.height) + ", " + std::to_string(image.channels) +
+                                    " channels)");
+}
+
+struct PixFree {
+    void operator()(Pix* pix) const { pixDestroy(&pix); }
+};
+using PixPtr = std::unique_ptr<Pix, PixFree>;
+
+PixPtr to_gray_pix(const Image& image) {
+    PixPtr pix(pixCreate(image.width, image.height, 8));
+    if (!pix) throw std::runtime_error("OCR: out of memory for a " + std::to_string(image.width) + "x" +
+                                       std::to_string(image.height) + " image");
+    l_uint32* data = pixGetData(pix.get());
+    const int wpl = pixGetWpl(pix.get());
+    for (int y = 0; y < image.height; ++y) {
+        l_uint32* line = data + size_t(y) * size_t(wpl);
+        const size_t row = size_t(y) * size_t(image.width);
+        for (int x = 0; x < image.width; ++x) SET_DATA_BYTE(line, x, luminance(image, row + size_t(x)));
+    }
+    return pix;
+}
+
+void check_language(const std::string& language) {
+    bool ok = !language.empty() && language.front() != '+' && language.back() != '+';
+    for (char c : language) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+');
+    if (!ok)
+        throw std::invalid_argument("OCR: invalid language \"" + language +
+                                    "\" (Tesseract names joined by '+', e.g. eng, chi_sim, eng+chi_sim)");
+}
+
+struct EngineEnd {
+    void operator()(tesseract::TessBaseAPI* api) const {
+        api->End();
+        delete api;
+    }
+};
+using EnginePtr = std::unique_ptr<tesseract::TessBaseAPI, EngineEnd>;
+
+// One engine per language and thread: TessBaseAPI is not thread-safe, and
+// Init (loading the model) costs more than reading a small page.
+tesseract::TessBaseAPI& engine_for(const std::string& language) {
+    thread_local std::map<std::string, EnginePtr> engines;
+    auto found = engines.find(language);
+    if (found != engines.end()) return *found->second;
+
+    EnginePtr api(new tesseract::TessBaseAPI);
+    // Tesseract's diagnostics go to stderr by default; a library must not print.
+    api->SetVariable("debug_file", "/dev/null");
+    if (api->Init(nullptr, language.c_str(), tesseract::OEM_LSTM_ONLY) != 0)
+        throw std::runtime_error("OCR: Tesseract cannot load language \"" + language +
+                                 "\" (is its traineddata installed, e.g. Debian's tesseract-ocr-" + language + "?)");
+    api->SetVariable("debug_file", "/dev/null");
+    return *engines.emplace(language, std::move(api)).first->second;
+}
+
+}  // namespace
+
+double estimate_line_pitch(const Image& image) {
+    check_image(image);
+    // Ink is whatever differs clearly from the top-left pixel (the page
+    // background), so dark-on-light and light-on-dark pages both work.
+    const int background = luminance(image, 0);
+    std::vector<double> profile(size_t(image.height), 0.0);
+    int first = -1, last = -1;
+    for (int y = 0; y < image.height; ++y) {
+        int ink = 0;
+        const size_t row = size_t(y) * size_t(image.width);
+        for (int x = 0; x < image.width; ++x) ink += std::abs(int(luminance(image, row + size_t(x))) - background) > 64;
+        profile[size_t(y)] = ink;
+        if (ink > 0) {
+            if (first < 0) first = y;
+            last = y;
+        }
+    }
+    if (first < 0) return 0;
+
+    // Lines repeat at the leading, so the ink profile correlates with itself
+    // at that lag. The smallest strong peak is the pitch (its multiples peak too).
+    const int span = last - first + 1;
+    const int max_lag = std::min(span / 2, 400);
+    double mean = 0;
+    for (int y = first; y <= last; ++y) mean += profile[size_t(y)];
+    mean /= span;
+    std::vector<double> correlation(size_t(std::max(max_lag + 2, 0)), 0.0);
+    double best = 0;
+    for (int lag = 3; lag <= max_lag + 1 && lag < span; ++lag) {
+        double sum = 0;
+        for (int y = first; y + lag <= last; ++y) sum += (profile[size_t(y)] - mean) * (profile[size_t(y + lag)] - mean);
+        correlation[size_t(lag)] = sum / (span - lag);
+        if (lag <= max_lag) best = std::max(best, correlation[size_t(lag)]);
+    }
+    if (best > 0) {
+        for (int lag = 4; lag <= max_lag; ++lag) {
+            const double c = correlation[size_t(lag)];
+            if (c >= 0.6 * best && c >= correlation[size_t(lag - 1)] && c >= correlation[size_t(lag + 1)])
+                return lag;
+        }
+    }
+    // Too few lines to repeat: one line's ink height is about its leading.
+    return span;
+}
+
+double choose_upscale(double line_pitch_px) {
+    if (!(line_pitch_px > 0)) return 1.0;
+    return std::clamp(kTargetLinePitch / line_pitch_px, 1.0, kMaxUpscale);
+}
+
+std::string ocr_image(const Image& image, const OcrOptions& options) {
+    check_image(image);
+    check_language(options.language);
+    if (options.upscale < 0 || options.upscale > 16)
+        throw std::invalid_argument("OCR: upscale " + std::to_string(options.upscale) + " is out of range (0..16)");
+
+    const double pitch = options.line_pitch_px > 0 ? options.line_pitch_px : estimate_line_pitch(image);
+    double scale = options.upscale > 0 ? options.upscale : choose_upscale(pitch);
+    const double pixels = double(image.width) * image.height;
+    scale = std::min(scale, std::max(1.0, std::sqrt(kMaxScaledPixels / pixels)));
+
+    PixPtr pix = to_gray_pix(image);
+    if (scale != 1.0) {
+        PixPtr scaled(pixScale(pix.get(), float(scale), float(scale)));
+        if (!scaled) throw std::runtime_error("OCR: cannot upscale the image");
+        pix = std::move(scaled);
+    }
+
+    tesseract::TessBaseAPI& api = engine_for(options.language);
+    api.SetPageSegMode(options.single_block ? tesseract::PSM_SINGLE_BLOCK : tesseract::PSM_AUTO);
+    api.SetImage(pix.get());
+    // Tesseract derives size limits from the resolution; tell it the scaled
+    // text is ordinary body text (a 12 pt pitch) instead of letting it guess.
+    const double scaled_pitch = pitch > 0 ? pitch * scale : kTargetLinePitch;
+    api.SetSourceResolution(std::clamp(int(std::lround(scaled_pitch * 72.0 / 12.0)), 70, 1200));
+    std::unique_ptr<char[]> text(api.GetUTF8Text());
+    api.Clear();
+    if (!text) throw std::runtime_error("OCR: Tesseract failed to read the image");
+    return std::string(text.get());
+}
+
+}  // namespace glyph

@@ -1,0 +1,71 @@
+// Reading a set of pages back in parallel and scoring each against its source.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "glyph/ocr.h"
+
+namespace glyph {
+
+std::vector<PageReading> read_back_pages(const std::vector<PageCheck>& pages, const OcrOptions& options,
+                                         int threads) {
+    std::vector<PageReading> readings(pages.size());
+    if (pages.empty()) return readings;
+    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::min<int>(threads, int(pages.size()));
+
+    std::atomic<size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto work = [&] {
+        for (size_t i = next++; i < pages.size(); i = next++) {
+            try {
+                const auto start = std::chrono::steady_clock::now();
+                PageReading& r = readings[i];
+                r.number = pages[i].number;
+                r.text = ocr_image(*pages[i].image, options);
+                r.errors = character_errors(pages[i].reference, r.text);
+                r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            } catch (...) {
+                std::lock_guard lock(failure_mutex);
+                if (!failure) failure = std::current_exception();
+                next = pages.size();  // the others stop after their current page
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
+    if (failure) std::rethrow_exception(failure);
+    return readings;
+}
+
+std::vector<size_t> sample_pages(size_t page_count, int sample) {
+    std::vector<size_t> indices;
+    if (sample <= 0 || size_t(sample) >= page_count) {
+        for (size_t i = 0; i < page_count; ++i) indices.push_back(i);
+        return indices;
+    }
+    if (sample == 1) return {0};
+    // Spread from the first to the last page; distinct because sample < count.
+    for (int i = 0; i < sample; ++i)
+        indices.push_back(size_t(std::llround(double(i) * double(page_count - 1) / double(sample - 1))));
+    return indices;
+}
+
+void limit_tesseract_threads(char** argv) {
+    if (std::getenv("OMP_THREAD_LIMIT") != nullptr) return;
+    if (::setenv("OMP_THREAD_LIMIT", "1", 1) != 0) return;
+    ::execv("/proc/self/exe", argv);
+    // exec failed: carry on in this process, with OpenMP's default threads.
+}
+
+}  // namespace glyph

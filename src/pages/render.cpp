@@ -1,0 +1,311 @@
+#include "glyph/render.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "glyph/encode.h"
+#include "layout/font_metrics.h"
+#include "layout/page_layout.h"
+#include "raster/page_raster.h"
+#include "util/fonts.h"
+#include "util/utf8.h"
+
+namespace glyph {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Decode and clean the source as the reference pipeline does: universal
+// newlines (Python's text-mode read), soft hyphens and zero-width spaces dropped.
+SourceText prepare_source(std::string_view utf8) {
+    SourceText src;
+    src.chars.reserve(utf8.size());
+    src.offsets.reserve(utf8.size() + 1);
+    size_t i = 0;
+    while (i < utf8.size()) {
+        const size_t at = i;
+        char32_t cp = decode_utf8(utf8, i);  // advances i; throws InputError
+        if (cp == 0)
+            throw InputError("input contains a NUL byte at offset " + std::to_string(at) +
+                             "; it looks like a binary file, not text");
+        if (cp == 0xAD || cp == 0x200B) continue;
+        if (cp == U'\r') {
+            cp = U'\n';
+            if (i < utf8.size() && utf8[i] == '\n') ++i;
+        }
+        src.chars.push_back(cp);
+        src.offsets.push_back(uint32_t(at));
+    }
+    src.offsets.push_back(uint32_t(utf8.size()));
+    return src;
+}
+
+int resolve_threads(int threads) {
+    if (threads > 0) return threads;
+    unsigned hc = std::thread::hardware_concurrency();
+    return hc ? int(hc) : 1;
+}
+
+template <class Fn>
+void parallel_for(size_t count, int threads, Fn&& fn) {
+    threads = std::max(1, std::min<int>(threads, int(count)));
+    if (threads == 1) {
+        for (size_t i = 0; i < count; ++i) fn(i, 0);
+        return;
+    }
+    std::atomic<size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            for (size_t i; (i = next.fetch_add(1)) < count;) {
+                try {
+                    fn(i, t);
+                } catch (...) {
+                    std::lock_guard lock(error_mutex);
+                    if (!error) error = std::current_exception();
+                    next = count;
+                }
+            }
+        });
+    }
+    for (auto& th : pool) th.join();
+    if (error) std::rethrow_exception(error);
+}
+
+uint8_t luminance(const Image& img, size_t index) {
+    const uint8_t* p = img.pixels.data() + index * size_t(img.channels);
+    if (img.channels == 1) return p[0];
+    return uint8_t((p[0] * 19595 + p[1] * 38470 + p[2] * 7471 + 0x8000) >> 16);  // PIL's "L"
+}
+
+Image crop(const Image& img, int width, int height) {
+    if (width == img.width && height == img.height) return img;
+    Image out(width, height, img.channels);
+    for (int y = 0; y < height; ++y) std::copy_n(img.row(y), out.stride(), out.row(y));
+    return out;
+}
+
+// The reference's auto-crop: ink is anything more than 5 grey levels away
+// from the median of the top-left 2x2 pixels; keep margin pixels past it.
+Image auto_crop(const Image& img, const RenderConfig& cfg, bool last_page) {
+    const bool crop_w = cfg.auto_crop_width, crop_h = cfg.auto_crop_last_page && last_page;
+    if (!crop_w && !crop_h) return img;
+    const int w = img.width, h = img.height;
+    uint8_t corner[4] = {luminance(img, 0), luminance(img, w > 1 ? 1 : 0), luminance(img, h > 1 ? size_t(w) : 0),
+                         luminance(img, size_t(h > 1 ? w : 0) + (w > 1 ? 1 : 0))};
+    std::sort(corner, corner + 4);
+    const double background = (corner[1] + corner[2]) / 2.0;
+    int last_col = -1, last_row = -1;
+    for (int y = 0; y < h; ++y) {
+        for (int x = w - 1; x > last_col || (crop_h && x >= 0); --x) {
+            if (std::fabs(luminance(img, size_t(y) * size_t(w) + size_t(x)) - background) > 5) {
+                last_col = std::max(last_col, x);
+                last_row = y;
+                break;
+            }
+        }
+    }
+    int new_w = w, new_h = h;
+    if (crop_w && last_col >= 0) new_w = std::min(w, int(std::nearbyint(last_col + 1 + cfg.margin_x)));
+    if (crop_h && last_row >= 0) new_h = std::min(h, int(std::nearbyint(last_row + cfg.margin_y)));
+    return crop(img, std::max(1, new_w), std::max(1, new_h));
+}
+
+size_t char_index(const SourceText& src, uint32_t byte) {
+    auto it = std::lower_bound(src.offsets.begin(), src.offsets.end(), byte);
+    return size_t(it - src.offsets.begin());
+}
+
+}  // namespace
+
+RenderResult render_text(std::string_view utf8, const RenderConfig& config, const RenderOptions& options) {
+    validate(config);
+    const auto t0 = std::chrono::steady_clock::now();
+    const SourceText src = prepare_source(utf8);
+    if (src.chars.empty()) throw InputError("input is empty: there is no text to render");
+    std::vector<std::string> fallbacks;
+    if (config.mode == LayoutMode::Clean) fallbacks = fallback_font_files();
+    FontMetrics metrics(config.font_path, fallbacks);
+    const DocumentLayout layout = layout_document(src, config, metrics);
+
+    RenderResult result;
+    result.timings.layout_ms = ms_since(t0);
+    const auto t1 = std::chrono::steady_clock::now();
+
+    // Lines are in page order: find each page's range.
+    std::vector<size_t> page_first(size_t(layout.page_count) + 1, layout.lines.size());
+    for (size_t i = layout.lines.size(); i-- > 0;) page_first[size_t(layout.lines[i].page)] = i;
+    for (size_t p = size_t(layout.page_count); p-- > 0;) page_first[p] = std::min(page_first[p], page_first[p + 1]);
+
+    result.pages.resize(size_t(layout.page_count));
+    const int threads = resolve_threads(options.threads);
+    const double pixel_size = config.font_size * config.dpi / 72.0;
+    struct Worker {
+        std::unique_ptr<FontMetrics> metrics;
+        std::unique_ptr<GlyphRasterizer> raster;
+    };
+    std::vector<Worker> workers(size_t(std::max(1, threads)));
+    parallel_for(result.pages.size(), threads, [&](size_t p, int t) {
+        Worker& w = workers[size_t(t)];
+        if (!w.raster) {
+            w.metrics = std::make_unique<FontMetrics>(config.font_path, fallbacks);
+            w.raster = std::make_unique<GlyphRasterizer>(config.font_path, pixel_size, fallbacks);
+        }
+        Image img = rasterize_page(layout, int(p), config, *w.metrics, *w.raster, page_first[p], page_first[p + 1]);
+        if (config.horizontal_scale != 1.0)
+            img = resize_image(img, std::max(1, int(img.width * config.horizontal_scale)), img.height);
+        Page& page = result.pages[p];
+        page.image = auto_crop(img, config, p + 1 == result.pages.size());
+        page.number = int(p) + 1;
+        page.line_count = int(page_first[p + 1] - page_first[p]);
+        bool any = false;
+        for (size_t li = page_first[p]; li < page_first[p + 1]; ++li) {
+            const PositionedLine& l = layout.lines[li];
+            if (!any) page.text_begin = l.src_begin;
+            page.text_end = std::max<size_t>(page.text_end, l.src_end);
+            any = true;
+        }
+        if (options.on_page) {
+            options.on_page(page);
+            page.image.pixels = {};
+            page.image.pixels.shrink_to_fit();
+        }
+    });
+    // Pages tile the source: each page's span runs to where the next begins.
+    for (size_t p = 0; p < result.pages.size(); ++p) {
+        Page& page = result.pages[p];
+        if (p == 0) page.text_begin = 0;
+        page.text_end = p + 1 < result.pages.size() ? result.pages[p + 1].text_begin : utf8.size();
+        if (page.text_end < page.text_begin) page.text_end = page.text_begin;
+        page.char_begin = char_index(src, uint32_t(page.text_begin));
+        page.char_end = char_index(src, uint32_t(page.text_end));
+    }
+    result.timings.raster_ms = ms_since(t1);
+
+    if (options.keep_layout) {
+        for (const PositionedLine& l : layout.lines) {
+            LayoutLine out;
+            out.page = l.page + 1;
+            if (l.words.empty() || l.glyph_begin == l.glyph_end) continue;  // pdftotext sees no empty lines
+            out.y = l.baseline - metrics.ascent1000() / 1000.0 * config.font_size;
+            out.x0 = l.x;
+            out.x1 = l.x;
+            double x = l.x;
+            for (uint32_t g = l.glyph_begin; g < l.glyph_end; ++g) {
+                x += metrics.width1000(layout.glyphs[g]) / 1000.0 * config.font_size +
+                     (layout.glyphs[g] == U' ' || layout.glyphs[g] == 0xA0 ? l.word_space : 0);
+            }
+            out.x1 = x;
+            // Words as pdftotext reads them back: split at spaces (CJK lines
+            // are laid out as one run of characters).
+            for (auto [b, e] : l.words) {
+                std::string word;
+                for (uint32_t g = b; g <= e; ++g) {
+                    if (g == e || layout.glyphs[g] == U' ') {
+                        if (!word.empty()) out.words.push_back(std::move(word));
+                        word.clear();
+                    } else {
+                        append_utf8(word, layout.glyphs[g]);
+                    }
+                }
+            }
+            out.text_begin = l.src_begin;
+            out.text_end = l.src_end;
+            result.lines.push_back(std::move(out));
+        }
+    }
+    return result;
+}
+
+std::string layout_jsonl(const RenderResult& result) {
+    std::string out;
+    for (const LayoutLine& l : result.lines) {
+        json row{{"page", l.page}, {"y", l.y}, {"x0", l.x0}, {"x1", l.x1}, {"words", l.words},
+                 {"text_begin", l.text_begin}, {"text_end", l.text_end}};
+        out += row.dump(-1, ' ', false, json::error_handler_t::replace);
+        out += '\n';
+    }
+    return out;
+}
+
+PageWriter::PageWriter(std::string out_dir) : dir_(std::move(out_dir)) {
+    std::error_code ec;
+    fs::path dir(dir_);
+    if (!fs::is_directory(dir, ec)) {
+        if (fs::exists(dir, ec)) throw InputError("output path " + dir_ + " exists and is not a folder");
+        fs::path parent = fs::absolute(dir, ec).parent_path();
+        if (!fs::is_directory(parent, ec))
+            throw InputError("output folder " + dir_ + " cannot be created: its parent " + parent.string() +
+                             " does not exist");
+        fs::create_directory(dir, ec);
+        if (ec) throw InputError("cannot create output folder " + dir_ + ": " + ec.message());
+    }
+    // A stale manifest would make a half-rewritten folder look complete.
+    fs::remove(dir / "manifest.json", ec);
+}
+
+std::string PageWriter::page_file_name(int number) {
+    char name[32];
+    std::snprintf(name, sizeof name, "page_%03d.png", number);
+    return name;
+}
+
+void PageWriter::write(const Page& page) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<uint8_t> png = encode_png(page.image);
+    write_file_atomic((fs::path(dir_) / page_file_name(page.number)).string(), png.data(), png.size());
+    encode_us_ += static_cast<long long>(ms_since(t0) * 1000);
+}
+
+json PageWriter::finish(const RenderResult& result, const RenderConfig& config, std::string_view source) {
+    json pages = json::array();
+    for (const Page& p : result.pages) {
+        pages.push_back({{"file", page_file_name(p.number)},
+                         {"width", p.image.width},
+                         {"height", p.image.height},
+                         {"channels", p.image.channels},
+                         {"lines", p.line_count},
+                         {"text_begin", p.text_begin},
+                         {"text_end", p.text_end},
+                         {"char_begin", p.char_begin},
+                         {"char_end", p.char_end}});
+    }
+    size_t chars = 0;
+    for (char c : source) chars += (uint8_t(c) & 0xC0) != 0x80;
+    json manifest{{"generator", "glyph 0.1.0"},
+                  {"pages", pages},
+                  {"page_count", result.pages.size()},
+                  {"source_bytes", source.size()},
+                  {"source_chars", chars},
+                  {"config", to_json(config)},
+                  {"timings_ms",
+                   {{"layout", result.timings.layout_ms},
+                    {"raster", result.timings.raster_ms},
+                    {"encode", encode_ms()}}}};
+    const std::string text = manifest.dump(2);
+    write_file_atomic((fs::path(dir_) / "manifest.json").string(), text.data(), text.size());
+    return manifest;
+}
+
+json write_pages(const RenderResult& result, const RenderConfig& config, std::string_view source,
+                 const std::string& out_dir, int threads) {
+    PageWriter writer(out_dir);
+    parallel_for(result.pages.size(), resolve_threads(threads), [&](size_t i, int) { writer.write(result.pages[i]); });
+    return writer.finish(result, config, source);
+}
+
+}  // namespace glyph

@@ -1,0 +1,192 @@
+#include "raster/page_raster.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <ft2build.h>
+#include FT_FREETYPE_H
+
+namespace glyph {
+
+struct GlyphRasterizer::Faces {
+    FT_Library lib = nullptr;
+    std::vector<FT_Face> faces;  // main font first, then fallbacks
+    FT_Matrix matrix{};
+    ~Faces() {
+        for (FT_Face f : faces) FT_Done_Face(f);
+        if (lib) FT_Done_FreeType(lib);
+    }
+};
+
+GlyphRasterizer::GlyphRasterizer(const std::string& font_path, double pixel_size,
+                                 std::vector<std::string> fallback_paths)
+    : faces_(std::make_unique<Faces>()) {
+    if (FT_Init_FreeType(&faces_->lib)) throw ConfigError("cannot initialise FreeType");
+    // poppler sets the nearest integer pixel size and scales the rest with a transform.
+    const long rounded = std::max(1L, std::lround(pixel_size));
+    const double scale = pixel_size / double(rounded);
+    faces_->matrix = FT_Matrix{FT_Fixed(std::lround(scale * 65536)), 0, 0, FT_Fixed(std::lround(scale * 65536))};
+    std::vector<std::string> paths{font_path};
+    paths.insert(paths.end(), fallback_paths.begin(), fallback_paths.end());
+    for (const auto& p : paths) {
+        FT_Face face;
+        if (FT_New_Face(faces_->lib, p.c_str(), 0, &face)) {
+            if (faces_->faces.empty()) throw ConfigError("config key \"font-path\": cannot open \"" + p + "\"");
+            continue;
+        }
+        FT_Select_Charmap(face, FT_ENCODING_UNICODE);
+        FT_Set_Pixel_Sizes(face, 0, FT_UInt(rounded));
+        faces_->faces.push_back(face);
+    }
+}
+
+GlyphRasterizer::~GlyphRasterizer() = default;
+
+const GlyphBitmap& GlyphRasterizer::glyph(char32_t cp, int xq) {
+    int32_t* slot;
+    if (cp < 0x10000) {
+        if (bmp_index_.empty()) bmp_index_.assign(size_t(0x10000) * 4, -1);
+        slot = &bmp_index_[size_t(cp) * 4 + size_t(xq & 3)];
+    } else {
+        slot = &astral_index_.try_emplace((uint64_t(cp) << 2) | uint64_t(xq & 3), -1).first->second;
+    }
+    if (*slot < 0) {
+        bitmaps_.push_back(render(cp, xq & 3));
+        *slot = int32_t(bitmaps_.size() - 1);
+    }
+    return bitmaps_[size_t(*slot)];
+}
+
+GlyphBitmap GlyphRasterizer::render(char32_t cp, int xq) {
+    GlyphBitmap bm;
+    FT_Face face = faces_->faces[0];
+    FT_UInt gid = FT_Get_Char_Index(face, cp);
+    for (size_t i = 1; gid == 0 && i < faces_->faces.size(); ++i) {
+        FT_UInt g = FT_Get_Char_Index(faces_->faces[i], cp);
+        if (g) {
+            face = faces_->faces[i];
+            gid = g;
+        }
+    }
+    FT_Vector offset{FT_Pos(xq) * 16, 0};  // quarter pixels in 26.6
+    FT_Set_Transform(face, &faces_->matrix, &offset);
+    if (FT_Load_Glyph(face, gid, FT_LOAD_NO_HINTING | FT_LOAD_NO_BITMAP) ||
+        FT_Render_Glyph(face->glyph, FT_RENDER_MODE_NORMAL))
+        return bm;  // an empty bitmap: nothing drawn
+    const FT_Bitmap& b = face->glyph->bitmap;
+    bm.left = face->glyph->bitmap_left;
+    bm.top = face->glyph->bitmap_top;
+    bm.width = int(b.width);
+    bm.height = int(b.rows);
+    bm.coverage.resize(size_t(bm.width) * size_t(bm.height));
+    for (int y = 0; y < bm.height; ++y)
+        std::copy_n(b.buffer + ptrdiff_t(y) * b.pitch, bm.width, bm.coverage.data() + size_t(y) * size_t(bm.width));
+    return bm;
+}
+
+int page_pixels(double points, double dpi) { return std::max(1, int(std::ceil(points * dpi / 72.0 - 1e-9))); }
+
+namespace {
+
+inline uint8_t div255(int x) { return uint8_t((x + (x >> 8) + 0x80) >> 8); }
+
+void blend_pixel(uint8_t* p, int channels, const uint8_t* color, int a) {
+    for (int c = 0; c < channels; ++c) p[c] = div255((255 - a) * p[c] + a * color[c]);
+}
+
+void fill_rect(Image& img, double x0, double y0, double x1, double y1, Color color) {
+    // Area coverage per pixel, so fractional edges (non-72 dpi) blend.
+    const uint8_t rgb[3] = {color.r, color.g, color.b};
+    const uint8_t gray[1] = {color.r};
+    const uint8_t* col = img.channels == 1 ? gray : rgb;
+    int ix0 = std::max(0, int(std::floor(x0))), ix1 = std::min(img.width, int(std::ceil(x1)));
+    int iy0 = std::max(0, int(std::floor(y0))), iy1 = std::min(img.height, int(std::ceil(y1)));
+    for (int y = iy0; y < iy1; ++y) {
+        double cy = std::min(y1, y + 1.0) - std::max(y0, double(y));
+        uint8_t* row = img.row(y);
+        for (int x = ix0; x < ix1; ++x) {
+            double cx = std::min(x1, x + 1.0) - std::max(x0, double(x));
+            int a = int(std::lround(std::clamp(cx * cy, 0.0, 1.0) * 255));
+            if (a) blend_pixel(row + size_t(x) * size_t(img.channels), img.channels, col, a);
+        }
+    }
+}
+
+}  // namespace
+
+Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig& cfg, FontMetrics& metrics,
+                     GlyphRasterizer& raster, size_t first_line, size_t end_line) {
+    const bool gray = cfg.font_color.is_gray() && cfg.page_bg_color.is_gray() && cfg.para_bg_color.is_gray() &&
+                      cfg.para_border_color.is_gray() &&
+                      (cfg.newline_markup.rfind("<font", 0) != 0 || layout.marker_color.is_gray());
+    const int channels = gray ? 1 : 3;
+    const double scale = cfg.dpi / 72.0;
+    Image img(page_pixels(cfg.page_width, cfg.dpi), page_pixels(cfg.page_height, cfg.dpi), channels);
+    const Color bg = cfg.page_bg_color;
+    if (channels == 1) {
+        std::fill(img.pixels.begin(), img.pixels.end(), bg.r);
+    } else {
+        for (size_t i = 0; i < img.pixels.size(); i += 3) {
+            img.pixels[i] = bg.r;
+            img.pixels[i + 1] = bg.g;
+            img.pixels[i + 2] = bg.b;
+        }
+    }
+    for (const ParagraphBox& box : layout.boxes) {
+        if (box.page != page) continue;
+        const double pad = cfg.border_padding;
+        const double x0 = (box.x - pad) * scale, y0 = (box.top - pad) * scale;
+        const double x1 = (box.x + box.width + pad) * scale, y1 = (box.top + box.height + pad) * scale;
+        fill_rect(img, x0, y0, x1, y1, cfg.para_bg_color);
+        if (cfg.border_width > 0) {
+            const double h = cfg.border_width * scale / 2;
+            fill_rect(img, x0 - h, y0 - h, x1 + h, y0 + h, cfg.para_border_color);
+            fill_rect(img, x0 - h, y1 - h, x1 + h, y1 + h, cfg.para_border_color);
+            fill_rect(img, x0 - h, y0 + h, x0 + h, y1 - h, cfg.para_border_color);
+            fill_rect(img, x1 - h, y0 + h, x1 + h, y1 - h, cfg.para_border_color);
+        }
+    }
+    const uint8_t text_rgb[3] = {cfg.font_color.r, cfg.font_color.g, cfg.font_color.b};
+    const uint8_t marker_rgb[3] = {layout.marker_color.r, layout.marker_color.g, layout.marker_color.b};
+    const double size = cfg.font_size;
+    for (size_t li = first_line; li < end_line; ++li) {
+        const PositionedLine& line = layout.lines[li];
+        // Device coordinates exactly as poppler derives them: the page CTM
+        // [s 0 0 -s 0 H*s] concatenated with the paragraph's cm, applied to
+        // the text position; the float rounding decides the pixel grid.
+        const double ctm_x = line.origin_x * scale;
+        const double ctm_y = line.origin_y * -scale + cfg.page_height * scale;
+        const int baseline = int(std::floor(line.text_y * -scale + ctm_y));
+        double x = line.text_x;  // text space, points
+        for (uint32_t g = line.glyph_begin; g < line.glyph_end; ++g) {
+            const char32_t cp = layout.glyphs[g];
+            const double xd = x * scale + ctm_x;
+            const double xf = std::floor(xd);
+            const int xq = int(std::floor((xd - xf) * 4));
+            const GlyphBitmap& bm = raster.glyph(cp, xq);
+            const uint8_t* color = layout.marker[g] ? marker_rgb : text_rgb;
+            const int ox = int(xf) + bm.left, oy = baseline - bm.top;
+            const int bx0 = std::max(0, -ox), bx1 = std::min(bm.width, img.width - ox);
+            const int by0 = std::max(0, -oy), by1 = std::min(bm.height, img.height - oy);
+            for (int by = by0; by < by1; ++by) {
+                uint8_t* dst = img.row(oy + by) + size_t(ox + bx0) * size_t(channels);
+                const uint8_t* cov = bm.coverage.data() + size_t(by) * size_t(bm.width) + bx0;
+                if (channels == 1) {
+                    const int c = color[0];
+                    for (int bx = 0; bx < bx1 - bx0; ++bx)
+                        if (cov[bx]) dst[bx] = div255((255 - cov[bx]) * dst[bx] + cov[bx] * c);
+                } else {
+                    for (int bx = 0; bx < bx1 - bx0; ++bx, dst += 3)
+                        if (cov[bx]) blend_pixel(dst, 3, color, cov[bx]);
+                }
+            }
+            double advance = metrics.pdf_width1000(cp) / 1000.0 * size;
+            // reportlab's justification widens no-break spaces like spaces.
+            if (cp == U' ' || cp == 0xA0) advance += line.word_space;
+            x += advance;
+        }
+    }
+    return img;
+}
+
+}  // namespace glyph

@@ -1,0 +1,54 @@
+// Rasterizing laid-out pages: FreeType glyphs (unhinted, anti-aliased, pen
+// positions at quarter-pixel precision, as poppler draws the reference PDF)
+// blended onto a page canvas, with a glyph cache.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "glyph/config.h"
+#include "glyph/image.h"
+#include "layout/page_layout.h"
+
+namespace glyph {
+
+struct GlyphBitmap {
+    int left = 0, top = 0, width = 0, height = 0;
+    std::vector<uint8_t> coverage;
+};
+
+// One font at one pixel size. Not thread-safe: use one per thread.
+class GlyphRasterizer {
+public:
+    // `fallback_paths` are tried, in order, for characters the main font lacks
+    // (clean mode); empty keeps the reference's .notdef boxes.
+    GlyphRasterizer(const std::string& font_path, double pixel_size, std::vector<std::string> fallback_paths = {});
+    ~GlyphRasterizer();
+    GlyphRasterizer(const GlyphRasterizer&) = delete;
+    GlyphRasterizer& operator=(const GlyphRasterizer&) = delete;
+
+    // x_quarter: the pen's sub-pixel offset in quarter pixels (0..3).
+    const GlyphBitmap& glyph(char32_t cp, int x_quarter);
+
+private:
+    struct Faces;
+    std::unique_ptr<Faces> faces_;
+    // Bitmaps by (code point, quarter): a flat index for the BMP, a map beyond.
+    std::vector<GlyphBitmap> bitmaps_;
+    std::vector<int32_t> bmp_index_;  // 0x10000 * 4 entries, -1 = not rendered yet
+    std::unordered_map<uint64_t, int32_t> astral_index_;
+    GlyphBitmap render(char32_t cp, int x_quarter);
+};
+
+// Pixel size of a page as pdftoppm makes it.
+int page_pixels(double points, double dpi);
+
+// Draw one page of the layout. `widths_pdf` gives each glyph's advance in
+// 1/1000 em as written into the reference PDF.
+Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig& config, FontMetrics& metrics,
+                     GlyphRasterizer& rasterizer, size_t first_line, size_t end_line);
+
+}  // namespace glyph

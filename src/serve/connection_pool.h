@@ -1,0 +1,38 @@
+// The server's connection threads: a fixed set of threads and a bounded
+// backlog. When the backlog is full the accepting thread waits, which leaves
+// further connections in the kernel's listen queue instead of in memory.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+namespace glyph::serve {
+
+class ConnectionPool : public httplib::TaskQueue {
+public:
+    ConnectionPool(int threads, int max_pending);
+    ~ConnectionPool() override;
+
+    void enqueue(std::function<void()> fn) override;
+    // Runs what is queued, then joins the threads.
+    void shutdown() override;
+
+private:
+    void work();
+
+    const size_t max_pending_;
+    std::mutex mutex_;
+    std::condition_variable has_work_;
+    std::condition_variable has_room_;
+    std::deque<std::function<void()>> pending_;
+    std::vector<std::thread> threads_;
+    bool stopping_ = false;
+};
+
+}  // namespace glyph::serve

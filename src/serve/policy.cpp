@@ -1,0 +1,76 @@
+#include <algorithm>
+#include <set>
+
+#include "glyph/config.h"
+#include "glyph/serve.h"
+#include "glyph/vision_tokens.h"
+
+namespace glyph::serve {
+
+namespace {
+
+const nlohmann::json& require(const nlohmann::json& v, bool ok, const std::string& field, const char* expected) {
+    if (!ok) throw ServeError("\"glyph\"." + field + " must be " + expected + ", got " + v.dump());
+    return v;
+}
+
+}  // namespace
+
+ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json& overrides) {
+    if (!overrides.is_object()) throw ServeError("\"glyph\" must be an object, got " + overrides.dump());
+    ProxyPolicy p = base;
+    for (const auto& [key, v] : overrides.items()) {
+        if (key == "enabled") {
+            p.enabled = require(v, v.is_boolean(), key, "true or false").get<bool>();
+        } else if (key == "min_tokens") {
+            require(v, v.is_number_integer() && v.get<long long>() >= 0, key, "an integer >= 0");
+            p.min_tokens = v.get<long long>();
+        } else if (key == "roles") {
+            require(v, v.is_array() && !v.empty(), key, "a non-empty array of \"user\", \"system\"");
+            p.roles.clear();
+            for (const auto& r : v) {
+                require(r, r.is_string() && (r == "user" || r == "system"), key,
+                        "an array of \"user\" and \"system\" (only those may carry images)");
+                p.roles.push_back(r.get<std::string>());
+            }
+        } else if (key == "keep_question") {
+            p.keep_question = require(v, v.is_boolean(), key, "true or false").get<bool>();
+        } else if (key == "preset") {
+            require(v, v.is_string(), key, "\"en\" or \"zh\"");
+            const auto names = preset_names();
+            if (std::find(names.begin(), names.end(), v.get<std::string>()) == names.end())
+                throw ServeError("\"glyph\".preset must be \"en\" or \"zh\", got " + v.dump());
+            p.preset = v.get<std::string>();
+            p.config = nlohmann::json::object();  // keys given for another preset do not carry over
+        } else if (key == "config") {
+            require(v, v.is_object(), key, "an object of Glyph config keys");
+            for (const auto& [ck, cv] : v.items()) {
+                if (ck == "font-path")
+                    throw ServeError("\"glyph\".config may not set font-path (the server picks fonts)");
+                p.config[ck] = cv;
+            }
+        } else if (key == "dpi") {
+            require(v, v.is_number() && v.get<double>() >= 36 && v.get<double>() <= 300, key, "a number in 36..300");
+            p.config["dpi"] = v;
+        } else if (key == "profile") {
+            require(v, v.is_string(), key, "a vision-token profile name");
+            try {
+                p.profile = find_profile(v.get<std::string>()).name;
+            } catch (const VisionTokenError& e) {
+                throw ServeError(std::string("\"glyph\".profile: ") + e.what());
+            }
+        } else {
+            throw ServeError("unknown field \"glyph\"." + key +
+                             "; allowed: enabled, min_tokens, roles, keep_question, preset, config, dpi, profile");
+        }
+    }
+    // Rejected here, not halfway through a request.
+    try {
+        validate(apply_config(p.config, preset(p.preset)));
+    } catch (const ConfigError& e) {
+        throw ServeError(std::string("\"glyph\".config: ") + e.what());
+    }
+    return p;
+}
+
+}  // namespace glyph::serve

@@ -1,0 +1,159 @@
+#include "serve/segment_cache.h"
+
+#include <openssl/evp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "glyph/encode.h"
+
+namespace glyph::serve {
+
+namespace fs = std::filesystem;
+
+size_t Segment::bytes() const {
+    size_t n = sizeof(Segment);
+    for (const auto& p : pages) n += sizeof(SegmentPage) + p.png.size();
+    return n;
+}
+
+std::string sha256_hex(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 failed (libcrypto)");
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(len * 2);
+    for (unsigned int i = 0; i < len; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 15]);
+    }
+    return out;
+}
+
+bool is_segment_key(std::string_view key) {
+    if (key.size() != 64) return false;
+    for (char c : key)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+SegmentCache::SegmentCache(size_t max_bytes, std::string dir) : max_bytes_(max_bytes), dir_(std::move(dir)) {
+    if (!dir_.empty()) fs::create_directories(dir_);
+}
+
+std::string SegmentCache::file_path(const std::string& key) const {
+    // Only validated hex keys reach here, so the path cannot leave dir_.
+    return dir_ + "/" + key + ".seg";
+}
+
+std::shared_ptr<const Segment> SegmentCache::find(const std::string& key) {
+    {
+        std::lock_guard lock(mutex_);
+        auto it = index_.find(key);
+        if (it != index_.end()) {
+            lru_.splice(lru_.begin(), lru_, it->second);
+            ++stats_.hits;
+            return it->second->second;
+        }
+    }
+    if (!dir_.empty() && is_segment_key(key)) {
+        if (auto seg = load_file(key)) {
+            remember(key, seg);
+            std::lock_guard lock(mutex_);
+            ++stats_.disk_hits;
+            return seg;
+        }
+    }
+    std::lock_guard lock(mutex_);
+    ++stats_.misses;
+    return nullptr;
+}
+
+void SegmentCache::store(const std::string& key, std::shared_ptr<const Segment> segment) {
+    if (!dir_.empty() && is_segment_key(key)) save_file(key, *segment);
+    remember(key, std::move(segment));
+}
+
+void SegmentCache::remember(const std::string& key, std::shared_ptr<const Segment> segment) {
+    const size_t size = segment->bytes();
+    std::lock_guard lock(mutex_);
+    if (size > max_bytes_) return;  // would evict everything else for one entry
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+        bytes_ -= it->second->second->bytes();
+        lru_.erase(it->second);
+        index_.erase(it);
+    }
+    lru_.emplace_front(key, std::move(segment));
+    index_[key] = lru_.begin();
+    bytes_ += size;
+    while (bytes_ > max_bytes_ && !lru_.empty()) {
+        bytes_ -= lru_.back().second->bytes();
+        index_.erase(lru_.back().first);
+        lru_.pop_back();
+    }
+}
+
+SegmentCache::Stats SegmentCache::stats() const {
+    std::lock_guard lock(mutex_);
+    Stats s = stats_;
+    s.entries = index_.size();
+    s.bytes = bytes_;
+    return s;
+}
+
+// File layout: one JSON line (render_ms, page sizes and byte lengths), then
+// the PNG bytes of every page back to back.
+void SegmentCache::save_file(const std::string& key, const Segment& segment) const {
+    nlohmann::json meta;
+    meta["render_ms"] = segment.render_ms;
+    meta["pages"] = nlohmann::json::array();
+    size_t total = 0;
+    for (const auto& p : segment.pages) {
+        meta["pages"].push_back({{"width", p.width}, {"height", p.height}, {"bytes", p.png.size()}});
+        total += p.png.size();
+    }
+    std::string data = meta.dump();
+    data.push_back('\n');
+    data.reserve(data.size() + total);
+    for (const auto& p : segment.pages) data += p.png;
+    try {
+        write_file_atomic(file_path(key), data.data(), data.size());
+    } catch (const std::exception&) {
+        // A full or read-only disk only costs re-rendering later; memory still has it.
+    }
+}
+
+std::shared_ptr<const Segment> SegmentCache::load_file(const std::string& key) const {
+    std::ifstream in(file_path(key), std::ios::binary);
+    if (!in) return nullptr;
+    std::string line;
+    if (!std::getline(in, line)) return nullptr;
+    auto meta = nlohmann::json::parse(line, nullptr, false);
+    if (meta.is_discarded() || !meta.is_object() || !meta.contains("pages") || !meta["pages"].is_array())
+        return nullptr;
+    auto seg = std::make_shared<Segment>();
+    try {
+        seg->render_ms = meta.value("render_ms", 0.0);
+        for (const auto& p : meta["pages"]) {
+            SegmentPage page;
+            page.width = p.at("width").get<int>();
+            page.height = p.at("height").get<int>();
+            const size_t n = p.at("bytes").get<size_t>();
+            if (n > (256u << 20)) return nullptr;
+            page.png.resize(n);
+            if (!in.read(page.png.data(), std::streamsize(n))) return nullptr;
+            seg->pages.push_back(std::move(page));
+        }
+    } catch (const nlohmann::json::exception&) {
+        return nullptr;  // a damaged file is a miss, and gets rewritten
+    }
+    return seg;
+}
+
+}  // namespace glyph::serve

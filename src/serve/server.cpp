@@ -1,0 +1,683 @@
+#include "glyph/serve.h"
+
+#include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <thread>
+
+#include "glyph/encode.h"
+#include "glyph/render.h"
+#include "glyph/vision_tokens.h"
+#include "glyph/vlm.h"
+#include "serve/compress.h"
+#include "serve/connection_pool.h"
+#include "serve/pages_zip.h"
+#include "serve/segment_cache.h"
+#include "serve/sse_relay.h"
+#include "serve/upstream.h"
+#include "serve/web_assets.h"
+#include "serve/work_gate.h"
+
+namespace glyph::serve {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+// The access log's clock: set when a request is routed, read when it is logged
+// (httplib handles a request start to end on one connection thread).
+thread_local Clock::time_point request_start;
+
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// OpenAI's error shape, so that OpenAI clients show the message.
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const std::string& type = "invalid_request_error") {
+    res.status = status;
+    res.set_content(json{{"error", {{"message", message}, {"type", type}, {"code", status}}}}.dump(),
+                    "application/json");
+}
+
+void send_busy(httplib::Response& res) {
+    res.set_header("Retry-After", "1");
+    send_error(res, 503, "server busy: all workers are taken and the waiting line is full; retry shortly",
+               "server_busy");
+}
+
+std::string content_type_for(std::string_view path) {
+    auto ends = [&](std::string_view ext) {
+        return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext;
+    };
+    if (ends(".html")) return "text/html; charset=utf-8";
+    if (ends(".js")) return "text/javascript; charset=utf-8";
+    if (ends(".css")) return "text/css; charset=utf-8";
+    if (ends(".svg")) return "image/svg+xml";
+    if (ends(".png")) return "image/png";
+    return "application/octet-stream";
+}
+
+size_t utf8_code_points(std::string_view s) {
+    size_t n = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+std::string utc_now() {
+    char buf[32];
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+// The web app's render settings: preset, dpi, newline mode, profile.
+struct AppSettings {
+    RenderConfig config;
+    std::string preset;
+    const VisionProfile* profile = nullptr;
+};
+
+const char* kNewlineMarker = "<font color=\"#FF0000\"> \\n </font>";
+
+AppSettings parse_app_settings(const json& body) {
+    AppSettings s;
+    s.preset = body.value("preset", std::string("en"));
+    json overrides = json::object();
+    if (body.contains("dpi") && !body["dpi"].is_null()) {
+        const auto& d = body["dpi"];
+        if (!d.is_number() || d.get<double>() < 36 || d.get<double>() > 300)
+            throw ServeError("dpi must be a number in 36..300, got " + d.dump());
+        overrides["dpi"] = d;
+    }
+    const std::string newline = body.value("newline", std::string("br"));
+    if (newline == "marker") overrides["newline-markup"] = kNewlineMarker;
+    else if (newline != "br") throw ServeError("newline must be \"br\" or \"marker\", got \"" + newline + "\"");
+    try {
+        s.config = apply_config(overrides, preset(s.preset));
+        s.profile = &find_profile(body.value("profile", default_profile_name()));
+    } catch (const std::exception& e) {
+        throw ServeError(e.what());
+    }
+    return s;
+}
+
+}  // namespace
+
+void validate(const ServeOptions& o) {
+    if (o.port < 0 || o.port > 65535) throw ServeError("--port must be in 0..65535, got " + std::to_string(o.port));
+    if (o.workers < 1 || o.workers > 1024) throw ServeError("--workers must be in 1..1024");
+    if (o.queue < 0 || o.queue > 65536) throw ServeError("--queue must be in 0..65536");
+    if (o.connection_threads < 0 || o.connection_threads > 4096)
+        throw ServeError("--connections must be in 0..4096");
+    if (o.max_body_bytes < 1024) throw ServeError("--max-body must be at least 1 KiB");
+    if (o.read_timeout_s <= 0 || o.upstream_connect_timeout_s <= 0 || o.upstream_idle_timeout_s <= 0 ||
+        o.queue_timeout_s < 0 || o.shutdown_grace_s < 0)
+        throw ServeError("timeouts must be positive");
+    if (o.policy.min_tokens < 0) throw ServeError("--min-tokens must be >= 0");
+    for (const std::string* url : {&o.upstream, &o.text_endpoint})
+        if (!url->empty()) (void)upstream_url(*url, "/models");
+    try {
+        (void)policy_render_config(o.policy);
+        if (!o.policy.profile.empty()) (void)find_profile(o.policy.profile);
+    } catch (const std::exception& e) {
+        throw ServeError(e.what());
+    }
+}
+
+struct Server::Impl {
+    ServeOptions options;
+    TextTokenCounter count_tokens;
+    httplib::Server http;
+    WorkGate gate;
+    SegmentCache cache;
+    SegmentRenderer renderer;
+    std::atomic<bool> draining{false};
+    std::atomic<int> listen_fd{-1};
+    std::atomic<bool> abort_streams{false};  // the shutdown grace period is over
+    std::mutex log_mutex;
+    std::mutex model_mutex;
+    std::string upstream_model;  // learned from the upstream's /models
+    int bound_port = -1;
+
+    std::mutex stop_mutex;
+    std::condition_variable stop_cv;
+    bool finished = false;
+    std::thread grace_timer;
+
+    Impl(ServeOptions o, TextTokenCounter counter)
+        : options(std::move(o)),
+          count_tokens(std::move(counter)),
+          gate(options.workers, options.queue),
+          cache(options.cache_bytes, options.cache_dir),
+          renderer(cache, std::max(1, int(std::thread::hardware_concurrency()))) {}
+
+    int connection_threads() const {
+        return options.connection_threads > 0 ? options.connection_threads : options.workers + options.queue + 8;
+    }
+    std::shared_ptr<WorkGate::Ticket> acquire() {
+        return gate.acquire(std::chrono::milliseconds(long(options.queue_timeout_s * 1000)));
+    }
+    const VisionProfile& proxy_profile() const {
+        return find_profile(options.policy.profile.empty() ? default_profile_name() : options.policy.profile);
+    }
+    UpstreamTarget target(const std::string& base, const std::string& key, const std::string& path) const {
+        return {upstream_url(base, path), key, options.upstream_connect_timeout_s, options.upstream_idle_timeout_s};
+    }
+
+    void install_routes();
+    void log_request(const httplib::Request& req, const httplib::Response& res);
+    bool authorized(const httplib::Request& req) const;
+
+    void handle_info(httplib::Response& res);
+    void handle_render(const httplib::Request& req, httplib::Response& res);
+    void handle_page(const httplib::Request& req, httplib::Response& res);
+    void handle_zip(const httplib::Request& req, httplib::Response& res);
+    void handle_ask(const httplib::Request& req, httplib::Response& res);
+    void handle_chat(const httplib::Request& req, httplib::Response& res);
+    void handle_models(httplib::Response& res);
+    std::string resolve_model(const std::string& endpoint, const std::string& key, const std::string& configured);
+};
+
+bool Server::Impl::authorized(const httplib::Request& req) const {
+    if (options.api_key.empty()) return true;
+    const std::string auth = req.get_header_value("Authorization");
+    const std::string expected = "Bearer " + options.api_key;
+    // Compare in constant time: the key must not leak through timing.
+    if (auth.size() != expected.size()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < auth.size(); ++i) diff |= static_cast<unsigned char>(auth[i] ^ expected[i]);
+    return diff == 0;
+}
+
+void Server::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {
+    if (!options.access_log) return;
+    char line[1024];
+    const std::string saved = res.get_header_value("X-Glyph-Tokens-Saved");
+    std::snprintf(line, sizeof line, "%s %s %s %s %d %zuB %.1fms%s%s\n", utc_now().c_str(),
+                  req.remote_addr.c_str(), req.method.c_str(), req.path.substr(0, 200).c_str(), res.status,
+                  res.body.size(), ms_since(request_start), saved.empty() ? "" : " saved=", saved.c_str());
+    std::lock_guard lock(log_mutex);
+    std::fputs(line, options.access_log);
+    std::fflush(options.access_log);
+}
+
+void Server::Impl::install_routes() {
+    http.new_task_queue = [this] { return new ConnectionPool(connection_threads(), connection_threads() * 4); };
+    http.set_payload_max_length(options.max_body_bytes);
+    const auto rt = std::chrono::milliseconds(long(options.read_timeout_s * 1000));
+    http.set_read_timeout(rt);
+    http.set_write_timeout(rt);
+    http.set_keep_alive_timeout(5);
+    http.set_keep_alive_max_count(1000);
+    // Headers and body go out in separate writes: with Nagle's algorithm the
+    // second waits for the client's delayed ACK (~40 ms per reply).
+    http.set_tcp_nodelay(true);
+    // The listening socket is kept so that stop() can end accept() without
+    // httplib's stop(), which would also cut the streams still running.
+    http.set_socket_options([this](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);  // inherited by accepted sockets
+        int none = -1;
+        listen_fd.compare_exchange_strong(none, int(sock));
+    });
+
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        request_start = Clock::now();
+        const bool app_or_health = req.path.rfind("/api/", 0) != 0 && req.path.rfind("/v1/", 0) != 0;
+        const bool open = app_or_health || req.path == "/api/info";
+        if (open || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, 401, "missing or wrong API key: send \"Authorization: Bearer <key>\"", "authentication_error");
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        if (res.status == 413 && req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0)
+            send_error(res, 413, "form-encoded bodies are limited to 8 KiB: send Content-Type: application/json");
+        else if (res.status == 413)
+            send_error(res, 413, "request body too large (see --max-body)");
+        else if (res.status == 404)
+            send_error(res, 404, "no such path: " + req.path.substr(0, 200));
+        else
+            send_error(res, res.status, "request failed with HTTP " + std::to_string(res.status));
+    });
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+            std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        send_error(res, 500, what, "server_error");
+    });
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
+
+    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+        const bool ok = !draining.load();
+        res.status = ok ? 200 : 503;
+        res.set_content(json{{"status", ok ? "ok" : "draining"},
+                             {"workers", gate.slots()},
+                             {"busy", gate.busy()},
+                             {"waiting", gate.waiting()}}
+                            .dump(),
+                        "application/json");
+    });
+    for (const WebAsset& asset : web_assets()) {
+        const std::string path(asset.path);
+        auto serve = [asset](const httplib::Request&, httplib::Response& res) {
+            res.set_header("Cache-Control", "no-cache");
+            res.set_content(std::string(asset.data), content_type_for(asset.path));
+        };
+        http.Get(path, serve);
+        if (path == "/index.html") http.Get("/", serve);
+    }
+    http.Get("/api/info", [this](const httplib::Request&, httplib::Response& res) { handle_info(res); });
+    http.Post("/api/render", [this](const httplib::Request& req, httplib::Response& res) { handle_render(req, res); });
+    http.Get(R"(/api/segments/([0-9a-f]{64})/page_(\d{1,5})\.png)",
+             [this](const httplib::Request& req, httplib::Response& res) { handle_page(req, res); });
+    http.Get(R"(/api/segments/([0-9a-f]{64})\.zip)",
+             [this](const httplib::Request& req, httplib::Response& res) { handle_zip(req, res); });
+    http.Post("/api/ask", [this](const httplib::Request& req, httplib::Response& res) { handle_ask(req, res); });
+    http.Post("/v1/chat/completions",
+              [this](const httplib::Request& req, httplib::Response& res) { handle_chat(req, res); });
+    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) { handle_models(res); });
+}
+
+void Server::Impl::handle_info(httplib::Response& res) {
+    json profiles = json::array();
+    for (const auto& p : vision_profiles()) profiles.push_back({{"name", p.name}, {"family", p.family}});
+    res.set_content(json{{"presets", preset_names()},
+                         {"profiles", profiles},
+                         {"default_profile", default_profile_name()},
+                         {"max_text_bytes", options.max_text_bytes},
+                         {"vlm_endpoint", !options.upstream.empty()},
+                         {"text_endpoint", !options.text_endpoint.empty()},
+                         {"auth_required", !options.api_key.empty()},
+                         // Shown by the web app when asking is not possible yet.
+                         {"start_commands",
+                          {"vllm serve zai-org/Glyph --port 8000    # or any OpenAI-compatible VLM server",
+                           "glyph serve --upstream http://127.0.0.1:8000/v1 [--text-endpoint URL]"}}}
+                        .dump(),
+                    "application/json");
+}
+
+void Server::Impl::handle_render(const httplib::Request& req, httplib::Response& res) {
+    const auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("text") || !body["text"].is_string())
+        return send_error(res, 400, "expected a JSON object with a string \"text\"");
+    const std::string& text = body["text"].get_ref<const std::string&>();
+    if (text.size() > options.max_text_bytes)
+        return send_error(res, 413, "text is " + std::to_string(text.size()) + " bytes; the limit is " +
+                                        std::to_string(options.max_text_bytes));
+    if (text.empty()) return send_error(res, 400, "text is empty");
+    AppSettings settings;
+    try {
+        settings = parse_app_settings(body);
+    } catch (const ServeError& e) {
+        return send_error(res, 400, e.what());
+    }
+    auto ticket = acquire();
+    if (!ticket) return send_busy(res);
+
+    const auto start = Clock::now();
+    SegmentRenderer::Result rendered;
+    try {
+        rendered = renderer.render(text, settings.config);
+    } catch (const InputError& e) {
+        return send_error(res, 400, e.what());
+    } catch (const ConfigError& e) {
+        return send_error(res, 400, e.what());
+    }
+    const double request_ms = ms_since(start);
+    const long long text_tokens = count_tokens(text);
+    long long vision_tokens = 0;
+    json pages = json::array();
+    int number = 0;
+    for (const auto& p : rendered.segment->pages) {
+        const long long v = settings.profile->per_image_total(p.width, p.height);
+        vision_tokens += v;
+        ++number;
+        pages.push_back({{"number", number},
+                         {"width", p.width},
+                         {"height", p.height},
+                         {"bytes", p.png.size()},
+                         {"vision_tokens", v},
+                         {"url", "/api/segments/" + rendered.key + "/page_" + std::to_string(number) + ".png"}});
+    }
+    json stats = {{"characters", utf8_code_points(text)},
+                  {"bytes", text.size()},
+                  {"text_tokens", text_tokens},
+                  {"vision_tokens", vision_tokens},
+                  {"ratio", vision_tokens > 0 ? double(text_tokens) / double(vision_tokens) : 0.0},
+                  {"pages", number},
+                  {"render_ms", rendered.cached ? request_ms : rendered.segment->render_ms},
+                  {"cached", rendered.cached},
+                  {"profile", settings.profile->name}};
+    res.set_content(json{{"key", rendered.key},
+                         {"pages", pages},
+                         {"stats", stats},
+                         {"config", to_json(settings.config)},
+                         {"zip", "/api/segments/" + rendered.key + ".zip"}}
+                        .dump(),
+                    "application/json");
+}
+
+void Server::Impl::handle_page(const httplib::Request& req, httplib::Response& res) {
+    const auto segment = cache.find(req.matches[1]);
+    const long n = std::stol(req.matches[2]);
+    if (!segment || n < 1 || size_t(n) > segment->pages.size())
+        return send_error(res, 404, "page not in the cache any more: render the text again");
+    res.set_header("Cache-Control", "private, max-age=3600, immutable");
+    res.set_content(segment->pages[size_t(n) - 1].png, "image/png");
+}
+
+void Server::Impl::handle_zip(const httplib::Request& req, httplib::Response& res) {
+    const std::string key = req.matches[1];
+    const auto segment = cache.find(key);
+    if (!segment) return send_error(res, 404, "pages not in the cache any more: render the text again");
+    json manifest = {{"segment", key}, {"pages", json::array()}};
+    for (size_t i = 0; i < segment->pages.size(); ++i)
+        manifest["pages"].push_back({{"file", "page_" + std::string(i < 9 ? "00" : i < 99 ? "0" : "") +
+                                                  std::to_string(i + 1) + ".png"},
+                                     {"width", segment->pages[i].width},
+                                     {"height", segment->pages[i].height}});
+    res.set_header("Content-Disposition", "attachment; filename=\"glyph-pages-" + key.substr(0, 12) + ".zip\"");
+    res.set_content(zip_pages(*segment, manifest), "application/zip");
+}
+
+std::string Server::Impl::resolve_model(const std::string& endpoint, const std::string& key,
+                                        const std::string& configured) {
+    if (!configured.empty()) return configured;
+    {
+        std::lock_guard lock(model_mutex);
+        if (endpoint == options.upstream && !upstream_model.empty()) return upstream_model;
+    }
+    UpstreamCall call(target(endpoint, key, "/models"), "");
+    std::string body;
+    if (call.wait_headers(abort_streams))
+        while (call.read(body, abort_streams) && body.size() < (1u << 20)) {
+        }
+    const auto j = json::parse(body, nullptr, false);
+    std::string model;
+    if (!j.is_discarded() && j.is_object() && j.contains("data") && j["data"].is_array() && !j["data"].empty() &&
+        j["data"][0].is_object() && j["data"][0].contains("id") && j["data"][0]["id"].is_string())
+        model = j["data"][0]["id"].get<std::string>();
+    if (model.empty()) return "default";  // servers serving one model accept any name
+    if (endpoint == options.upstream) {
+        std::lock_guard lock(model_mutex);
+        upstream_model = model;
+    }
+    return model;
+}
+
+void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& res) {
+    const auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("text") || !body["text"].is_string() ||
+        !body.contains("question") || !body["question"].is_string())
+        return send_error(res, 400, "expected a JSON object with string \"text\" and \"question\"");
+    const std::string text = body["text"].get<std::string>();
+    const std::string question = body["question"].get<std::string>();
+    const std::string mode = body.value("target", std::string("vision"));
+    if (mode != "vision" && mode != "text") return send_error(res, 400, "target must be \"vision\" or \"text\"");
+    if (question.find_first_not_of(" \t\r\n") == std::string::npos) return send_error(res, 400, "question is empty");
+    if (text.size() > options.max_text_bytes)
+        return send_error(res, 413, "text is " + std::to_string(text.size()) + " bytes; the limit is " +
+                                        std::to_string(options.max_text_bytes));
+    const bool vision = mode == "vision";
+    const std::string& endpoint = vision ? options.upstream : options.text_endpoint;
+    if (endpoint.empty())
+        return send_error(res, 503,
+                          vision ? "no VLM endpoint configured: start glyph serve with --upstream URL"
+                                 : "no text endpoint configured: start glyph serve with --text-endpoint URL",
+                          "no_endpoint");
+    AppSettings settings;
+    try {
+        settings = parse_app_settings(body);
+    } catch (const ServeError& e) {
+        return send_error(res, 400, e.what());
+    }
+    auto ticket = acquire();
+    if (!ticket) return send_busy(res);
+
+    vlm::ChatRequest chat;
+    vlm::Message message{"user", {}};
+    if (vision) {
+        SegmentRenderer::Result rendered;
+        try {
+            rendered = renderer.render(text, settings.config);
+        } catch (const std::exception& e) {
+            return send_error(res, 400, e.what());
+        }
+        for (const auto& p : rendered.segment->pages)
+            message.content.push_back(vlm::ContentPart::image_url(vlm::data_url(
+                std::vector<uint8_t>(p.png.begin(), p.png.end()), "image/png")));
+        message.content.push_back(vlm::ContentPart::text(question));
+        chat.sampling = vlm::default_sampling(settings.profile->name);
+    } else {
+        message.content.push_back(vlm::ContentPart::text(text + "\n\n" + question));
+        chat.sampling = vlm::default_sampling("");
+    }
+    chat.messages.push_back(std::move(message));
+    chat.stream = true;
+    const std::string key = vision ? options.upstream_api_key : options.text_api_key;
+    chat.model = resolve_model(endpoint, key, vision ? options.model : options.text_model);
+
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, ticket, chat = std::move(chat), endpoint, key](size_t, httplib::DataSink& sink) {
+            auto cancel = std::make_shared<std::atomic<bool>>(false);
+            auto send = [&](const json& event) {
+                const std::string line = "data: " + event.dump() + "\n\n";
+                if (!sink.write(line.data(), line.size())) cancel->store(true);
+            };
+            vlm::ClientOptions copt;
+            copt.endpoint = endpoint;
+            copt.api_key = key;
+            copt.connect_timeout_s = options.upstream_connect_timeout_s;
+            copt.read_timeout_s = options.upstream_idle_timeout_s;
+            copt.retry.max_retries = 1;
+            copt.max_concurrent = 1;
+            copt.cancel = cancel.get();
+            // The shutdown grace period ending cancels the call too.
+            std::atomic<bool> watching{true};
+            std::thread watcher([&] {
+                while (watching.load() && !cancel->load()) {
+                    if (abort_streams.load()) cancel->store(true);
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                }
+            });
+            try {
+                vlm::Client client(copt);
+                vlm::StreamHandler handler;
+                handler.on_content = [&](std::string_view delta) { send({{"delta", delta}}); };
+                handler.on_reasoning = [&](std::string_view delta) { send({{"reasoning", delta}}); };
+                const vlm::ChatResponse reply = client.chat(chat, handler);
+                send({{"done", true},
+                      {"model", reply.model},
+                      {"finish_reason", reply.finish_reason},
+                      {"first_token_ms", reply.first_token_ms},
+                      {"total_ms", reply.total_ms},
+                      {"prompt_tokens", reply.usage.prompt_tokens},
+                      {"completion_tokens", reply.usage.completion_tokens}});
+            } catch (const vlm::VlmError& e) {
+                send({{"error", e.what()}, {"kind", vlm::error_kind_name(e.kind)}});
+            } catch (const std::exception& e) {
+                send({{"error", e.what()}, {"kind", "error"}});
+            }
+            watching.store(false);
+            watcher.join();
+            sink.done();
+            return !cancel->load();
+        });
+}
+
+void Server::Impl::handle_models(httplib::Response& res) {
+    if (options.upstream.empty())
+        return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
+                          "no_endpoint");
+    auto ticket = acquire();
+    if (!ticket) return send_busy(res);
+    UpstreamCall call(target(options.upstream, options.upstream_api_key, "/models"), "");
+    if (!call.wait_headers(abort_streams))
+        return send_error(res, call.timed_out() ? 504 : 502, call.error(), "upstream_error");
+    std::string body;
+    while (call.read(body, abort_streams)) {
+    }
+    if (call.failed()) return send_error(res, 502, call.error(), "upstream_error");
+    res.status = int(call.status());
+    res.set_content(body, call.content_type().empty() ? "application/json" : call.content_type());
+}
+
+void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& res) {
+    if (options.upstream.empty())
+        return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
+                          "no_endpoint");
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return send_error(res, 400, "request body is not valid JSON");
+    if (!body.is_object() || !body.contains("messages"))
+        return send_error(res, 400, "request body must be a JSON object with \"messages\"");
+    ProxyPolicy policy = options.policy;
+    if (body.contains("glyph")) {
+        try {
+            policy = apply_policy_overrides(policy, body["glyph"]);
+        } catch (const ServeError& e) {
+            return send_error(res, 400, e.what());
+        }
+        body.erase("glyph");
+    }
+    auto ticket = acquire();
+    if (!ticket) return send_busy(res);
+
+    CompressionReport report;
+    try {
+        const VisionProfile& profile =
+            policy.profile.empty() ? proxy_profile() : find_profile(policy.profile);
+        report = compress_messages(body["messages"], policy, profile, count_tokens, renderer);
+    } catch (const ServeError& e) {
+        return send_error(res, 400, e.what());
+    } catch (const InputError& e) {
+        return send_error(res, 400, std::string("cannot render a message: ") + e.what());
+    } catch (const ConfigError& e) {
+        return send_error(res, 400, e.what());
+    }
+    const json usage = report.to_json();
+
+    auto call = std::make_shared<UpstreamCall>(
+        target(options.upstream, options.upstream_api_key, "/chat/completions"), body.dump());
+    if (!call->wait_headers(abort_streams))
+        return send_error(res, call->timed_out() && !call->connect_failed() ? 504 : 502,
+                          "upstream " + options.upstream + ": " + call->error(), "upstream_error");
+
+    res.set_header("X-Glyph-Tokens-Saved", std::to_string(report.tokens_saved()));
+    res.set_header("X-Glyph-Text-Tokens", std::to_string(report.text_tokens));
+    res.set_header("X-Glyph-Vision-Tokens", std::to_string(report.vision_tokens));
+    res.set_header("X-Glyph-Pages", std::to_string(report.pages));
+    const bool stream = call->status() == 200 && call->content_type().rfind("text/event-stream", 0) == 0;
+    if (!stream) {
+        std::string reply;
+        while (call->read(reply, abort_streams)) {
+        }
+        if (call->failed()) return send_error(res, 502, "upstream " + options.upstream + ": " + call->error(),
+                                              "upstream_error");
+        res.status = int(call->status());
+        const std::string type = call->content_type().empty() ? "application/json" : call->content_type();
+        res.set_content(call->status() == 200 ? add_glyph_usage(reply, usage) : reply, type);
+        return;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    auto relay = std::make_shared<SseRelay>(usage);
+    res.set_chunked_content_provider(
+        call->content_type(), [this, call, relay, ticket](size_t, httplib::DataSink& sink) {
+            std::string chunk;
+            if (call->read(chunk, abort_streams)) {
+                const std::string out = relay->feed(chunk);
+                return out.empty() || sink.write(out.data(), out.size());
+            }
+            std::string rest = relay->finish();
+            if (call->failed()) {
+                // The status line is gone; OpenAI clients raise an in-band error event.
+                rest += "data: " +
+                        json{{"error", {{"message", "upstream stream broke: " + call->error()},
+                                        {"type", "upstream_error"}}}}
+                            .dump() +
+                        "\n\n";
+            }
+            if (!rest.empty() && !sink.write(rest.data(), rest.size())) return false;
+            sink.done();
+            return true;
+        });
+}
+
+Server::Server(ServeOptions options, TextTokenCounter count_text_tokens) {
+    validate(options);
+    impl_ = std::make_unique<Impl>(std::move(options), std::move(count_text_tokens));
+    impl_->install_routes();
+}
+
+Server::~Server() {
+    stop();
+    {
+        std::lock_guard lock(impl_->stop_mutex);
+        impl_->finished = true;
+    }
+    impl_->stop_cv.notify_all();
+    if (impl_->grace_timer.joinable()) impl_->grace_timer.join();
+}
+
+void Server::bind() {
+    auto& o = impl_->options;
+    if (o.port == 0) {
+        impl_->bound_port = impl_->http.bind_to_any_port(o.host);
+    } else {
+        impl_->bound_port = impl_->http.bind_to_port(o.host, o.port) ? o.port : -1;
+    }
+    if (impl_->bound_port <= 0)
+        throw ServeError("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                         " (address in use, or not an address of this machine)");
+}
+
+int Server::port() const { return impl_->bound_port; }
+
+void Server::run() {
+    if (impl_->bound_port <= 0) bind();
+    if (!impl_->draining.load()) impl_->http.listen_after_bind();
+    {
+        std::lock_guard lock(impl_->stop_mutex);
+        impl_->finished = true;
+    }
+    impl_->stop_cv.notify_all();
+}
+
+void Server::stop() {
+    if (impl_->draining.exchange(true)) return;
+    // accept() fails, the accept loop ends, and the connection pool then runs
+    // what it holds to the end before listen returns.
+    const int fd = impl_->listen_fd.exchange(-1);
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    // In-flight streams may finish within the grace period; then they are cut.
+    impl_->grace_timer = std::thread([impl = impl_.get()] {
+        std::unique_lock lock(impl->stop_mutex);
+        if (!impl->stop_cv.wait_for(lock, std::chrono::duration<double>(impl->options.shutdown_grace_s),
+                                    [&] { return impl->finished; }))
+            impl->abort_streams.store(true);
+    });
+}
+
+}  // namespace glyph::serve

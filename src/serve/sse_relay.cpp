@@ -1,0 +1,63 @@
+#include "serve/sse_relay.h"
+
+namespace glyph::serve {
+
+namespace {
+
+// End of the first event in `s` (just past its blank line), or npos.
+size_t event_end(std::string_view s) {
+    for (size_t i = 0; i + 1 < s.size(); ++i) {
+        if (s[i] != '\n') continue;
+        if (s[i + 1] == '\n') return i + 2;
+        if (s[i + 1] == '\r' && i + 2 < s.size() && s[i + 2] == '\n') return i + 3;
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string SseRelay::feed(std::string_view bytes) {
+    pending_.append(bytes);
+    std::string out;
+    size_t start = 0;
+    for (;;) {
+        const size_t end = event_end(std::string_view(pending_).substr(start));
+        if (end == std::string_view::npos) break;
+        out += event(std::string_view(pending_).substr(start, end));
+        start += end;
+    }
+    pending_.erase(0, start);
+    return out;
+}
+
+std::string SseRelay::finish() {
+    std::string rest;
+    rest.swap(pending_);
+    return rest;
+}
+
+std::string SseRelay::event(std::string_view raw) const {
+    // Only a single-line data event with a usage object is rewritten; ordered
+    // JSON keeps the upstream's key order.
+    if (raw.find("\"usage\"") == std::string_view::npos || raw.rfind("data:", 0) != 0) return std::string(raw);
+    const size_t nl = raw.find('\n');
+    if (raw.find("data:", nl) != std::string_view::npos) return std::string(raw);
+    std::string_view data = raw.substr(5, nl - 5);
+    if (!data.empty() && data.front() == ' ') data.remove_prefix(1);
+    if (!data.empty() && data.back() == '\r') data.remove_suffix(1);
+    auto j = nlohmann::ordered_json::parse(data, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("usage") || !j["usage"].is_object())
+        return std::string(raw);
+    j["usage"]["glyph"] = glyph_usage_;
+    return "data: " + j.dump() + "\n\n";
+}
+
+std::string add_glyph_usage(const std::string& body, const nlohmann::json& glyph_usage) {
+    auto j = nlohmann::ordered_json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return body;
+    if (!j.contains("usage") || !j["usage"].is_object()) j["usage"] = nlohmann::ordered_json::object();
+    j["usage"]["glyph"] = glyph_usage;
+    return j.dump();
+}
+
+}  // namespace glyph::serve

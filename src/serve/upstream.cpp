@@ -1,0 +1,164 @@
+#include "serve/upstream.h"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <mutex>
+
+#include "glyph/serve.h"
+
+namespace glyph::serve {
+
+namespace {
+
+void init_curl_once() {
+    static std::once_flag flag;
+    std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+    return true;
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return std::string(s);
+}
+
+}  // namespace
+
+std::string upstream_url(const std::string& base, const std::string& path) {
+    if (!starts_with_ci(base, "http://") && !starts_with_ci(base, "https://"))
+        throw ServeError("upstream URL must start with http:// or https://, got '" + base + "'");
+    std::string b = base;
+    while (!b.empty() && b.back() == '/') b.pop_back();
+    for (const char* suffix : {"/chat/completions", "/models"}) {
+        const std::string s(suffix);
+        if (b.size() > s.size() && b.compare(b.size() - s.size(), s.size(), s) == 0) b.resize(b.size() - s.size());
+    }
+    // "http://host:port" alone means the server root: OpenAI servers live under /v1.
+    const size_t scheme_end = b.find("://") + 3;
+    if (b.find('/', scheme_end) == std::string::npos) b += "/v1";
+    return b + path;
+}
+
+UpstreamCall::UpstreamCall(const UpstreamTarget& target, std::string body) : request_body_(std::move(body)) {
+    init_curl_once();
+    CURL* easy = curl_easy_init();
+    CURLM* multi = curl_multi_init();
+    if (!easy || !multi) {
+        if (easy) curl_easy_cleanup(easy);
+        if (multi) curl_multi_cleanup(multi);
+        error_ = "cannot start an HTTP transfer (libcurl)";
+        finished_ = true;
+        return;
+    }
+    easy_ = easy;
+    multi_ = multi;
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, "Accept: application/json, text/event-stream");
+    headers = curl_slist_append(headers, "Expect:");
+    if (!request_body_.empty()) headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (!target.api_key.empty())
+        headers = curl_slist_append(headers, ("Authorization: Bearer " + target.api_key).c_str());
+    headers_ = headers;
+
+    curl_easy_setopt(easy, CURLOPT_URL, target.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, long(target.connect_timeout_s * 1000));
+    // Upstream silence longer than the idle timeout ends the transfer.
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, long(std::max(1.0, target.idle_timeout_s)));
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &UpstreamCall::on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &UpstreamCall::on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    if (!request_body_.empty()) {
+        curl_easy_setopt(easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_body_.data());
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request_body_.size()));
+    }
+    curl_multi_add_handle(multi, easy);
+}
+
+UpstreamCall::~UpstreamCall() {
+    if (multi_ && easy_) curl_multi_remove_handle(static_cast<CURLM*>(multi_), static_cast<CURL*>(easy_));
+    if (easy_) curl_easy_cleanup(static_cast<CURL*>(easy_));
+    if (multi_) curl_multi_cleanup(static_cast<CURLM*>(multi_));
+    if (headers_) curl_slist_free_all(static_cast<curl_slist*>(headers_));
+}
+
+size_t UpstreamCall::on_header(char* data, size_t size, size_t count, void* self) {
+    auto* call = static_cast<UpstreamCall*>(self);
+    const size_t n = size * count;
+    std::string_view line(data, n);
+    if (line.rfind("HTTP/", 0) == 0) {
+        call->content_type_.clear();
+        const size_t sp = line.find(' ');
+        call->status_ = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+    } else if (starts_with_ci(line, "content-type:")) {
+        call->content_type_ = trim(line.substr(13));
+    } else if (trim(line).empty() && call->status_ >= 200) {
+        call->headers_done_ = true;  // informational (1xx) blocks are followed by the real one
+    }
+    return n;
+}
+
+size_t UpstreamCall::on_body(char* data, size_t size, size_t count, void* self) {
+    auto* call = static_cast<UpstreamCall*>(self);
+    call->headers_done_ = true;
+    call->buffer_.append(data, size * count);
+    return size * count;
+}
+
+void UpstreamCall::pump(const std::atomic<bool>& abort) {
+    if (finished_) return;
+    auto* multi = static_cast<CURLM*>(multi_);
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        finished_ = true;
+        headers_done_ = true;
+        const CURLcode rc = msg->data.result;
+        if (rc == CURLE_OK) continue;
+        timed_out_ = rc == CURLE_OPERATION_TIMEDOUT;
+        connect_failed_ = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                          (timed_out_ && status_ == 0);
+        error_ = timed_out_ ? (status_ == 0 ? "upstream did not answer in time" : "upstream went silent mid-reply")
+                            : std::string("upstream transfer failed: ") + curl_easy_strerror(rc);
+    }
+    if (finished_) return;
+    if (abort.load()) {
+        finished_ = true;
+        error_ = "cancelled";
+        return;
+    }
+    if (running > 0 && buffer_.empty() && !headers_done_) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+}
+
+bool UpstreamCall::wait_headers(const std::atomic<bool>& abort) {
+    while (!headers_done_ && !finished_) pump(abort);
+    return !failed();
+}
+
+bool UpstreamCall::read(std::string& out, const std::atomic<bool>& abort) {
+    while (buffer_.empty() && !finished_) {
+        pump(abort);
+        if (buffer_.empty() && !finished_)
+            curl_multi_poll(static_cast<CURLM*>(multi_), nullptr, 0, 100, nullptr);
+    }
+    const bool got = !buffer_.empty();
+    out += buffer_;
+    buffer_.clear();
+    return got;
+}
+
+}  // namespace glyph::serve

@@ -1,0 +1,312 @@
+// Encoding: added-token split, normalization, pre-tokenizer split and BPE
+// merges, with a per-call cache of words already merged.
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include <unicode/bytestream.h>
+#include <unicode/stringpiece.h>
+
+#include "tokens/string_table.h"
+#include "tokens/tokenizer_model.h"
+#include "tokens/utf8_scan.h"
+
+namespace glyph {
+namespace {
+
+// Words seen earlier in this call and their ids. Text repeats words heavily,
+// so most words skip merging altogether.
+class WordCache {
+public:
+    static constexpr size_t kMaxWord = 256;  // longer words rarely repeat
+
+    WordCache() : slots_(1024) {}
+
+    // Returns {ids, count} or {nullptr, 0}.
+    std::pair<const uint32_t*, size_t> find(std::string_view word, uint64_t hash) const {
+        for (size_t i = hash & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+            const Slot& s = slots_[i];
+            if (s.key_len == 0) return {nullptr, 0};
+            if (s.hash == hash && s.key_len == word.size() && std::memcmp(keys_.data() + s.key_at, word.data(), word.size()) == 0)
+                return {ids_.data() + s.ids_at, s.ids_len};
+        }
+    }
+
+    void insert(std::string_view word, uint64_t hash, const uint32_t* ids, size_t count) {
+        // Offsets are 32-bit: past that much distinct text the cache just stops growing.
+        if (keys_.size() + word.size() > UINT32_MAX || ids_.size() + count > UINT32_MAX) return;
+        if ((used_ + 1) * 2 > slots_.size()) grow();
+        Slot slot{hash, uint32_t(keys_.size()), uint32_t(word.size()), uint32_t(ids_.size()), uint32_t(count)};
+        keys_.append(word);
+        ids_.insert(ids_.end(), ids, ids + count);
+        place(slot);
+        ++used_;
+    }
+
+private:
+    struct Slot {
+        uint64_t hash = 0;
+        uint32_t key_at = 0, key_len = 0;  // key_len 0 marks an empty slot (words are never empty)
+        uint32_t ids_at = 0, ids_len = 0;
+    };
+
+    void place(const Slot& slot) {
+        size_t i = slot.hash & (slots_.size() - 1);
+        while (slots_[i].key_len != 0) i = (i + 1) & (slots_.size() - 1);
+        slots_[i] = slot;
+    }
+
+    void grow() {
+        std::vector<Slot> old(slots_.size() * 2);
+        old.swap(slots_);
+        for (const Slot& s : old)
+            if (s.key_len != 0) place(s);
+    }
+
+    std::vector<Slot> slots_;
+    size_t used_ = 0;
+    std::string keys_;
+    std::vector<uint32_t> ids_;
+};
+
+// Merges one word: repeatedly the lowest-ranked adjacent pair, leftmost
+// first on ties, exactly the order the reference's priority queue yields.
+class WordMerger {
+public:
+    void merge(const Tokenizer::Model& model, std::string_view word, std::vector<uint32_t>& out) {
+        const size_t n = word.size();
+        symbols_.resize(n);
+        heap_.clear();
+        for (size_t i = 0; i < n; ++i)
+            symbols_[i] = {model.byte_ids[static_cast<unsigned char>(word[i])], int32_t(i) - 1,
+                           i + 1 < n ? int32_t(i + 1) : -1};
+        for (size_t i = 0; i + 1 < n; ++i) model.merges.prefetch(symbols_[i].id, symbols_[i + 1].id);
+        for (size_t i = 0; i + 1 < n; ++i) consider(model, int32_t(i));
+        while (!heap_.empty()) {
+            std::pop_heap(heap_.begin(), heap_.end(), later);
+            const Candidate c = heap_.back();
+            heap_.pop_back();
+            const auto pos = int32_t(c.order & 0xFFFFFFFFu);
+            Symbol& left = symbols_[size_t(pos)];
+            // Stale if either side has merged since this pair was queued.
+            if (left.id != c.left || left.next < 0 || symbols_[size_t(left.next)].id != c.right) continue;
+            Symbol& right = symbols_[size_t(left.next)];
+            left.id = c.merged;
+            left.next = right.next;
+            right.id = kDead;
+            if (left.next >= 0) symbols_[size_t(left.next)].prev = pos;
+            if (left.prev >= 0 && left.next >= 0) {
+                model.merges.prefetch(symbols_[size_t(left.prev)].id, left.id);
+                model.merges.prefetch(left.id, symbols_[size_t(left.next)].id);
+            }
+            if (left.prev >= 0) consider(model, left.prev);
+            if (left.next >= 0) consider(model, pos);
+        }
+        for (int32_t i = 0; i >= 0; i = symbols_[size_t(i)].next) out.push_back(symbols_[size_t(i)].id);
+    }
+
+private:
+    static constexpr uint32_t kDead = UINT32_MAX;
+    struct Symbol {
+        uint32_t id;
+        int32_t prev, next;
+    };
+    struct Candidate {
+        uint64_t order;  // rank << 32 | position of the left symbol
+        uint32_t left, right, merged;
+    };
+    static bool later(const Candidate& a, const Candidate& b) { return a.order > b.order; }
+
+    void consider(const Tokenizer::Model& model, int32_t pos) {
+        const Symbol& left = symbols_[size_t(pos)];
+        const uint32_t right = symbols_[size_t(left.next)].id;
+        if (const tokens::MergeTable::Merge* m = model.merges.find(left.id, right)) {
+            heap_.push_back({(uint64_t(m->rank) << 32) | uint32_t(pos), left.id, right, m->merged});
+            std::push_heap(heap_.begin(), heap_.end(), later);
+        }
+    }
+
+    std::vector<Symbol> symbols_;
+    std::vector<Candidate> heap_;
+};
+
+// ECMAScript's WhiteSpace and LineTerminator set: what String.trim removes.
+bool is_js_space(char32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+char32_t decode_at(std::string_view s, size_t i, size_t len) {
+    const auto b = [&](size_t k) { return char32_t(static_cast<unsigned char>(s[i + k])); };
+    switch (len) {
+        case 1: return b(0);
+        case 2: return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+        case 3: return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+        default: return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+    }
+}
+
+std::string_view trim_js_space_start(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        const size_t len = tokens::utf8_sequence_length(s, i);
+        if (!is_js_space(decode_at(s, i, len))) break;
+        i += len;
+    }
+    return s.substr(i);
+}
+
+std::string_view trim_js_space_end(std::string_view s) {
+    size_t end = s.size();
+    while (end > 0) {
+        size_t start = end - 1;
+        while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+        if (!is_js_space(decode_at(s, start, end - start))) break;
+        end = start;
+    }
+    return s.substr(0, end);
+}
+
+class Encoder {
+public:
+    Encoder(const Tokenizer::Model& model, std::vector<uint32_t>& out) : model_(model), out_(out) {}
+
+    // `text` is valid UTF-8.
+    void encode(std::string_view text) {
+        if (model_.added.empty()) {
+            encode_section(text);
+            return;
+        }
+        struct Segment {
+            std::string_view text;
+            const AddedTokenRule* added;
+        };
+        std::vector<Segment> segments;
+        size_t start = 0;
+        for (size_t i = 0; i < text.size();) {
+            const AddedTokenRule* hit = nullptr;
+            for (uint32_t index : model_.added_by_first_byte[static_cast<unsigned char>(text[i])]) {
+                const std::string& content = model_.added[index].content;
+                if (text.compare(i, content.size(), content) == 0) {
+                    hit = &model_.added[index];
+                    break;
+                }
+            }
+            if (!hit) {
+                ++i;
+                continue;
+            }
+            if (i > start) segments.push_back({text.substr(start, i - start), nullptr});
+            segments.push_back({text.substr(i, hit->content.size()), hit});
+            i += hit->content.size();
+            start = i;
+        }
+        if (start < text.size()) segments.push_back({text.substr(start), nullptr});
+
+        for (size_t k = 0; k < segments.size(); ++k) {
+            const AddedTokenRule* added = segments[k].added;
+            if (!added) continue;
+            if (added->lstrip && k > 0 && !segments[k - 1].added)
+                segments[k - 1].text = trim_js_space_end(segments[k - 1].text);
+            if (added->rstrip && k + 1 < segments.size() && !segments[k + 1].added)
+                segments[k + 1].text = trim_js_space_start(segments[k + 1].text);
+        }
+        for (const Segment& s : segments) {
+            if (s.added) out_.push_back(s.added->id);
+            else encode_section(s.text);
+        }
+    }
+
+private:
+    void encode_section(std::string_view section) {
+        if (section.empty()) return;
+        std::string normalized;
+        if (!model_.normalizers.empty() && section.size() > size_t(INT32_MAX))
+            throw TokenizerError("cannot normalize a text stretch over 2 GiB without added tokens in it; split the text");
+        for (const icu::Normalizer2* normalizer : model_.normalizers) {
+            const icu::StringPiece piece(section.data(), int32_t(section.size()));
+            UErrorCode status = U_ZERO_ERROR;
+            if (normalizer->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) continue;
+            std::string result;
+            icu::StringByteSink<std::string> sink(&result, int32_t(section.size()));
+            status = U_ZERO_ERROR;
+            normalizer->normalizeUTF8(0, piece, sink, nullptr, status);
+            if (U_FAILURE(status)) throw TokenizerError(std::string("Unicode normalization failed: ") + u_errorName(status));
+            normalized = std::move(result);
+            section = normalized;
+        }
+        if (!section.empty()) split(section, 0);
+    }
+
+    void split(std::string_view piece, size_t step_index) {
+        if (step_index == model_.steps.size()) {
+            encode_word(piece);
+            return;
+        }
+        const PreTokenizeStep& step = model_.steps[step_index];
+        if (step.add_prefix_space && piece.front() != ' ') {
+            std::string prefixed = " ";
+            prefixed.append(piece);
+            split_with(step, prefixed, step_index);
+        } else {
+            split_with(step, piece, step_index);
+        }
+    }
+
+    void split_with(const PreTokenizeStep& step, std::string_view piece, size_t step_index) {
+        if (!step.regex) {
+            split(piece, step_index + 1);
+            return;
+        }
+        step.regex->split(piece, step.keep_gaps, scratch_, [&](std::string_view part) { split(part, step_index + 1); });
+    }
+
+    void encode_word(std::string_view word) {
+        if (word.size() == 1) {
+            out_.push_back(model_.byte_ids[static_cast<unsigned char>(word[0])]);
+            return;
+        }
+        if (model_.ignore_merges) {
+            if (const uint32_t* id = model_.vocab_by_bytes.find(word)) {
+                out_.push_back(*id);
+                return;
+            }
+        }
+        if (word.size() > WordCache::kMaxWord) {
+            merger_.merge(model_, word, out_);
+            return;
+        }
+        const uint64_t hash = tokens::hash_bytes(word);
+        if (auto [ids, count] = cache_.find(word, hash); ids) {
+            out_.insert(out_.end(), ids, ids + count);
+            return;
+        }
+        const size_t before = out_.size();
+        merger_.merge(model_, word, out_);
+        cache_.insert(word, hash, out_.data() + before, out_.size() - before);
+    }
+
+    const Tokenizer::Model& model_;
+    std::vector<uint32_t>& out_;
+    tokens::MatchScratch scratch_;
+    WordCache cache_;
+    WordMerger merger_;
+};
+
+}  // namespace
+
+std::vector<uint32_t> Tokenizer::encode(std::string_view utf8) const {
+    std::string repaired;
+    if (tokens::valid_utf8_prefix(utf8, 0) != utf8.size()) {
+        repaired = repair_utf8(utf8);
+        utf8 = repaired;
+    }
+    std::vector<uint32_t> ids;
+    ids.reserve(utf8.size() / 4 + 16);
+    Encoder(*model_, ids).encode(utf8);
+    return ids;
+}
+
+size_t Tokenizer::count(std::string_view utf8) const { return encode(utf8).size(); }
+
+}  // namespace glyph

@@ -1,0 +1,421 @@
+// Loading a Hugging Face tokenizer.json into the encoder's tables, refusing
+// anything that is not a byte-level BPE tokenizer with one clear line.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tokens/byte_level.h"
+#include "tokens/string_table.h"
+#include "tokens/tokenizer_model.h"
+
+namespace glyph {
+namespace {
+
+using nlohmann::json;
+
+// Reads tokenizer.json in one pass: "model"."vocab" and "model"."merges" (the
+// bulk of the file: hundreds of thousands of entries) stream into flat lists;
+// everything else becomes an ordinary DOM. Building a DOM for the vocabulary
+// costs several times more than the rest of loading together.
+class TokenizerJsonReader : public nlohmann::json_sax<json> {
+public:
+    json doc;
+    std::vector<std::pair<std::string, uint32_t>> vocab;
+    std::string bad_vocab_key;  // first entry whose id is not an unsigned 32-bit number
+    bool vocab_bad = false;
+    std::vector<std::pair<std::string, std::string>> merges;
+    long bad_merge = -1;  // index of the first merge that is not a pair of strings
+    std::string error;
+
+    bool null() override { return value(json()); }
+    bool boolean(bool v) override { return value(json(v)); }
+    bool number_integer(number_integer_t v) override { return value(json(v)); }
+    bool number_unsigned(number_unsigned_t v) override {
+        if (mode_ == Mode::Vocab && depth_ == 0 && v < UINT32_MAX) {
+            vocab.emplace_back(std::move(vocab_key_), uint32_t(v));
+            return true;
+        }
+        return value(json(v));
+    }
+    bool number_float(number_float_t v, const string_t&) override { return value(json(v)); }
+    bool string(string_t& v) override {
+        if (mode_ == Mode::Merges && depth_ == 0) {
+            add_spaced_merge(v);
+            return true;
+        }
+        if (mode_ == Mode::Merges && depth_ == 1) {
+            pair_.push_back(std::move(v));
+            return true;
+        }
+        return value(json(std::move(v)));
+    }
+    bool binary(binary_t& v) override { return value(json(std::move(v))); }
+
+    bool start_object(std::size_t) override {
+        if (mode_ != Mode::Dom) return descend(false);
+        if (at("vocab")) mode_ = Mode::Vocab;
+        else open(json::object());
+        return true;
+    }
+    bool key(string_t& k) override {
+        if (mode_ == Mode::Dom) keys_.back() = std::move(k);
+        else if (mode_ == Mode::Vocab && depth_ == 0) vocab_key_ = std::move(k);
+        return true;
+    }
+    bool end_object() override { return ascend(); }
+    bool start_array(std::size_t) override {
+        if (mode_ != Mode::Dom) return descend(true);
+        if (at("merges")) mode_ = Mode::Merges;
+        else open(json::array());
+        return true;
+    }
+    bool end_array() override { return ascend(); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+        error = e.what();
+        return false;
+    }
+
+    bool vocab_streamed() const { return vocab_done_; }
+    bool merges_streamed() const { return merges_done_; }
+
+private:
+    enum class Mode { Dom, Vocab, Merges };
+
+    // True when the value about to open is doc["model"][name].
+    bool at(const char* name) const {
+        return stack_.size() == 2 && keys_[0] == "model" && keys_[1] == name && stack_[1]->is_object();
+    }
+
+    void open(json&& container) {
+        stack_.push_back(place(std::move(container)));
+        keys_.emplace_back();
+    }
+    json* place(json&& v) {
+        if (stack_.empty()) {
+            doc = std::move(v);
+            return &doc;
+        }
+        json& parent = *stack_.back();
+        if (parent.is_array()) {
+            parent.push_back(std::move(v));
+            return &parent.back();
+        }
+        json& slot = parent[keys_.back()];
+        slot = std::move(v);
+        return &slot;
+    }
+    // A scalar: into the DOM, or (in a streamed list) where a key's id or a merge's part belongs.
+    bool value(json&& v) {
+        if (mode_ == Mode::Dom) place(std::move(v));
+        else if (mode_ == Mode::Vocab && depth_ == 0) mark_bad_vocab();
+        else if (mode_ == Mode::Merges && depth_ <= 1) mark_bad_merge();
+        return true;
+    }
+
+    // A container opening inside a streamed list: a merge pair, or something malformed.
+    bool descend(bool is_array) {
+        if (mode_ == Mode::Vocab && depth_ == 0) mark_bad_vocab();
+        if (mode_ == Mode::Merges && depth_ == 0 && is_array) pair_.clear();
+        else if (mode_ == Mode::Merges && depth_ <= 1) mark_bad_merge();
+        ++depth_;
+        return true;
+    }
+
+    bool ascend() {
+        if (mode_ == Mode::Dom) {
+            stack_.pop_back();
+            keys_.pop_back();
+        } else if (depth_ > 0) {
+            if (--depth_ == 0 && mode_ == Mode::Merges) finish_pair();
+        } else {
+            // The streamed list ends: leave an empty container in the DOM where it was.
+            (mode_ == Mode::Vocab ? vocab_done_ : merges_done_) = true;
+            place(mode_ == Mode::Vocab ? json::object() : json::array());
+            mode_ = Mode::Dom;
+        }
+        return true;
+    }
+
+    void finish_pair() {
+        if (bad_merge >= 0) return;
+        if (pair_.size() != 2) {
+            mark_bad_merge();
+            return;
+        }
+        merges.emplace_back(std::move(pair_[0]), std::move(pair_[1]));
+    }
+
+    void add_spaced_merge(const std::string& line) {
+        // The older "left right" form: byte-level tokens never contain a raw space.
+        const size_t space = line.find(' ');
+        if (space == std::string::npos) {
+            mark_bad_merge();
+            return;
+        }
+        const size_t end = line.find(' ', space + 1);
+        merges.emplace_back(line.substr(0, space),
+                            line.substr(space + 1, end == std::string::npos ? std::string::npos : end - space - 1));
+    }
+    void mark_bad_vocab() {
+        if (!vocab_bad) bad_vocab_key = vocab_key_;
+        vocab_bad = true;
+    }
+    void mark_bad_merge() {
+        if (bad_merge < 0) bad_merge = long(merges.size());
+    }
+
+    std::vector<json*> stack_;
+    std::vector<std::string> keys_;  // the current key of each open object ("" for arrays)
+    Mode mode_ = Mode::Dom;
+    int depth_ = 0;  // nesting inside the streamed list
+    std::string vocab_key_;
+    std::vector<std::string> pair_;
+    bool vocab_done_ = false, merges_done_ = false;
+};
+
+class Loader {
+public:
+    explicit Loader(std::string path) : path_(std::move(path)) {}
+
+    std::shared_ptr<Tokenizer::Model> load() {
+        parse();
+        const json& doc = reader_.doc;
+        if (!doc.is_object()) fail("the top level is not a JSON object");
+        auto model = std::make_shared<Tokenizer::Model>();
+        model->path = path_;
+        const json& bpe = member(doc, "model");
+        check_model_kind(bpe);
+        load_normalizer(doc.contains("normalizer") ? doc["normalizer"] : json(), *model);
+        load_pre_tokenizer(doc.contains("pre_tokenizer") ? doc["pre_tokenizer"] : json(), *model);
+        if (std::none_of(model->steps.begin(), model->steps.end(), [](const PreTokenizeStep& s) { return s.byte_level; }))
+            fail("not a byte-level BPE tokenizer (its pre_tokenizer has no ByteLevel step)");
+        load_vocabulary(bpe, doc.contains("added_tokens") ? doc["added_tokens"] : json::array(), *model);
+        return model;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) const { throw TokenizerError("tokenizer " + path_ + ": " + what); }
+
+    void parse() {
+        std::error_code ec;
+        if (std::filesystem::is_directory(path_, ec)) fail("is a folder, not a tokenizer.json file");
+        std::ifstream in(path_, std::ios::binary);
+        if (!in) fail("cannot be read (" + std::string(std::strerror(errno)) + ")");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        if (!json::sax_parse(ss.str(), &reader_)) fail("is not valid JSON: " + reader_.error);
+    }
+
+    const json& member(const json& object, const char* key) const {
+        auto it = object.find(key);
+        if (it == object.end()) fail(std::string("has no \"") + key + "\"");
+        return *it;
+    }
+
+    static std::string type_of(const json& j) {
+        auto it = j.find("type");
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string("(none)");
+    }
+
+    static bool flag(const json& j, const char* key, bool fallback) {
+        auto it = j.find(key);
+        return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+    }
+
+    static bool empty_or_null(const json& j, const char* key) {
+        auto it = j.find(key);
+        return it == j.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty());
+    }
+
+    void check_model_kind(const json& bpe) const {
+        if (!bpe.is_object()) fail("\"model\" is not an object");
+        const std::string type = type_of(bpe);
+        if (type != "BPE") fail("model type " + type + " is not supported (only byte-level BPE)");
+        auto dropout = bpe.find("dropout");
+        if (dropout != bpe.end() && !dropout->is_null() && !(dropout->is_number() && dropout->get<double>() == 0.0))
+            fail("BPE dropout is not supported (it makes encoding random)");
+        if (!empty_or_null(bpe, "continuing_subword_prefix") || !empty_or_null(bpe, "end_of_word_suffix"))
+            fail("continuing_subword_prefix / end_of_word_suffix are not supported by a byte-level BPE tokenizer");
+    }
+
+    void load_normalizer(const json& j, Tokenizer::Model& model) const {
+        if (j.is_null()) return;
+        if (!j.is_object()) fail("\"normalizer\" is not an object");
+        const std::string type = type_of(j);
+        UErrorCode status = U_ZERO_ERROR;
+        const icu::Normalizer2* normalizer = nullptr;
+        if (type == "Sequence") {
+            auto list = j.find("normalizers");
+            if (list == j.end() || !list->is_array()) fail("Sequence normalizer has no \"normalizers\" list");
+            for (const json& item : *list) load_normalizer(item, model);
+            return;
+        }
+        if (type == "NFC") normalizer = icu::Normalizer2::getNFCInstance(status);
+        else if (type == "NFD") normalizer = icu::Normalizer2::getNFDInstance(status);
+        else if (type == "NFKC") normalizer = icu::Normalizer2::getNFKCInstance(status);
+        else if (type == "NFKD") normalizer = icu::Normalizer2::getNFKDInstance(status);
+        else fail("normalizer " + type + " is not supported (supported: NFC, NFD, NFKC, NFKD and Sequence of these)");
+        if (U_FAILURE(status)) fail("ICU cannot provide the " + type + " normalizer: " + u_errorName(status));
+        model.normalizers.push_back(normalizer);
+    }
+
+    const tokens::SplitRegex* compile(Tokenizer::Model& model, const std::string& pattern) const {
+        try {
+            model.regexes.push_back(std::make_unique<tokens::SplitRegex>(pattern));
+        } catch (const TokenizerError& e) {
+            fail(e.what());
+        }
+        return model.regexes.back().get();
+    }
+
+    static std::string escape_literal(const std::string& s) {
+        std::string out;
+        for (char c : s) {
+            if (std::strchr("\\^$.|?*+()[]{}-/", c)) out.push_back('\\');
+            out.push_back(c);
+        }
+        return out;
+    }
+
+    void load_pre_tokenizer(const json& j, Tokenizer::Model& model) const {
+        if (j.is_null()) return;
+        if (!j.is_object()) fail("\"pre_tokenizer\" is not an object");
+        const std::string type = type_of(j);
+        if (type == "Sequence") {
+            auto list = j.find("pretokenizers");
+            if (list == j.end() || !list->is_array()) fail("Sequence pre_tokenizer has no \"pretokenizers\" list");
+            for (const json& item : *list) load_pre_tokenizer(item, model);
+        } else if (type == "Split") {
+            const std::string behavior = j.value("behavior", std::string());
+            if (behavior != "Isolated")
+                fail("Split pre_tokenizer behavior " + behavior + " is not supported (only Isolated)");
+            if (flag(j, "invert", false)) fail("Split pre_tokenizer with invert=true is not supported");
+            auto pattern = j.find("pattern");
+            if (pattern == j.end() || !pattern->is_object()) fail("Split pre_tokenizer has no \"pattern\"");
+            std::string regex;
+            if (pattern->contains("Regex") && (*pattern)["Regex"].is_string()) regex = (*pattern)["Regex"];
+            else if (pattern->contains("String") && (*pattern)["String"].is_string())
+                regex = escape_literal((*pattern)["String"]);
+            else fail("Split pre_tokenizer pattern is neither {\"Regex\": ...} nor {\"String\": ...}");
+            model.steps.push_back({.regex = compile(model, regex), .keep_gaps = true});
+        } else if (type == "ByteLevel") {
+            PreTokenizeStep step;
+            step.byte_level = true;
+            // An absent flag is false in the reference (JavaScript reads it as undefined).
+            step.add_prefix_space = flag(j, "add_prefix_space", false);
+            if (flag(j, "use_regex", true)) {
+                step.regex = compile(model, tokens::kGpt2SplitPattern);
+                step.keep_gaps = false;
+            }
+            model.steps.push_back(step);
+        } else {
+            fail("pre_tokenizer " + type + " is not supported (supported: Split, ByteLevel, Sequence)");
+        }
+    }
+
+    void load_vocabulary(const json& bpe, const json& added_tokens, Tokenizer::Model& model) const {
+        if (!reader_.vocab_streamed()) fail("model \"vocab\" is missing or not an object");
+        if (reader_.vocab_bad) fail("vocab entry \"" + reader_.bad_vocab_key + "\" has no valid id");
+        if (reader_.vocab.empty()) fail("model \"vocab\" is empty");
+        if (!reader_.merges_streamed()) fail("model \"merges\" is missing or not a list");
+        if (reader_.bad_merge >= 0) fail("merge #" + std::to_string(reader_.bad_merge) + " is not a pair of tokens");
+        if (!added_tokens.is_array()) fail("\"added_tokens\" is not a list");
+
+        tokens::StringIdTable ids(reader_.vocab.size());
+        uint64_t max_id = 0;
+        for (const auto& [spelling, id] : reader_.vocab) {
+            ids.insert_or_assign(spelling, id);
+            max_id = std::max<uint64_t>(max_id, id);
+        }
+        load_added_tokens(added_tokens, model, max_id);
+        // As in the reference, an added token's id wins over a vocabulary entry spelled the same.
+        for (const AddedTokenRule& token : model.added) {
+            if (ids.find(token.content)) ids.insert_or_assign(token.content, token.id);
+        }
+        model.vocab_size = size_t(max_id) + 1;
+
+        for (int b = 0; b < 256; ++b) {
+            const uint32_t* id = ids.find(tokens::byte_level_spelling(uint8_t(b)));
+            if (!id) {
+                char hex[8];
+                std::snprintf(hex, sizeof hex, "0x%02X", b);
+                fail(std::string("not a byte-level BPE vocabulary (no token for byte ") + hex + ")");
+            }
+            model.byte_ids[size_t(b)] = *id;
+        }
+
+        model.merges = tokens::MergeTable(reader_.merges.size());
+        std::string joined, scratch;
+        uint32_t rank = 0;
+        for (const auto& [left, right] : reader_.merges) {
+            joined.assign(left).append(right);
+            const uint32_t *a = ids.find(left), *b = ids.find(right), *ab = ids.find(joined);
+            if (!a || !b || !ab) {
+                fail("merge #" + std::to_string(rank) + " (\"" + left + "\", \"" + right +
+                     "\") names a token missing from the vocabulary");
+            }
+            // A part outside the byte-level alphabet can never occur in a word: the merge never applies.
+            if (tokens::decode_byte_level(left, scratch) && tokens::decode_byte_level(right, scratch))
+                model.merges.insert(*a, *b, {rank, *ab});
+            ++rank;
+        }
+
+        model.ignore_merges = flag(bpe, "ignore_merges", false);
+        if (model.ignore_merges) {
+            model.vocab_by_bytes = tokens::StringIdTable(reader_.vocab.size());
+            for (const auto& [spelling, id] : reader_.vocab) {
+                if (tokens::decode_byte_level(spelling, scratch)) model.vocab_by_bytes.insert_or_assign(scratch, *ids.find(spelling));
+            }
+        }
+    }
+
+    void load_added_tokens(const json& list, Tokenizer::Model& model, uint64_t& max_id) const {
+        std::unordered_map<std::string, size_t> index;  // a repeated content keeps its last entry
+        for (const json& entry : list) {
+            if (!entry.is_object() || !entry.contains("content") || !entry["content"].is_string() ||
+                !entry.contains("id") || !entry["id"].is_number_unsigned() || entry["id"].get<uint64_t>() >= UINT32_MAX)
+                fail("an added_tokens entry lacks a string \"content\" or a valid \"id\"");
+            AddedTokenRule rule{entry["content"].get<std::string>(), entry["id"].get<uint32_t>(),
+                                flag(entry, "lstrip", false), flag(entry, "rstrip", false)};
+            max_id = std::max<uint64_t>(max_id, rule.id);
+            if (rule.content.empty()) continue;  // the reference never matches an empty token
+            auto [it, inserted] = index.emplace(rule.content, model.added.size());
+            if (inserted) model.added.push_back(std::move(rule));
+            else model.added[it->second] = std::move(rule);
+        }
+        for (uint32_t i = 0; i < model.added.size(); ++i)
+            model.added_by_first_byte[static_cast<unsigned char>(model.added[i].content[0])].push_back(i);
+        for (auto& candidates : model.added_by_first_byte) {
+            std::stable_sort(candidates.begin(), candidates.end(), [&](uint32_t a, uint32_t b) {
+                return model.added[a].content.size() > model.added[b].content.size();
+            });
+        }
+    }
+
+    std::string path_;
+    TokenizerJsonReader reader_;
+};
+
+}  // namespace
+
+Tokenizer Tokenizer::load(const std::string& path) { return Tokenizer(Loader(path).load()); }
+
+size_t Tokenizer::vocab_size() const { return model_->vocab_size; }
+
+std::string default_tokenizer_path() {
+    if (const char* env = std::getenv("GLYPH_TOKENIZER"); env && *env) return env;
+    const std::string bundled = std::string(GLYPH_SOURCE_DIR) + "/models/tokenizer.json";
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(bundled, ec)) return bundled;
+    throw TokenizerError("no tokenizer: " + bundled +
+                         " is missing (run scripts/setup.sh, set GLYPH_TOKENIZER or pass --tokenizer PATH)");
+}
+
+}  // namespace glyph

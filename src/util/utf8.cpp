@@ -1,0 +1,59 @@
+#include "util/utf8.h"
+
+#include <cstdio>
+
+#include "glyph/render.h"
+
+namespace glyph {
+
+namespace {
+[[noreturn]] void invalid(std::string_view s, size_t at) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "input is not valid UTF-8: byte 0x%02X at offset %zu", unsigned(uint8_t(s[at])), at);
+    throw InputError(buf);
+}
+}  // namespace
+
+char32_t decode_utf8(std::string_view s, size_t& i) {
+    const size_t at = i;
+    const uint8_t c = uint8_t(s[i]);
+    if (c < 0x80) {
+        ++i;
+        return c;
+    }
+    int len;
+    char32_t cp, min;
+    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
+    else invalid(s, at);
+    if (at + size_t(len) > s.size()) invalid(s, at);
+    for (int k = 1; k < len; ++k) {
+        const uint8_t cc = uint8_t(s[at + size_t(k)]);
+        if ((cc & 0xC0) != 0x80) invalid(s, at);
+        cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) invalid(s, at);
+    i = at + size_t(len);
+    return cp;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += char(cp);
+    } else if (cp < 0x800) {
+        out += char(0xC0 | (cp >> 6));
+        out += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += char(0xE0 | (cp >> 12));
+        out += char(0x80 | ((cp >> 6) & 0x3F));
+        out += char(0x80 | (cp & 0x3F));
+    } else {
+        out += char(0xF0 | (cp >> 18));
+        out += char(0x80 | ((cp >> 12) & 0x3F));
+        out += char(0x80 | ((cp >> 6) & 0x3F));
+        out += char(0x80 | (cp & 0x3F));
+    }
+}
+
+}  // namespace glyph

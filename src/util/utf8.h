@@ -1,0 +1,14 @@
+// Strict UTF-8 decoding (errors name the byte offset) and encoding.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace glyph {
+
+// Decodes the code point at s[i] and advances i. Throws InputError for
+// invalid UTF-8 (overlong, surrogates, truncated, out of range).
+char32_t decode_utf8(std::string_view s, size_t& i);
+void append_utf8(std::string& out, char32_t cp);
+
+}  // namespace glyph

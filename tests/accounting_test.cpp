@@ -1,0 +1,250 @@
+// Compression accounting end to end: real renders of the bundled sample, the
+// real Qwen3 tokenizer, manifests on disk and the glyph CLI (stats, render).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "glyph/accounting.h"
+#include "glyph/config.h"
+#include "glyph/render.h"
+#include "test_support.h"
+
+namespace glyph {
+namespace {
+
+using nlohmann::json;
+using test::read_file;
+using test::repo_path;
+using test::run_glyph;
+using test::shell_quote;
+using test::TempDir;
+using test::write_file;
+
+const Tokenizer& tokenizer() {
+    static const Tokenizer t = Tokenizer::load(default_tokenizer_path());
+    return t;
+}
+
+const std::string& sample_text() {
+    static const std::string text = read_file(repo_path("samples/novel_excerpt.txt"));
+    return text;
+}
+
+const RenderResult& sample_render() {
+    static const RenderResult r = render_text(sample_text(), preset("en"));
+    return r;
+}
+
+int count_lines(const std::string& s) {
+    int n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+TEST(Accounting, CountsEveryPageSpanAndTheWholeText) {
+    const RenderResult& r = sample_render();
+    ASSERT_GT(r.pages.size(), 1u);
+    const CompressionStats s = account(sample_text(), r, tokenizer(), find_profile("glyph"));
+    EXPECT_EQ(s.text.bytes, sample_text().size());
+    EXPECT_EQ(s.text.tokens, int64_t(tokenizer().count(sample_text())));
+    ASSERT_EQ(s.text.page_tokens.size(), r.pages.size());
+    ASSERT_EQ(s.vision.pages.size(), r.pages.size());
+    int64_t vision = 0;
+    for (size_t i = 0; i < r.pages.size(); ++i) {
+        const Page& p = r.pages[i];
+        const std::string_view span = std::string_view(sample_text()).substr(p.text_begin, p.text_end - p.text_begin);
+        EXPECT_EQ(s.text.page_tokens[i], int64_t(tokenizer().count(span))) << "page " << p.number;
+        EXPECT_EQ(s.vision.pages[i].total(), find_profile("glm-4.1v").per_image_total(p.image.width, p.image.height));
+        EXPECT_EQ(s.vision.pages[i].wrapper, 2);
+        vision += s.vision.pages[i].total();
+    }
+    EXPECT_EQ(s.vision.tokens, vision);
+    EXPECT_EQ(s.vision.profile, "glm-4.1v");
+    EXPECT_DOUBLE_EQ(s.ratio(), double(s.text.tokens) / double(vision));
+    // Glyph's en page (595x842 at 72 dpi, 9 pt) holds several text tokens per vision token.
+    EXPECT_GT(s.ratio(), 2.0);
+    EXPECT_LT(s.ratio(), 6.0);
+}
+
+TEST(Accounting, ManifestGainsPerPageAndTotalCounts) {
+    TempDir dir;
+    const RenderConfig cfg = preset("en");
+    json manifest = write_pages(sample_render(), cfg, sample_text(), dir.file("pages"));
+    // The manifest on disk gives the same page geometry as the in-memory result.
+    const json on_disk = json::parse(read_file(dir.file("pages/manifest.json")));
+    const auto from_disk = page_extents(on_disk), from_memory = page_extents(sample_render());
+    ASSERT_EQ(from_disk.size(), from_memory.size());
+    for (size_t i = 0; i < from_disk.size(); ++i) {
+        EXPECT_EQ(from_disk[i].width, from_memory[i].width);
+        EXPECT_EQ(from_disk[i].height, from_memory[i].height);
+        EXPECT_EQ(from_disk[i].text_begin, from_memory[i].text_begin);
+        EXPECT_EQ(from_disk[i].text_end, from_memory[i].text_end);
+    }
+    const CompressionStats s = account(sample_text(), sample_render(), tokenizer(), find_profile("qwen3-vl"));
+    add_to_manifest(manifest, s, "models/tokenizer.json");
+    int64_t text = 0, vision = 0;
+    for (const json& p : manifest["pages"]) {
+        text += p["text_tokens"].get<int64_t>();
+        vision += p["vision_tokens"].get<int64_t>();
+    }
+    EXPECT_EQ(vision, manifest["accounting"]["vision_tokens"].get<int64_t>());
+    EXPECT_EQ(manifest["accounting"]["profile"], "qwen3-vl");
+    EXPECT_EQ(manifest["accounting"]["text_tokens"].get<int64_t>(), s.text.tokens);
+    // Page spans leave out the breaks between pages, and tokens merge across
+    // them, so the page sum is close to, not equal to, the whole-text count.
+    EXPECT_NEAR(double(text), double(s.text.tokens), 0.02 * double(s.text.tokens));
+    EXPECT_NE(ratio_line(s).find("qwen3-vl"), std::string::npos);
+}
+
+TEST(Accounting, BadPagesGiveOneLineErrors) {
+    json manifest = {{"pages", json::array({{{"file", "page_001.png"}, {"width", 0}, {"height", 842},
+                                              {"text_begin", 0}, {"text_end", 10}}})}};
+    const auto pages = page_extents(manifest);
+    try {
+        count_vision(pages, find_profile("glm-4.1v"));
+        FAIL() << "zero-width page accepted";
+    } catch (const VisionTokenError& e) {
+        EXPECT_NE(std::string(e.what()).find("page 1"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("0x842"), std::string::npos);
+    }
+    EXPECT_THROW(count_text("short", pages, tokenizer()), InputError);  // span beyond the text
+    EXPECT_THROW(page_extents(json{{"pages", json::array({{{"width", 5}}})}}), InputError);
+    EXPECT_THROW(page_extents(json::object()), InputError);
+}
+
+TEST(Accounting, GroupsThousands) {
+    EXPECT_EQ(group_thousands(0), "0");
+    EXPECT_EQ(group_thousands(999), "999");
+    EXPECT_EQ(group_thousands(1000), "1,000");
+    EXPECT_EQ(group_thousands(1234567), "1,234,567");
+}
+
+TEST(StatsCommand, TextFileJsonMatchesTheLibrary) {
+    const auto res = run_glyph("stats " + shell_quote(repo_path("samples/novel_excerpt.txt")) +
+                               " --preset en --profile glyph --profile qwen3-vl --json");
+    ASSERT_EQ(res.exit_code, 0) << res.err;
+    const json out = json::parse(res.out);
+    const CompressionStats glm = account(sample_text(), sample_render(), tokenizer(), find_profile("glm-4.1v"));
+    EXPECT_EQ(out["text_tokens"].get<int64_t>(), glm.text.tokens);
+    EXPECT_EQ(out["page_count"].get<size_t>(), sample_render().pages.size());
+    ASSERT_EQ(out["profiles"].size(), 2u);
+    EXPECT_EQ(out["profiles"][0]["profile"], "glm-4.1v");
+    EXPECT_EQ(out["profiles"][0]["vision_tokens"].get<int64_t>(), glm.vision.tokens);
+    EXPECT_DOUBLE_EQ(out["profiles"][0]["compression_ratio"].get<double>(), glm.ratio());
+    EXPECT_EQ(out["profiles"][1]["profile"], "qwen3-vl");
+    EXPECT_EQ(out["pages"][0]["vision_tokens"]["glm-4.1v"].get<int64_t>(), glm.vision.pages[0].total());
+}
+
+TEST(StatsCommand, TableAndHigherDpiCostsMoreVisionTokens) {
+    const std::string input = shell_quote(repo_path("samples/novel_excerpt.txt"));
+    const auto at72 = run_glyph("stats " + input + " --preset en --json");
+    const auto at96 = run_glyph("stats " + input + " --preset en --dpi 96 --json");
+    ASSERT_EQ(at72.exit_code, 0) << at72.err;
+    ASSERT_EQ(at96.exit_code, 0) << at96.err;
+    const double r72 = json::parse(at72.out)["profiles"][0]["compression_ratio"].get<double>();
+    const double r96 = json::parse(at96.out)["profiles"][0]["compression_ratio"].get<double>();
+    EXPECT_GT(r72, r96 * 1.4);  // (96/72)^2 = 1.78x the pixels per page
+    const auto table = run_glyph("stats - --profile gemini", &sample_text());
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_NE(table.out.find("stdin:"), std::string::npos);
+    EXPECT_NE(table.out.find("gemini"), std::string::npos);
+    EXPECT_NE(table.out.find("ratio"), std::string::npos);
+}
+
+TEST(StatsCommand, ListsProfilesWithSources) {
+    const auto res = run_glyph("stats --list-profiles");
+    ASSERT_EQ(res.exit_code, 0) << res.err;
+    EXPECT_NE(res.out.find("glm-4.1v"), std::string::npos);
+    EXPECT_NE(res.out.find("glyph"), std::string::npos);
+    EXPECT_NE(res.out.find("source: "), std::string::npos);
+    const auto js = run_glyph("stats --list-profiles --json");
+    ASSERT_EQ(js.exit_code, 0) << js.err;
+    const json list = json::parse(js.out);
+    EXPECT_EQ(list.size(), vision_profiles().size());
+    EXPECT_EQ(list[0]["a4_72dpi_tokens"].get<int64_t>(), 632);
+}
+
+TEST(StatsCommand, UnknownProfileIsOneLine) {
+    const auto res = run_glyph("stats " + shell_quote(repo_path("samples/novel_excerpt.txt")) + " --profile gpt-9");
+    EXPECT_NE(res.exit_code, 0);
+    EXPECT_EQ(count_lines(res.err), 1) << res.err;
+    EXPECT_NE(res.err.find("unknown vision-token profile \"gpt-9\""), std::string::npos) << res.err;
+    EXPECT_NE(res.err.find("qwen2.5-vl"), std::string::npos);
+}
+
+TEST(StatsCommand, RenderedFolder) {
+    TempDir dir;
+    const std::string input = shell_quote(repo_path("samples/novel_excerpt.txt"));
+    const std::string out = shell_quote(dir.file("pages"));
+    const auto render = run_glyph("render " + input + " --preset en --out " + out + " --profile qwen2.5-vl");
+    ASSERT_EQ(render.exit_code, 0) << render.err;
+    EXPECT_NE(render.out.find("compression "), std::string::npos) << render.out;
+    EXPECT_NE(render.out.find("qwen2.5-vl"), std::string::npos) << render.out;
+    const json manifest = json::parse(read_file(dir.file("pages/manifest.json")));
+    ASSERT_TRUE(manifest.contains("accounting"));
+    EXPECT_EQ(manifest["accounting"]["profile"], "qwen2.5-vl");
+    EXPECT_TRUE(manifest["pages"][0].contains("text_tokens"));
+
+    // The folder alone (counts recorded by render) and the folder with its source agree with the text.
+    const auto direct = json::parse(run_glyph("stats " + input + " --preset en --json").out);
+    const auto recorded = run_glyph("stats " + out + " --json");
+    ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+    const auto with_source = run_glyph("stats " + out + " --source " + input + " --json");
+    ASSERT_EQ(with_source.exit_code, 0) << with_source.err;
+    for (const json& j : {json::parse(recorded.out), json::parse(with_source.out)}) {
+        EXPECT_EQ(j["text_tokens"], direct["text_tokens"]);
+        EXPECT_EQ(j["profiles"][0]["vision_tokens"], direct["profiles"][0]["vision_tokens"]);
+    }
+
+    // A source that is not the rendered text is refused.
+    write_file(dir.file("other.txt"), "something else");
+    const auto wrong = run_glyph("stats " + out + " --source " + shell_quote(dir.file("other.txt")));
+    EXPECT_NE(wrong.exit_code, 0);
+    EXPECT_EQ(count_lines(wrong.err), 1) << wrong.err;
+}
+
+TEST(StatsCommand, ZeroSizePageInManifestIsOneLine) {
+    TempDir dir;
+    std::filesystem::create_directory(dir.file("pages"));
+    write_file(dir.file("pages/manifest.json"),
+               R"({"pages":[{"file":"page_001.png","width":595,"height":0,"text_begin":0,"text_end":4}],)"
+               R"("source_bytes":4,"accounting":{"text_tokens":1}})");
+    const auto res = run_glyph("stats " + shell_quote(dir.file("pages")));
+    EXPECT_NE(res.exit_code, 0);
+    EXPECT_EQ(count_lines(res.err), 1) << res.err;
+    EXPECT_NE(res.err.find("595x0"), std::string::npos) << res.err;
+    const auto no_manifest = run_glyph("stats " + shell_quote(dir.path));
+    EXPECT_NE(no_manifest.exit_code, 0);
+    EXPECT_NE(no_manifest.err.find("manifest.json"), std::string::npos);
+}
+
+TEST(StatsCommand, BatchJsonl) {
+    TempDir dir;
+    const std::string chapter = sample_text().substr(0, 20000);
+    json a = {{"unique_id", "a"}, {"context", chapter}};
+    json b = {{"unique_id", "b"}, {"context", chapter}, {"config", {{"dpi", 96}}}};
+    write_file(dir.file("items.jsonl"), a.dump() + "\n\n" + b.dump() + "\n");
+    const auto res = run_glyph("stats --batch " + shell_quote(dir.file("items.jsonl")) + " --preset en --json");
+    ASSERT_EQ(res.exit_code, 0) << res.err;
+    const json out = json::parse(res.out);
+    ASSERT_EQ(out["items"].size(), 2u);
+    EXPECT_EQ(out["items"][0]["input"], "a");
+    EXPECT_EQ(out["items"][0]["text_tokens"], out["items"][1]["text_tokens"]);
+    const int64_t va = out["items"][0]["profiles"][0]["vision_tokens"].get<int64_t>();
+    const int64_t vb = out["items"][1]["profiles"][0]["vision_tokens"].get<int64_t>();
+    EXPECT_GT(vb, va);  // the 96-dpi item
+    EXPECT_EQ(out["total"]["profiles"][0]["vision_tokens"].get<int64_t>(), va + vb);
+    EXPECT_EQ(out["total"]["text_tokens"].get<int64_t>(), 2 * out["items"][0]["text_tokens"].get<int64_t>());
+
+    write_file(dir.file("bad.jsonl"), "{\"unique_id\": \"x\"}\n");
+    const auto bad = run_glyph("stats --batch " + shell_quote(dir.file("bad.jsonl")));
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_EQ(count_lines(bad.err), 1) << bad.err;
+    EXPECT_NE(bad.err.find("line 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace glyph

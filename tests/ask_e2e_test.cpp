@@ -1,0 +1,409 @@
+// glyph ask end to end, against the OCR test server over loopback: needles
+// in a long generated document are found from the rendered pages; every
+// injected fault ends with its documented exit code and nothing hangs.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "glyph/needles.h"
+#include "glyph/tokenizer.h"
+#include "test_support.h"
+
+namespace {
+
+using glyph::test::run_command;
+using glyph::test::run_glyph;
+using glyph::test::shell_quote;
+
+// Reads a pipe until a newline or `seconds` pass.
+std::string read_line(int fd, double seconds) {
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        char c;
+        if (read(fd, &c, 1) != 1) break;
+        if (c == '\n') return line;
+        line.push_back(c);
+    }
+    return line;
+}
+
+// A child process with its stdout (and optionally stderr) on pipes; killed
+// and reaped when the object dies.
+class Child {
+public:
+    explicit Child(const std::vector<std::string>& argv) {
+        int out[2], err[2];
+        if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
+        pid_ = fork();
+        if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
+            dup2(out[1], 1);
+            dup2(err[1], 2);
+            close(out[0]);
+            close(err[0]);
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+        close(out[1]);
+        close(err[1]);
+        out_ = out[0];
+        err_ = err[0];
+    }
+    ~Child() {
+        if (pid_ > 0 && !reaped_) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+        close(out_);
+        close(err_);
+    }
+    int out() const { return out_; }
+    int err() const { return err_; }
+    pid_t pid() const { return pid_; }
+    bool running() {
+        if (reaped_) return false;
+        int status;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            reaped_ = true;
+            status_ = status;
+        }
+        return !reaped_;
+    }
+    // Exit code after waiting at most `seconds`; -1 if still running (then killed).
+    int wait(double seconds) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (running() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (!reaped_) return -1;
+        return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+    }
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1, err_ = -1;
+    bool reaped_ = false;
+    int status_ = 0;
+};
+
+class OcrTestServer {
+public:
+    explicit OcrTestServer(std::vector<std::string> extra = {}) {
+        std::vector<std::string> argv = {GLYPH_OCR_TEST_SERVER, "--port", "0"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        child_ = std::make_unique<Child>(argv);
+        // The first start loads Tesseract and the tokenizer.
+        const std::string line = read_line(child_->out(), 120);
+        const size_t colon = line.rfind(':');
+        if (line.find("listening on") == std::string::npos || colon == std::string::npos)
+            throw std::runtime_error("ocr_test_server did not start: '" + line + "'");
+        port_ = std::stoi(line.substr(colon + 1));
+    }
+    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+    int port() const { return port_; }
+
+private:
+    std::unique_ptr<Child> child_;
+    int port_ = 0;
+};
+
+const glyph::Tokenizer& tokenizer() {
+    static const glyph::Tokenizer t = glyph::Tokenizer::load(glyph::default_tokenizer_path());
+    return t;
+}
+
+glyph::NeedleDocument needle_doc(int64_t tokens, int needles, uint64_t seed) {
+    glyph::NeedleOptions o;
+    o.target_tokens = tokens;
+    o.needles = needles;
+    o.seed = seed;
+    return glyph::make_needle_document(o, tokenizer());
+}
+
+std::string ask_args(const std::string& doc, const std::string& question, const std::string& endpoint,
+                     const std::string& extra = "") {
+    return "ask --doc " + shell_quote(doc) + " --question " + shell_quote(question) + " --endpoint " +
+           shell_quote(endpoint) + " --hide-thinking " + extra;
+}
+
+// ---- needles ----------------------------------------------------------------------
+
+TEST(AskEndToEnd, NeedlesFoundInALongDocument) {
+    // CI asks about a 50K-token document; GLYPH_ASK_E2E_TOKENS=200000 is the
+    // documented long run (docs/ask.md).
+    const char* env = std::getenv("GLYPH_ASK_E2E_TOKENS");
+    const int64_t target = env ? std::atoll(env) : 50000;
+    const glyph::NeedleDocument doc = needle_doc(target, 4, 20261123);
+    ASSERT_GE(doc.tokens, target);
+    glyph::test::TempDir tmp;
+    const std::string path = tmp.file("haystack.txt");
+    glyph::test::write_file(path, doc.text);
+
+    OcrTestServer server;
+    for (const glyph::Needle& needle : doc.needles) {
+        const auto r = run_glyph(ask_args(path, glyph::needle_question(needle.key), server.endpoint()));
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_NE(r.out.find(needle.value), std::string::npos)
+            << "needle " << needle.key << " = " << needle.value << " at depth " << needle.depth << "; answer: " << r.out;
+        EXPECT_NE(r.err.find("text tokens (document)       " + std::to_string(doc.tokens)), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("compression ratio"), std::string::npos);
+        EXPECT_NE(r.err.find("prompt tokens (server)"), std::string::npos);
+        EXPECT_NE(r.err.find("time to first token"), std::string::npos);
+    }
+}
+
+TEST(AskEndToEnd, WrongKeyIsNotInvented) {
+    const glyph::NeedleDocument doc = needle_doc(1500, 1, 5);
+    glyph::test::TempDir tmp;
+    glyph::test::write_file(tmp.file("d.txt"), doc.text);
+    OcrTestServer server;
+    const auto r = run_glyph(ask_args(tmp.file("d.txt"), glyph::needle_question("plaid-unicorn"), server.endpoint()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("could not find"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(doc.needles[0].value), std::string::npos);
+}
+
+TEST(AskEndToEnd, CompareWithTextEndpointShowsBothAnswersAndCosts) {
+    const glyph::NeedleDocument doc = needle_doc(3000, 1, 11);
+    glyph::test::TempDir tmp;
+    glyph::test::write_file(tmp.file("d.txt"), doc.text);
+    OcrTestServer server;
+    const auto r = run_glyph(ask_args(tmp.file("d.txt"), glyph::needle_question(doc.needles[0].key),
+                                      server.endpoint(), "--compare-text-endpoint " + server.endpoint()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const size_t text_header = r.out.find("--- text LLM answer");
+    ASSERT_NE(text_header, std::string::npos) << r.out;
+    EXPECT_LT(r.out.find(doc.needles[0].value), text_header) << r.out;  // the pages' answer
+    EXPECT_NE(r.out.find(doc.needles[0].value, text_header), std::string::npos) << r.out;  // the text's
+    EXPECT_NE(r.err.find("glyph (pages)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("document cost (tokens)"), std::string::npos) << r.err;
+}
+
+// ---- streaming --------------------------------------------------------------------
+
+TEST(AskEndToEnd, AnswerStreamsWhileTheServerIsStillSending) {
+    const glyph::NeedleDocument doc = needle_doc(800, 1, 3);
+    glyph::test::TempDir tmp;
+    glyph::test::write_file(tmp.file("d.txt"), doc.text);
+    // 300 ms between deltas: the answer's ~10 words take ~3 s to arrive.
+    OcrTestServer server({"--token-delay-ms", "300"});
+    Child glyph({GLYPH_CLI, "ask", "--doc", tmp.file("d.txt"), "--question", glyph::needle_question(doc.needles[0].key),
+                 "--endpoint", server.endpoint(), "--hide-thinking"});
+    // The first word is on stdout while glyph still waits for the rest.
+    pollfd p{glyph.out(), POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 120000), 1);
+    char buf[256];
+    const ssize_t n = read(glyph.out(), buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    EXPECT_TRUE(glyph.running()) << std::string(buf, size_t(n));
+    std::string rest(buf, size_t(n));
+    while ((p = pollfd{glyph.out(), POLLIN, 0}, poll(&p, 1, 60000)) == 1) {
+        const ssize_t m = read(glyph.out(), buf, sizeof buf);
+        if (m <= 0) break;
+        rest.append(buf, size_t(m));
+    }
+    EXPECT_EQ(glyph.wait(30), 0);
+    EXPECT_NE(rest.find(doc.needles[0].value), std::string::npos) << rest;
+}
+
+// ---- faults -----------------------------------------------------------------------
+
+class AskFaults : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        server_ = new OcrTestServer();
+        tmp_ = new glyph::test::TempDir();
+        doc_ = new glyph::NeedleDocument(needle_doc(600, 1, 42));
+        glyph::test::write_file(tmp_->file("d.txt"), doc_->text);
+    }
+    static void TearDownTestSuite() {
+        delete server_;
+        delete tmp_;
+        delete doc_;
+    }
+    static glyph::test::CommandResult ask(const std::string& model, const std::string& flags = "") {
+        return run_glyph(ask_args(tmp_->file("d.txt"), glyph::needle_question(doc_->needles[0].key),
+                                  server_->endpoint(), "--retry-base 0.05 --model " + shell_quote(model) + " " + flags));
+    }
+    static std::string value() { return doc_->needles[0].value; }
+
+    static OcrTestServer* server_;
+    static glyph::test::TempDir* tmp_;
+    static glyph::NeedleDocument* doc_;
+};
+OcrTestServer* AskFaults::server_ = nullptr;
+glyph::test::TempDir* AskFaults::tmp_ = nullptr;
+glyph::NeedleDocument* AskFaults::doc_ = nullptr;
+
+// Only the last line of stderr is the error; it names the problem.
+std::string last_line(const std::string& s) {
+    std::string t = s;
+    while (!t.empty() && t.back() == '\n') t.pop_back();
+    return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
+}
+
+TEST_F(AskFaults, ServerErrorsAreRetriedUntilTheyPass) {
+    const auto r = ask("test-fault/status:503x2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(value()), std::string::npos);
+    EXPECT_NE(r.err.find("HTTP 503 from"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("attempt 3 of 4"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, PersistentServerErrorExits5) {
+    const auto r = ask("test-fault/status:500", "--retries 1");
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_NE(last_line(r.err).find("HTTP 500"), std::string::npos) << r.err;
+    EXPECT_NE(last_line(r.err).find("gave up after 2 attempts"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, RateLimitHonoursRetryAfter) {
+    const auto r = ask("test-fault/status:429:1x1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(value()), std::string::npos);
+    EXPECT_NE(r.err.find("HTTP 429 from"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("retrying in 1.0 s"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, RetryAfterLongerThanAllowedExits5AtOnce) {
+    const auto r = ask("test-fault/status:429:3600");
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_NE(last_line(r.err).find("retry after 3600 s"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, DroppedConnectionIsRetried) {
+    const auto r = ask("test-fault/dropx1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(value()), std::string::npos);
+    EXPECT_NE(r.err.find("connection dropped"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, ConnectionThatAlwaysDropsExits5) {
+    const auto r = ask("test-fault/drop", "--retries 1");
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_NE(last_line(r.err).find("dropped"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, SlowFirstByteWithinTheReadTimeoutIsFine) {
+    const auto r = ask("test-fault/slow:1.5", "--read-timeout 30");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(value()), std::string::npos);
+}
+
+TEST_F(AskFaults, SlowFirstByteBeyondTheReadTimeoutExits4) {
+    const auto r = ask("test-fault/slow:4", "--read-timeout 1");
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(last_line(r.err).find("read timeout"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, MalformedEventStreamExits7) {
+    const auto r = ask("test-fault/malformed-sse");
+    EXPECT_EQ(r.exit_code, 7) << r.err;
+    EXPECT_NE(last_line(r.err).find("malformed server-sent event"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, TruncatedStreamExits8AndKeepsThePartialAnswer) {
+    const auto r = ask("test-fault/truncate");
+    EXPECT_EQ(r.exit_code, 8) << r.err;
+    EXPECT_NE(r.out.find("The special magic"), std::string::npos) << r.out;
+    EXPECT_NE(last_line(r.err).find("ended before the answer was complete"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, NonJsonReplyExits7) {
+    const auto r = ask("test-fault/non-json");
+    EXPECT_EQ(r.exit_code, 7) << r.err;
+    EXPECT_NE(last_line(r.err).find("is not JSON (text/html)"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, ReplyWithoutChoicesExits7) {
+    const auto r = ask("test-fault/no-choices", "--no-stream");
+    EXPECT_EQ(r.exit_code, 7) << r.err;
+    EXPECT_NE(last_line(r.err).find("has no choices"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, RejectedRequestExits6WithoutRetry) {
+    const auto r = ask("test-fault/status:400");
+    EXPECT_EQ(r.exit_code, 6) << r.err;
+    EXPECT_EQ(r.err.find("retrying"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, UnreachableEndpointExits3) {
+    int port;
+    {
+        httplib::Server probe;
+        port = probe.bind_to_any_port("127.0.0.1");
+    }
+    const auto r = run_glyph(ask_args(tmp_->file("d.txt"), "What?", "http://127.0.0.1:" + std::to_string(port) + "/v1"));
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(last_line(r.err).find("cannot reach http://127.0.0.1:"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, BadInputExits2) {
+    auto r = run_glyph(ask_args(tmp_->file("missing.txt"), "What?", server_->endpoint()));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(last_line(r.err).find("cannot read --doc"), std::string::npos) << r.err;
+    r = run_glyph(ask_args(tmp_->file("d.txt"), "What?", "localhost:8000"));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    r = run_glyph(ask_args(tmp_->file("d.txt"), "What?", server_->endpoint(), "--extra-json '[1]'"));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+TEST_F(AskFaults, CtrlCCancelsAWaitingRequestWithExit130) {
+    Child glyph({GLYPH_CLI, "ask", "--doc", tmp_->file("d.txt"), "--question", "What?", "--endpoint",
+                 server_->endpoint(), "--model", "test-fault/slow:60"});
+    // Interrupt once the request is on its way.
+    const std::string line = read_line(glyph.err(), 60);
+    ASSERT_NE(line.find("sending them to"), std::string::npos) << line;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(glyph.pid(), SIGINT);
+    EXPECT_EQ(glyph.wait(20), 130);
+}
+
+TEST_F(AskFaults, ApiKeyIsSentButNeverPrinted) {
+    const std::string key = "sk-e2e-secret-4242";
+    const auto r = run_command("GLYPH_TEST_KEY=" + key + " " + shell_quote(GLYPH_CLI) + " " +
+                               ask_args(tmp_->file("d.txt"), "What?", server_->endpoint(),
+                                        "--api-key-env GLYPH_TEST_KEY --model test-fault/status:500 --retries 0"));
+    EXPECT_EQ(r.exit_code, 5);
+    EXPECT_EQ(r.err.find(key), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find(key), std::string::npos);
+}
+
+// The server checks every request against the documented OpenAI shape, so a
+// passing ask proves glyph's shape; this shows the check really rejects.
+TEST_F(AskFaults, TestServerRejectsRequestsOffTheDocumentedShape) {
+    httplib::Client c("127.0.0.1", server_->port());
+    auto post = [&](const nlohmann::json& body) {
+        auto res = c.Post("/v1/chat/completions", body.dump(), "application/json");
+        return res ? res->status : -1;
+    };
+    const nlohmann::json question = {{"type", "text"}, {"text", "What?"}};
+    EXPECT_EQ(post({{"model", "m"}, {"messages", {{{"role", "user"}, {"content", "hello"}}}}}), 200);
+    EXPECT_EQ(post({{"messages", {{{"role", "user"}, {"content", "hello"}}}}}), 400);
+    EXPECT_EQ(post({{"model", "m"}, {"messages", {{{"role", "robot"}, {"content", "hello"}}}}}), 400);
+    EXPECT_EQ(post({{"model", "m"},
+                    {"messages", {{{"role", "user"}, {"content", {{{"type", "image_url"}, {"image_url", "data:x"}}, question}}}}}}),
+              400);
+    EXPECT_EQ(post({{"model", "m"},
+                    {"messages",
+                     {{{"role", "user"},
+                       {"content", {{{"type", "image_url"}, {"image_url", {{"url", "https://example.org/a.png"}}}}, question}}}}}}),
+              400);
+    EXPECT_EQ(post({{"model", "m"}, {"stop_token_ids", {"a"}}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}), 400);
+}
+
+}  // namespace

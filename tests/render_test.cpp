@@ -1,0 +1,371 @@
+// The renderer: real fonts, real PNG files decoded back, pinned reference
+// behaviours (NOTES.md in ../shared/reference), and bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "glyph/batch.h"
+#include "glyph/encode.h"
+#include "glyph/render.h"
+#include "test_support.h"
+
+using namespace glyph;
+using glyph::test::read_file;
+using glyph::test::run_glyph;
+using glyph::test::shell_quote;
+using glyph::test::TempDir;
+using glyph::test::write_file;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+RenderResult render_en(const std::string& text, const std::string& key = "", const json& value = nullptr) {
+    RenderConfig cfg = preset("en");
+    if (!key.empty()) cfg = apply_config(json{{key, value}}, cfg);
+    RenderOptions opts;
+    opts.keep_layout = true;
+    return render_text(text, cfg, opts);
+}
+
+std::vector<std::vector<std::string>> words_per_line(const RenderResult& r) {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& l : r.lines) out.push_back(l.words);
+    return out;
+}
+
+std::string repeat(const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+}
+
+}  // namespace
+
+TEST(Render, SampleMakesEnPresetPages) {
+    const std::string text = read_file(glyph::test::repo_path("samples/novel_excerpt.txt"));
+    RenderResult r = render_en(text);
+    ASSERT_GE(r.pages.size(), 2u);
+    for (const Page& p : r.pages) {
+        EXPECT_EQ(p.image.channels, 1) << "black on white is a gray page";
+        EXPECT_LE(p.image.width, 595);
+        EXPECT_GE(p.image.width, 500) << "auto-crop keeps the text width";
+        if (p.number < int(r.pages.size())) {
+            EXPECT_EQ(p.image.height, 842);
+            EXPECT_EQ(p.line_count, 81) << "81 lines of 10 pt on a full A4 page";
+        }
+    }
+    EXPECT_LT(r.pages.back().image.height, 842) << "the last page is cut to its ink";
+    // Spans tile the source with no gap or overlap.
+    EXPECT_EQ(r.pages.front().text_begin, 0u);
+    for (size_t i = 1; i < r.pages.size(); ++i) EXPECT_EQ(r.pages[i].text_begin, r.pages[i - 1].text_end);
+    EXPECT_EQ(r.pages.back().text_end, text.size());
+}
+
+TEST(Render, FirstLineGeometryMatchesReference) {
+    RenderResult r = render_en("Hello world");
+    ASSERT_EQ(r.lines.size(), 1u);
+    EXPECT_DOUBLE_EQ(r.lines[0].x0, 16.0) << "margin 10 + frame padding 6";
+    // First baseline 25 pt from the top; pdftotext reports the top of the
+    // line box, baseline minus the font's ascent (DejaVu: 1556/2048 em).
+    EXPECT_NEAR(r.lines[0].y, 25 - 9 * 1556.0 / 2048, 1e-9);
+    EXPECT_EQ(words_per_line(r)[0], (std::vector<std::string>{"Hello", "world"}));
+}
+
+TEST(Render, NewlinesFollowTheReference) {
+    // One trailing newline adds nothing; two add one empty line.
+    EXPECT_EQ(render_en("a\nb").pages[0].line_count, 2);
+    EXPECT_EQ(render_en("a\nb\n").pages[0].line_count, 2);
+    EXPECT_EQ(render_en("a\nb\n\n").pages[0].line_count, 3);
+    EXPECT_EQ(render_en("a\n\nb").pages[0].line_count, 3);
+}
+
+TEST(Render, SpacesTabsAndInvisibleCharacters) {
+    // Runs of 2+ spaces become no-break spaces and glue words; tabs collapse;
+    // soft hyphens and zero-width spaces are deleted.
+    RenderResult r = render_en("a  b\tc\xC2\xAD" "d e\xE2\x80\x8B" "f");
+    ASSERT_EQ(r.lines.size(), 1u);
+    EXPECT_EQ(r.lines[0].words, (std::vector<std::string>{"a\xC2\xA0\xC2\xA0" "b", "cd", "ef"}));
+    // A single leading space disappears; two or more stay as indentation.
+    RenderResult lead = render_en(" x\n  y");
+    EXPECT_DOUBLE_EQ(lead.lines[0].x0, 16.0);
+    EXPECT_EQ(lead.lines[1].words[0], "\xC2\xA0\xC2\xA0y");
+}
+
+TEST(Render, LongWordIsCutWithoutHyphen) {
+    const std::string word = repeat("abcdefghij", 30);  // ~1600 pt, wider than a line
+    RenderResult r = render_en("start " + word);
+    ASSERT_GE(r.lines.size(), 3u);
+    EXPECT_EQ(r.lines[0].words[0], "start");
+    std::string rebuilt;
+    for (size_t i = 0; i < r.lines.size(); ++i)
+        for (size_t w = (i == 0 ? 1 : 0); w < r.lines[i].words.size(); ++w) rebuilt += r.lines[i].words[w];
+    EXPECT_EQ(rebuilt, word) << "the pieces put back together are the word, no hyphens";
+    for (const auto& l : r.lines) EXPECT_LE(l.x1, 579.0 + 1e-6) << "every piece fits the line";
+}
+
+TEST(Render, ParagraphSplitAtLineEndStartsNextPageWithBlankLine) {
+    // 81 short lines fill page 1 exactly. The third 30-line paragraph runs
+    // over the break at the end of a source line, so page 2 begins with an
+    // empty line that is not in the source (a reference quirk) ...
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "line " + std::to_string(i) + "\n";
+    RenderResult ref = render_en(text);
+    ASSERT_EQ(ref.pages.size(), 2u);
+    EXPECT_EQ(ref.pages[0].line_count, 81);
+    EXPECT_EQ(ref.pages[1].line_count, 100 - 81 + 1);
+    // ... which the clean mode drops.
+    RenderResult clean = render_en(text, "layout-mode", "clean");
+    EXPECT_EQ(clean.pages[1].line_count, 100 - 81);
+}
+
+TEST(Render, ParagraphStartingOnLastLineMovesWhole) {
+    // Two 30-line paragraphs whose 10 long source lines wrap to 2 lines each
+    // fill 80 lines; the third paragraph would start on line 81, the last of
+    // the page, so it moves whole to page 2 and leaves that line empty.
+    std::string wide = repeat("aaaa ", 25);
+    wide.pop_back();
+    std::string text;
+    for (int p = 0; p < 2; ++p)
+        for (int i = 0; i < 30; ++i) text += (i < 10 ? wide : "short line") + std::string("\n");
+    text += "third paragraph\nmore";
+    RenderResult r = render_en(text);
+    ASSERT_EQ(r.pages.size(), 2u);
+    EXPECT_EQ(r.pages[0].line_count, 80);
+    EXPECT_EQ(r.pages[1].line_count, 2);
+    EXPECT_EQ(r.lines.back().words, (std::vector<std::string>{"more"}));
+}
+
+TEST(Render, CjkTextUsesCjkWrapping) {
+    std::string zh;
+    for (int i = 0; i < 400; ++i) zh += "\xE4\xB8\xAD";  // 中
+    RenderConfig cfg = preset("zh");
+    RenderOptions opts;
+    opts.keep_layout = true;
+    RenderResult r = render_text(zh, cfg, opts);
+    ASSERT_GE(r.lines.size(), 6u);
+    // Characters are cut one by one: each full line holds the same count.
+    EXPECT_EQ(r.lines[0].words.size(), 1u);
+    EXPECT_EQ(r.lines[0].words[0].size(), r.lines[1].words[0].size());
+}
+
+TEST(Render, ColorsMakeRgbPagesAndMarkupInlines) {
+    RenderResult red = render_en("colored text", "font-color", "#C00000");
+    EXPECT_EQ(red.pages[0].image.channels, 3);
+    // The font newline markup keeps text flowing: one line for two source lines.
+    RenderResult marked = render_en("one\ntwo", "newline-markup", "<font color=\"#FF0000\"> \\n </font>");
+    ASSERT_EQ(marked.lines.size(), 1u);
+    EXPECT_EQ(marked.pages[0].image.channels, 3);
+    EXPECT_EQ(marked.lines[0].words, (std::vector<std::string>{"one", "\\n", "two"}));
+}
+
+TEST(Render, DpiScalesPixelsNotLayout) {
+    const std::string text = read_file(glyph::test::repo_path("samples/novel_excerpt.txt")).substr(0, 20000);
+    RenderResult a = render_en(text), b = render_en(text, "dpi", 96);
+    ASSERT_EQ(a.pages.size(), b.pages.size());
+    EXPECT_EQ(words_per_line(a), words_per_line(b));
+    EXPECT_EQ(b.pages[0].image.height, 1123);
+}
+
+TEST(Render, PagesStreamToWriterAndDecode) {
+    TempDir dir;
+    const std::string text = read_file(glyph::test::repo_path("samples/novel_excerpt.txt"));
+    RenderConfig cfg = preset("en");
+    PageWriter writer(dir.path + "/out");
+    RenderOptions opts;
+    opts.threads = 2;
+    opts.on_page = [&](const Page& p) { writer.write(p); };
+    RenderResult r = render_text(text, cfg, opts);
+    json manifest = writer.finish(r, cfg, text);
+    ASSERT_EQ(manifest["pages"].size(), r.pages.size());
+    for (const auto& p : manifest["pages"]) {
+        Image img = read_image_file(dir.path + "/out/" + p["file"].get<std::string>());
+        EXPECT_EQ(img.width, p["width"].get<int>());
+        EXPECT_EQ(img.height, p["height"].get<int>());
+        EXPECT_EQ(img.channels, 1);
+        size_t dark = 0;
+        for (uint8_t v : img.pixels) dark += v < 128;
+        EXPECT_GT(dark, 1000u) << "the page carries text";
+    }
+    EXPECT_TRUE(r.pages[0].image.pixels.empty()) << "streamed pages are not kept";
+    json disk = json::parse(read_file(dir.path + "/out/manifest.json"));
+    EXPECT_EQ(disk["config"]["font-size"], 9.0);
+}
+
+TEST(RenderCli, WritesPagesManifestAndLayout) {
+    TempDir dir;
+    auto r = run_glyph("render " + shell_quote(glyph::test::repo_path("samples/novel_excerpt.txt")) +
+                       " --preset en --out " + shell_quote(dir.file("out")) + " --layout " +
+                       shell_quote(dir.file("lines.jsonl")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("pages ->"), std::string::npos);
+    json manifest = json::parse(read_file(dir.file("out/manifest.json")));
+    EXPECT_TRUE(fs::exists(dir.file("out/page_001.png")));
+    std::ifstream rows(dir.file("lines.jsonl"));
+    std::string line;
+    ASSERT_TRUE(std::getline(rows, line));
+    json row = json::parse(line);
+    for (const char* k : {"page", "y", "x0", "x1", "words"}) EXPECT_TRUE(row.contains(k)) << k;
+}
+
+TEST(RenderCli, StdinInput) {
+    TempDir dir;
+    const std::string text = "from standard input\n";
+    auto r = run_glyph("render - --preset en --out " + shell_quote(dir.file("o")), &text);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(dir.file("o/manifest.json")));
+}
+
+struct BadInputCase {
+    const char* name;
+    std::string content;
+    std::string flags;
+    std::string expect;  // in the one error line
+};
+
+TEST(RenderCli, BadInputGetsOneClearLineAndNoManifest) {
+    TempDir dir;
+    const std::string sample = glyph::test::repo_path("samples/novel_excerpt.txt");
+    const std::vector<BadInputCase> cases = {
+        {"invalid utf8", "ab\xff\xfe", "", "not valid UTF-8"},
+        {"empty", "", "", "input is empty"},
+        {"nul byte", std::string("a\0b", 3), "", "NUL byte"},
+        {"missing font", "text", "--set font-path=/no/such/font.ttf", "font-path"},
+        {"not a font", "text", "--set font-path=" + sample, "not a font"},
+        {"zero dpi", "text", "--set dpi=0", "\"dpi\""},
+        {"negative size", "text", "--set font-size=-2", "\"font-size\""},
+        {"ill-typed", "text", "--set 'margin-x=\"wide\"'", "\"margin-x\""},
+        {"margins larger than page", "text", "--set margin-x=400", "margin-x"},
+        {"bad color", "text", "--set font-color=red", "\"font-color\""},
+        {"bad markup", "text", "--set 'newline-markup=\"<p>\"'", "newline-markup"},
+        {"unknown preset", "text", "--preset xx", "unknown preset"},
+    };
+    for (const auto& c : cases) {
+        const std::string in = dir.file(std::string("in-") + c.name);
+        write_file(in, c.content);
+        const std::string out = dir.file(std::string("out-") + c.name);
+        std::string flags = c.flags.find("--preset") == std::string::npos ? "--preset en " + c.flags : c.flags;
+        auto r = run_glyph("render " + shell_quote(in) + " " + flags + " --out " + shell_quote(out));
+        EXPECT_NE(r.exit_code, 0) << c.name;
+        EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.name << ": " << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.name << ": " << r.err;
+        EXPECT_FALSE(fs::exists(out + "/manifest.json")) << c.name;
+    }
+}
+
+TEST(RenderCli, MissingOutputParentAndBinaryFile) {
+    TempDir dir;
+    auto r = run_glyph("render " + shell_quote(glyph::test::repo_path("samples/novel_excerpt.txt")) +
+                       " --preset en --out " + shell_quote(dir.file("no/such/parent")));
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+    auto b = run_glyph("render " + shell_quote(GLYPH_CLI) + " --preset en --out " + shell_quote(dir.file("bin")));
+    EXPECT_NE(b.exit_code, 0);
+    EXPECT_NE(b.err.find("binary"), std::string::npos) << b.err;
+}
+
+TEST(Render, LongTextWithoutNewlinesIsLinear) {
+    // One 30-line paragraph of 3 MB: the reference re-wraps it on every page
+    // (quadratic); we must finish and fill every page.
+    std::string text;
+    while (text.size() < 3'000'000) text += "lorem ipsum dolor sit amet consectetur ";
+    RenderConfig cfg = preset("en");
+    RenderOptions opts;
+    opts.threads = 2;
+    opts.on_page = [](const Page&) {};
+    RenderResult r = render_text(text, cfg, opts);
+    ASSERT_GT(r.pages.size(), 300u);
+    for (size_t i = 0; i + 1 < r.pages.size(); ++i) ASSERT_EQ(r.pages[i].line_count, 81) << "page " << i + 1;
+}
+
+TEST(Batch, RendersResumesAndRecordsFailures) {
+    TempDir dir;
+    const std::string data = dir.file("data.jsonl");
+    write_file(data,
+               "{\"unique_id\": \"a\", \"context\": \"first item\"}\n"
+               "{\"unique_id\": \"../escape\", \"context\": \"second item\", \"config\": {\"dpi\": 96}}\n"
+               "{\"unique_id\": \"bad\", \"context\": \"third\", \"config\": {\"dpi\": -1}}\n");
+    const std::string out = dir.file("out");
+    BatchOptions opts;
+    opts.threads = 2;
+    BatchReport rep = render_batch(data, preset("en"), ".", out, opts);
+    EXPECT_EQ(rep.total, 3u);
+    EXPECT_EQ(rep.rendered, 2u);
+    EXPECT_EQ(rep.failed, 1u);
+    EXPECT_FALSE(fs::exists(dir.path + "/escape")) << "ids never become paths outside the output";
+    // A torn last line (a crash mid-write) is dropped on resume.
+    { std::ofstream(rep.results_path, std::ios::app) << "{\"unique_id\": \"a\", \"pa"; }
+    BatchReport again = render_batch(data, preset("en"), ".", out, opts);
+    EXPECT_EQ(again.skipped, 2u);
+    EXPECT_EQ(again.rendered, 0u);
+    EXPECT_EQ(again.failed, 1u) << "failed items are retried";
+    std::ifstream in(rep.results_path);
+    std::string line;
+    int rows = 0;
+    while (std::getline(in, line)) {
+        json j = json::parse(line);  // every line is whole JSON
+        if (j["unique_id"] == "../escape") {
+            Image img = read_image_file(j["pages"][0].get<std::string>());
+            EXPECT_GT(img.height, 20);
+        }
+        ++rows;
+    }
+    EXPECT_EQ(rows, 4);
+}
+
+TEST(Batch, MalformedLineNamesTheLine) {
+    TempDir dir;
+    write_file(dir.file("d.jsonl"), "{\"unique_id\": \"a\", \"context\": \"x\"}\nnot json\n");
+    try {
+        render_batch(dir.file("d.jsonl"), preset("en"), ".", dir.file("o"), {});
+        FAIL() << "expected an error";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Batch, FolderNamesAreSafe) {
+    EXPECT_EQ(item_folder_name("abc-1.x"), "abc-1.x");
+    for (const char* id : {"..", "../../etc", "a/b", "", "."}) {
+        std::string n = item_folder_name(id);
+        EXPECT_EQ(n.find('/'), std::string::npos) << id;
+        EXPECT_NE(n, "..");
+        EXPECT_NE(n, ".");
+        EXPECT_FALSE(n.empty());
+    }
+    EXPECT_NE(item_folder_name("a/b"), item_folder_name("a_b"));
+}
+
+TEST(RenderClean, FallbackFontInsteadOfBoxes) {
+    // The en font (DejaVu Sans) has no Hanzi: the reference draws .notdef
+    // boxes, the clean mode draws the glyph from the CJK fallback font, the
+    // same pixels the zh preset (whose main font is that one) draws.
+    RenderConfig en = preset("en"), zh = preset("zh");
+    RenderConfig clean = apply_config(json{{"layout-mode", "clean"}}, en);
+    const std::string text = "\xE4\xB8\xAD";  // 中
+    Image boxed = render_text(text, en).pages[0].image;
+    Image fallback = render_text(text, clean).pages[0].image;
+    Image native = render_text(text, zh).pages[0].image;
+    EXPECT_EQ(fallback.pixels, native.pixels);
+    EXPECT_NE(fallback.pixels, boxed.pixels);
+}
+
+TEST(RenderClean, UnicodeLineBreakingAndWhitespace) {
+    RenderConfig cfg = apply_config(json{{"layout-mode", "clean"}}, preset("zh"));
+    RenderOptions opts;
+    opts.keep_layout = true;
+    std::string zh;
+    for (int i = 0; i < 300; ++i) zh += "\xE4\xB8\xAD\xE6\x96\x87\xEF\xBC\x8C";  // 中文，
+    RenderResult r = render_text(zh, cfg, opts);
+    ASSERT_GT(r.lines.size(), 3u);
+    for (const auto& l : r.lines) EXPECT_NE(l.words[0].rfind("\xEF\xBC\x8C", 0), 0u) << "no line starts with ，";
+    // Tabs go to 4-space stops; leading spaces stay as typed.
+    RenderResult t = render_text("\tx\n  y", apply_config(json{{"layout-mode", "clean"}}, preset("en")), opts);
+    ASSERT_EQ(t.lines.size(), 2u);
+    EXPECT_NEAR(t.lines[0].x0, 16.0, 1e-9);
+    EXPECT_EQ(t.lines[0].words, (std::vector<std::string>{"x"}));
+    EXPECT_EQ(t.lines[1].words, (std::vector<std::string>{"y"}));
+}

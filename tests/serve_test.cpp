@@ -1,0 +1,481 @@
+// glyph serve over real loopback HTTP: the proxy against an in-process
+// upstream that records what it receives, the web API, and the operational
+// limits (auth, body size, back-pressure, graceful shutdown).
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "glyph/encode.h"
+#include "glyph/serve.h"
+#include "glyph/tokenizer.h"
+#include "serve/compress.h"
+#include "serve/segment_cache.h"
+#include "serve/sse_relay.h"
+#include "serve/work_gate.h"
+#include "test_support.h"
+
+using json = nlohmann::json;
+using namespace glyph;
+using namespace glyph::serve;
+
+namespace {
+
+const Tokenizer& tokenizer() {
+    static const Tokenizer t = Tokenizer::load(default_tokenizer_path());
+    return t;
+}
+
+TextTokenCounter counter() {
+    return [](std::string_view s) { return static_cast<long long>(tokenizer().count(s)); };
+}
+
+std::string long_document() {
+    static const std::string text = test::read_file(test::repo_path("samples/novel_excerpt.txt")).substr(0, 12000);
+    return text;
+}
+
+// An OpenAI-style upstream on loopback: records each request body and answers
+// with a fixed reply, streamed when asked to. `hold` keeps replies waiting.
+struct StubUpstream {
+    httplib::Server http;
+    std::thread thread;
+    int port = 0;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<json> requests;
+    bool hold = false;
+    std::atomic<int> holding{0};
+
+    StubUpstream() {
+        http.Get("/v1/models", [](const httplib::Request&, httplib::Response& res) {
+            res.set_content(R"({"object":"list","data":[{"id":"stub-vlm","object":"model"}]})", "application/json");
+        });
+        http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+            json body = json::parse(req.body);
+            {
+                std::unique_lock lock(mutex);
+                requests.push_back(body);
+                ++holding;
+                cv.wait(lock, [&] { return !hold; });
+                --holding;
+            }
+            if (!body.value("stream", false)) {
+                res.set_content(
+                    R"({"id":"c1","object":"chat.completion","model":"stub-vlm","choices":[{"index":0,"message":{"role":"assistant","content":"forty-two"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}})",
+                    "application/json");
+                return;
+            }
+            res.set_chunked_content_provider("text/event-stream", [](size_t, httplib::DataSink& sink) {
+                const std::string events[] = {
+                    R"(data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"forty"}}]})",
+                    R"(data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"-two"},"finish_reason":"stop"}]})",
+                    R"(data: {"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}})",
+                    "data: [DONE]"};
+                for (const auto& e : events) {
+                    const std::string line = e + "\n\n";
+                    if (!sink.write(line.data(), line.size())) return false;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+                sink.done();
+                return true;
+            });
+        });
+        port = http.bind_to_any_port("127.0.0.1");
+        thread = std::thread([this] { http.listen_after_bind(); });
+    }
+    ~StubUpstream() {
+        release();
+        http.stop();
+        thread.join();
+    }
+    void release() {
+        {
+            std::lock_guard lock(mutex);
+            hold = false;
+        }
+        cv.notify_all();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/v1"; }
+    json last_request() {
+        std::lock_guard lock(mutex);
+        return requests.empty() ? json() : requests.back();
+    }
+};
+
+struct RunningServer {
+    std::unique_ptr<Server> server;
+    std::thread thread;
+    explicit RunningServer(ServeOptions o) {
+        o.port = 0;
+        o.access_log = nullptr;
+        server = std::make_unique<Server>(o, counter());
+        server->bind();
+        thread = std::thread([this] { server->run(); });
+    }
+    ~RunningServer() {
+        server->stop();
+        thread.join();
+    }
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", server->port());
+        c.set_read_timeout(60);
+        return c;
+    }
+};
+
+json chat_body(bool stream) {
+    return {{"model", "stub-vlm"},
+            {"stream", stream},
+            {"messages",
+             {{{"role", "system"}, {"content", "You answer questions about documents."}},
+              {{"role", "user"}, {"content", long_document() + "\n\nWhat is the answer?"}}}}};
+}
+
+// Images sent upstream, decoded.
+std::vector<Image> upstream_images(const json& request) {
+    std::vector<Image> images;
+    for (const auto& m : request["messages"]) {
+        if (!m["content"].is_array()) continue;
+        for (const auto& part : m["content"]) {
+            if (part["type"] != "image_url") continue;
+            const std::string url = part["image_url"]["url"];
+            const std::string prefix = "data:image/png;base64,";
+            EXPECT_EQ(url.rfind(prefix, 0), 0u);
+            const auto bytes = base64_decode(std::string_view(url).substr(prefix.size()));
+            images.push_back(decode_image(bytes.data(), bytes.size()));
+        }
+    }
+    return images;
+}
+
+}  // namespace
+
+TEST(ServePolicy, QuestionIsTheTextAfterTheLastBlankLine) {
+    EXPECT_EQ(question_split("doc line\n\nmore doc\n\nWhat?"), std::string("doc line\n\nmore doc\n\n").size());
+    EXPECT_EQ(question_split("doc\r\n\r\nWhat?\n"), 7u);
+    EXPECT_EQ(question_split("no blank line at all"), std::string_view::npos);
+    EXPECT_EQ(question_split("trailing blank lines only\n\n\n"), std::string_view::npos);
+}
+
+TEST(ServePolicy, RequestOverridesAreCheckedField_by_field) {
+    ProxyPolicy base;
+    const ProxyPolicy p = apply_policy_overrides(base, {{"min_tokens", 10}, {"dpi", 96}, {"roles", {"user", "system"}}});
+    EXPECT_EQ(p.min_tokens, 10);
+    EXPECT_EQ(p.config["dpi"], 96);
+    EXPECT_EQ(p.roles.size(), 2u);
+    EXPECT_THROW(apply_policy_overrides(base, {{"bogus", 1}}), ServeError);
+    EXPECT_THROW(apply_policy_overrides(base, {{"roles", {"assistant"}}}), ServeError);
+    EXPECT_THROW(apply_policy_overrides(base, {{"min_tokens", -1}}), ServeError);
+    EXPECT_THROW(apply_policy_overrides(base, {{"preset", "fr"}}), ServeError);
+    // A request may not name files: fonts are the server's choice.
+    EXPECT_THROW(apply_policy_overrides(base, {{"config", {{"font-path", "/etc/passwd"}}}}), ServeError);
+    EXPECT_THROW(apply_policy_overrides(base, {{"config", {{"font-size", -3}}}}), ServeError);
+}
+
+TEST(ServeCompress, LongPartsBecomePagesAndTheQuestionStaysText) {
+    SegmentCache cache(64u << 20, "");
+    SegmentRenderer renderer(cache, 1);
+    ProxyPolicy policy;
+    policy.min_tokens = 500;
+    json messages = chat_body(false)["messages"];
+    const auto report = compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer);
+    EXPECT_EQ(messages[0]["content"], "You answer questions about documents.");  // system: not in roles
+    const auto& parts = messages[1]["content"];
+    ASSERT_TRUE(parts.is_array());
+    EXPECT_EQ(parts.back()["type"], "text");
+    EXPECT_EQ(parts.back()["text"], "What is the answer?");
+    EXPECT_EQ(int(parts.size()) - 1, report.pages);
+    EXPECT_GT(report.pages, 0);
+    EXPECT_EQ(report.text_tokens, long(tokenizer().count(long_document() + "\n\n")));
+    EXPECT_GT(report.tokens_saved(), 0);
+    EXPECT_EQ(report.segments_rendered, 1);
+
+    // The same content again (a conversation that grew): nothing re-rendered.
+    json again = chat_body(false)["messages"];
+    again.push_back({{"role", "assistant"}, {"content", "An answer."}});
+    again.push_back({{"role", "user"}, {"content", "And another question?"}});
+    const auto second = compress_messages(again, policy, find_profile("glm-4.1v"), counter(), renderer);
+    EXPECT_EQ(second.segments_rendered, 0);
+    EXPECT_EQ(second.segments_cached, 1);
+    EXPECT_EQ(second.pages, report.pages);
+    EXPECT_TRUE(again[1]["content"] == messages[1]["content"]);
+}
+
+TEST(ServeCompress, ShortMessagesAndDisabledPolicyPassUnchanged) {
+    SegmentCache cache(64u << 20, "");
+    SegmentRenderer renderer(cache, 1);
+    ProxyPolicy policy;
+    json messages = {{{"role", "user"}, {"content", "hello there\n\nhow are you?"}}};
+    const json before = messages;
+    EXPECT_EQ(compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer).pages, 0);
+    EXPECT_EQ(messages, before);
+    policy.enabled = false;
+    json long_messages = chat_body(false)["messages"];
+    const json long_before = long_messages;
+    compress_messages(long_messages, policy, find_profile("glm-4.1v"), counter(), renderer);
+    EXPECT_EQ(long_messages, long_before);
+    json bad = json::array({{{"content", "no role"}}});
+    EXPECT_THROW(compress_messages(bad, ProxyPolicy{}, find_profile("glm-4.1v"), counter(), renderer), ServeError);
+}
+
+TEST(ServeSegmentCache, DiskLayerSurvivesANewServerAndKeysNeverLeaveTheFolder) {
+    test::TempDir dir;
+    const std::string key = sha256_hex("some text");
+    auto seg = std::make_shared<Segment>();
+    seg->pages.push_back({3, 2, "PNGBYTES"});
+    {
+        SegmentCache cache(1u << 20, dir.path);
+        cache.store(key, seg);
+        cache.store("../escape", seg);  // not a key: memory only
+    }
+    SegmentCache fresh(1u << 20, dir.path);
+    const auto loaded = fresh.find(key);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->pages[0].png, "PNGBYTES");
+    EXPECT_EQ(loaded->pages[0].width, 3);
+    EXPECT_FALSE(fresh.find("../escape"));
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path))
+        EXPECT_EQ(entry.path().filename().string(), key + ".seg");
+    EXPECT_FALSE(is_segment_key("../../etc/passwd"));
+}
+
+TEST(ServeSseRelay, EventsPassByteForByteExceptUsageGetsGlyph) {
+    SseRelay relay(json{{"tokens_saved", 7}});
+    const std::string stream =
+        ": keep-alive comment\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],  \"id\":\"x\"}\n\n"
+        "data: {\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":3}}\n\n"
+        "data: [DONE]\n\n";
+    std::string out;
+    for (char c : stream) out += relay.feed(std::string_view(&c, 1));  // worst-case chunking
+    out += relay.finish();
+    EXPECT_NE(out.find(": keep-alive comment\n\n"), std::string::npos);
+    EXPECT_NE(out.find("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],  \"id\":\"x\"}\n\n"), std::string::npos);
+    EXPECT_NE(out.find(R"("usage":{"prompt_tokens":3,"glyph":{"tokens_saved":7}})"), std::string::npos);
+    EXPECT_NE(out.find(R"(data: {"id":"x","choices":[])"), std::string::npos);  // key order kept
+    EXPECT_EQ(out.substr(out.size() - 14), "data: [DONE]\n\n");
+}
+
+TEST(ServeWorkGate, RefusesBeyondSlotsAndQueue) {
+    WorkGate gate(1, 0);
+    auto first = gate.acquire(std::chrono::milliseconds(0));
+    ASSERT_TRUE(first);
+    EXPECT_FALSE(gate.acquire(std::chrono::milliseconds(10)));
+    first.reset();
+    EXPECT_TRUE(gate.acquire(std::chrono::milliseconds(0)));
+}
+
+TEST(ServeProxy, NonStreamedReplyCarriesTheSavingAndUpstreamGetsPages) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    o.policy.min_tokens = 500;
+    RunningServer server(o);
+    auto client = server.client();
+    auto res = client.Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const json reply = json::parse(res->body);
+    EXPECT_EQ(reply["choices"][0]["message"]["content"], "forty-two");
+    const auto& g = reply["usage"]["glyph"];
+    EXPECT_GT(g["tokens_saved"].get<long>(), 0);
+    EXPECT_EQ(res->get_header_value("X-Glyph-Tokens-Saved"), std::to_string(g["tokens_saved"].get<long>()));
+    EXPECT_EQ(reply["usage"]["prompt_tokens"], 10);  // upstream's own fields untouched
+
+    const json sent = upstream.last_request();
+    EXPECT_FALSE(sent.contains("glyph"));
+    const auto images = upstream_images(sent);
+    ASSERT_EQ(int(images.size()), g["pages"].get<int>());
+    EXPECT_GT(images[0].width, 100);
+    EXPECT_GT(images[0].height, 100);
+    EXPECT_EQ(sent["messages"][1]["content"].back()["text"], "What is the answer?");
+}
+
+TEST(ServeProxy, StreamedReplyIsRelayedWithUsageExtension) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    RunningServer server(o);
+    auto client = server.client();
+    json body = chat_body(true);
+    body["glyph"] = {{"min_tokens", 100}};
+    std::string streamed;
+    auto res = client.Post("/v1/chat/completions", httplib::Headers{}, body.dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200);
+    streamed = res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/event-stream", 0), 0u);
+    EXPECT_NE(streamed.find(R"("delta":{"role":"assistant","content":"forty"})"), std::string::npos);
+    EXPECT_NE(streamed.find(R"("glyph":{)"), std::string::npos);
+    EXPECT_NE(streamed.find("data: [DONE]\n\n"), std::string::npos);
+    EXPECT_GT(std::stol(res->get_header_value("X-Glyph-Tokens-Saved")), 0);
+}
+
+TEST(ServeProxy, ClearErrorsForBadRequestsAndDeadUpstream) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    o.max_body_bytes = 64 * 1024;
+    RunningServer server(o);
+    auto client = server.client();
+
+    auto bad_json = client.Post("/v1/chat/completions", "{\"messages\": [", "application/json");
+    ASSERT_TRUE(bad_json);
+    EXPECT_EQ(bad_json->status, 400);
+    EXPECT_NE(json::parse(bad_json->body)["error"]["message"].get<std::string>().find("not valid JSON"),
+              std::string::npos);
+
+    json unknown = chat_body(false);
+    unknown["glyph"] = {{"colour", "blue"}};
+    auto bad_field = client.Post("/v1/chat/completions", unknown.dump(), "application/json");
+    ASSERT_TRUE(bad_field);
+    EXPECT_EQ(bad_field->status, 400);
+    EXPECT_NE(bad_field->body.find("colour"), std::string::npos);
+
+    const std::string huge = json{{"messages", {{{"role", "user"}, {"content", std::string(100000, 'x')}}}}}.dump();
+    auto too_big = client.Post("/v1/chat/completions", huge, "application/json");
+    ASSERT_TRUE(too_big);
+    EXPECT_EQ(too_big->status, 413);
+
+    auto traversal = client.Get("/api/segments/../../etc/passwd");
+    ASSERT_TRUE(traversal);
+    EXPECT_EQ(traversal->status, 404);
+
+    ServeOptions dead;
+    dead.upstream = "http://127.0.0.1:9/v1";  // discard port: nothing listens
+    RunningServer dead_server(dead);
+    auto res = dead_server.client().Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 502);
+    EXPECT_NE(res->body.find("upstream"), std::string::npos);
+}
+
+TEST(ServeProxy, ApiKeyIsRequiredWhenConfigured) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    o.api_key = "s3cret";
+    RunningServer server(o);
+    auto client = server.client();
+    auto denied = client.Get("/v1/models");
+    ASSERT_TRUE(denied);
+    EXPECT_EQ(denied->status, 401);
+    auto allowed = client.Get("/v1/models", httplib::Headers{{"Authorization", "Bearer s3cret"}});
+    ASSERT_TRUE(allowed);
+    EXPECT_EQ(allowed->status, 200);
+    EXPECT_NE(allowed->body.find("stub-vlm"), std::string::npos);
+    auto health = client.Get("/healthz");  // load balancers probe without a key
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+}
+
+TEST(ServeOps, SaturatedServerAnswers503WithRetryAfter) {
+    StubUpstream upstream;
+    upstream.hold = true;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    o.workers = 1;
+    o.queue = 0;
+    RunningServer server(o);
+    const json small = {{"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+    std::thread busy([&] {
+        auto c = server.client();
+        auto r = c.Post("/v1/chat/completions", small.dump(), "application/json");
+        EXPECT_TRUE(r && r->status == 200);
+    });
+    while (upstream.holding.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto refused = server.client().Post("/v1/chat/completions", small.dump(), "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 503);
+    EXPECT_EQ(refused->get_header_value("Retry-After"), "1");
+    upstream.release();
+    busy.join();
+}
+
+TEST(ServeOps, StopFinishesStreamsInFlight) {
+    StubUpstream upstream;
+    upstream.hold = true;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    auto server = std::make_unique<RunningServer>(o);
+    std::string body;
+    std::thread streaming([&] {
+        auto c = server->client();
+        auto r = c.Post("/v1/chat/completions", chat_body(true).dump(), "application/json");
+        ASSERT_TRUE(r);
+        body = r->body;
+    });
+    while (upstream.holding.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    server->server->stop();  // as on SIGTERM: stop accepting, finish what is running
+    upstream.release();
+    streaming.join();
+    EXPECT_NE(body.find("data: [DONE]"), std::string::npos);
+    server.reset();
+}
+
+TEST(ServeWeb, RenderGivesPagesStatsAndAZip) {
+    ServeOptions o;
+    RunningServer server(o);
+    auto client = server.client();
+    EXPECT_NE(client.Get("/")->body.find("<title>glyph"), std::string::npos);
+    const auto info = json::parse(client.Get("/api/info")->body);
+    EXPECT_FALSE(info["vlm_endpoint"].get<bool>());
+
+    const std::string text = long_document();
+    auto res = client.Post("/api/render", json{{"text", text}, {"preset", "en"}, {"dpi", 72}}.dump(),
+                           "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const json r = json::parse(res->body);
+    EXPECT_EQ(r["stats"]["text_tokens"], long(tokenizer().count(text)));
+    EXPECT_EQ(r["stats"]["pages"], r["pages"].size());
+    long vision = 0;
+    for (const auto& p : r["pages"]) vision += p["vision_tokens"].get<long>();
+    EXPECT_EQ(r["stats"]["vision_tokens"], vision);
+
+    auto png = client.Get(r["pages"][0]["url"].get<std::string>());
+    ASSERT_TRUE(png);
+    ASSERT_EQ(png->status, 200);
+    const Image page = decode_image(reinterpret_cast<const uint8_t*>(png->body.data()), png->body.size());
+    EXPECT_EQ(page.width, r["pages"][0]["width"]);
+    EXPECT_EQ(page.height, r["pages"][0]["height"]);
+
+    auto zip = client.Get(r["zip"].get<std::string>());
+    ASSERT_TRUE(zip);
+    ASSERT_EQ(zip->status, 200);
+    EXPECT_EQ(zip->body.substr(0, 4), std::string("PK\x03\x04", 4));
+    EXPECT_NE(zip->body.find("page_001.png"), std::string::npos);
+    EXPECT_NE(zip->body.find("manifest.json"), std::string::npos);
+
+    auto ask = client.Post("/api/ask", json{{"text", text}, {"question", "who?"}}.dump(), "application/json");
+    ASSERT_TRUE(ask);
+    EXPECT_EQ(ask->status, 503);
+    EXPECT_NE(ask->body.find("--upstream"), std::string::npos);
+
+    auto too_long = client.Post("/api/render", json{{"text", text}, {"dpi", 5000}}.dump(), "application/json");
+    ASSERT_TRUE(too_long);
+    EXPECT_EQ(too_long->status, 400);
+}
+
+TEST(ServeWeb, AskStreamsTheAnswerFromTheEndpoint) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    RunningServer server(o);
+    auto res = server.client().Post("/api/ask", json{{"text", long_document()}, {"question", "what?"}}.dump(),
+                                    "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200);
+    EXPECT_NE(res->body.find(R"(data: {"delta":"forty"})"), std::string::npos);
+    EXPECT_NE(res->body.find(R"("done":true)"), std::string::npos);
+    EXPECT_EQ(upstream.last_request()["model"], "stub-vlm");  // learned from /v1/models
+    EXPECT_FALSE(upstream_images(upstream.last_request()).empty());
+}

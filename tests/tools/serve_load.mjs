@@ -1,0 +1,266 @@
+// Load generator for glyph serve, run as a second process: rounds of
+// concurrent requests (plain, streamed, long documents, oversized bodies,
+// malformed JSON, clients that hang up mid-stream) against the proxy, each
+// reply checked; the server's memory, threads and open files before and
+// after; and the latency the proxy adds over its upstream (p50/p99).
+//
+// The upstream is an in-process stub that answers at once, so that what is
+// measured is the proxy, not a model: it checks the images it receives
+// decode as PNG signatures and echoes how many came.
+//   node tests/tools/serve_load.mjs --glyph build/glyph [--concurrency 200] [--rounds 3] [--latency 400]
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, startGlyph, stop, check } from "../browser/harness.mjs";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const args = parseArgs(process.argv);
+if (!args.glyph) {
+  console.error("usage: serve_load.mjs --glyph PATH [--concurrency N] [--rounds N] [--latency N] [--workers N] [--queue N]");
+  process.exit(2);
+}
+const concurrency = Number(args.concurrency || 200);
+const rounds = Number(args.rounds || 3);
+const latencySamples = Number(args.latency || 400);
+
+// ---- the stub upstream ----------------------------------------------------------
+
+function startStub() {
+  const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/v1/models") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ object: "list", data: [{ id: "stub", object: "model" }] }));
+      return;
+    }
+    const parts = [];
+    req.on("data", (d) => parts.push(d));
+    req.on("end", () => {
+      let body;
+      try {
+        body = JSON.parse(Buffer.concat(parts).toString("utf8"));
+      } catch (e) {
+        res.writeHead(400, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "stub: body is not JSON" } }));
+        return;
+      }
+      let images = 0;
+      let bad = 0;
+      for (const m of body.messages || [])
+        for (const p of Array.isArray(m.content) ? m.content : [])
+          if (p.type === "image_url") {
+            images++;
+            if (!p.image_url.url.startsWith("data:image/png;base64,iVBORw0KGgo")) bad++;
+          }
+      const text = bad ? "bad images: " + bad : "ok " + images + " images";
+      if (!body.stream) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({
+          id: "stub-1", object: "chat.completion", model: "stub",
+          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }));
+        return;
+      }
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      const pieces = [text.slice(0, 2), text.slice(2), "", "", ""];
+      let i = 0;
+      const tick = () => {
+        if (res.destroyed) return;
+        if (i < pieces.length) {
+          res.write("data: " + JSON.stringify({ id: "stub-1", object: "chat.completion.chunk",
+            choices: [{ index: 0, delta: { content: pieces[i] } }] }) + "\n\n");
+          i++;
+          setTimeout(tick, 15);
+        } else {
+          res.end("data: [DONE]\n\n");
+        }
+      };
+      tick();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+// ---- requests --------------------------------------------------------------------
+
+const sample = fs.readFileSync(path.join(repo, "samples/novel_excerpt.txt"), "utf8");
+const documents = [0, 1, 2, 3].map((i) => sample.slice(i * 5000, i * 5000 + 20000));
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency + 8 });
+
+function post(url, payload, { abortAfterFirstChunk = false, timeoutMs = 120000 } = {}) {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const data = typeof payload === "string" || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+    const req = http.request(url, {
+      method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) },
+    }, (res) => {
+      const chunks = [];
+      res.on("data", (d) => {
+        chunks.push(d);
+        if (abortAfterFirstChunk) {
+          req.destroy();
+          resolve({ status: res.statusCode, aborted: true });
+        }
+      });
+      res.on("end", () => resolve({
+        status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"),
+        ms: Number(process.hrtime.bigint() - start) / 1e6,
+      }));
+      res.on("error", () => resolve({ status: res.statusCode, aborted: true }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => resolve({ error: e.message, reused: req.reusedSocket, ms: Number(process.hrtime.bigint() - start) / 1e6 }));
+    req.end(data);
+  });
+}
+
+const chat = (content, extra = {}) => ({ model: "stub", messages: [{ role: "user", content }], ...extra });
+
+// Each kind: how to make the request and what counts as a correct reply.
+const kinds = {
+  small: {
+    make: (url) => post(url, chat("hello there")),
+    ok: (r) => r.status === 200 && JSON.parse(r.body).choices[0].message.content === "ok 0 images",
+  },
+  stream: {
+    make: (url) => post(url, chat("hello stream", { stream: true })),
+    ok: (r) => r.status === 200 && r.body.includes('"content":"ok"') && r.body.trimEnd().endsWith("data: [DONE]"),
+  },
+  document: {
+    make: (url, i) => post(url, chat(documents[i % documents.length] + "\n\nWhat happened?", { glyph: { min_tokens: 200 } })),
+    ok: (r) => {
+      if (r.status !== 200) return false;
+      const j = JSON.parse(r.body);
+      return /^ok [1-9]\d* images$/.test(j.choices[0].message.content) && j.usage.glyph.tokens_saved > 0;
+    },
+  },
+  oversized: {
+    make: (url) => post(url, chat("x".repeat(3 << 20))),
+    ok: (r) => r.status === 413 || (r.error && /EPIPE|ECONNRESET/.test(r.error)),
+  },
+  malformed: {
+    make: (url) => post(url, '{"model": "stub", "messages": [{"role": "user", "content": "unterminated'),
+    ok: (r) => r.status === 400 && JSON.parse(r.body).error.message.includes("JSON"),
+  },
+  hangup: {
+    make: (url) => post(url, chat("hang up on me", { stream: true }), { abortAfterFirstChunk: true }),
+    ok: (r) => r.aborted === true || r.status === 503,
+  },
+};
+const mix = args.mix ? String(args.mix).split(",")
+  : ["small", "small", "small", "stream", "stream", "document", "oversized", "malformed", "hangup", "hangup"];
+
+function isBusy(r) {
+  return r.status === 503 && r.headers && r.headers["retry-after"] && JSON.parse(r.body).error;
+}
+
+async function round(url, n) {
+  const jobs = [];
+  for (let i = 0; i < n; i++) {
+    const kind = mix[i % mix.length];
+    jobs.push(kinds[kind].make(url, i).then((r) => ({ kind, r })));
+  }
+  const results = await Promise.all(jobs);
+  const tally = {};
+  const failures = [];
+  for (const { kind, r } of results) {
+    const t = (tally[kind] ||= { ok: 0, busy: 0, wrong: 0 });
+    let good = false;
+    try {
+      good = kinds[kind].ok(r);
+    } catch (e) {
+      good = false;
+    }
+    if (good) t.ok++;
+    else if (isBusy(r)) t.busy++;
+    else {
+      t.wrong++;
+      failures.push({ kind, status: r.status, error: r.error, reused: r.reused, ms: r.ms, body: (r.body || "").slice(0, 200) });
+    }
+  }
+  return { tally, failures };
+}
+
+function procStats(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name) => Number(status.match(new RegExp("^" + name + ":\\s+(\\d+)", "m"))[1]);
+  return { rss_kib: field("VmRSS"), threads: field("Threads"), fds: fs.readdirSync(`/proc/${pid}/fd`).length };
+}
+
+function percentile(values, p) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+// Same request straight to the upstream and through the proxy, interleaved, 8 at a time.
+async function latency(proxyUrl, upstreamUrl, payload) {
+  const direct = [];
+  const proxied = [];
+  for (let i = 0; i < latencySamples; i += 8) {
+    const batch = [];
+    for (let k = 0; k < 8; k++) {
+      batch.push(post(upstreamUrl, payload).then((r) => r.status === 200 && direct.push(r.ms)));
+      batch.push(post(proxyUrl, payload).then((r) => r.status === 200 && proxied.push(r.ms)));
+    }
+    await Promise.all(batch);
+  }
+  const summary = (v) => ({ n: v.length, p50: percentile(v, 50), p99: percentile(v, 99) });
+  const d = summary(direct);
+  const p = summary(proxied);
+  return { direct: d, proxy: p, added_p50_ms: p.p50 - d.p50, added_p99_ms: p.p99 - d.p99 };
+}
+
+const stub = await startStub();
+const upstream = "http://127.0.0.1:" + stub.address().port + "/v1";
+let glyph;
+try {
+  glyph = await startGlyph(args.glyph, [
+    "--upstream", upstream, "--max-body", "2", "--quiet",
+    "--workers", String(args.workers || 16), "--queue", String(args.queue || 64),
+  ]);
+  const url = glyph.url + "/v1/chat/completions";
+  const pid = glyph.proc.pid;
+
+  await round(url, 40);  // warm-up: caches, thread stacks, allocator arenas
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = procStats(pid);
+  const results = [];
+  const startAll = Date.now();
+  for (let i = 0; i < rounds; i++) results.push(await round(url, concurrency));
+  const loadSeconds = (Date.now() - startAll) / 1000;
+  await new Promise((r) => setTimeout(r, 4000));  // keep-alive connections time out
+  const after = procStats(pid);
+  const health = await fetch(glyph.url + "/healthz").then((r) => r.json());
+
+  const small = chat("hello there");
+  const lat = {
+    small: await latency(url, upstream + "/chat/completions", small),
+    document_cached: await latency(url, upstream + "/chat/completions",
+      chat(documents[0] + "\n\nWhat happened?", { glyph: { min_tokens: 200 } })),
+  };
+  const tally = {};
+  for (const r of results)
+    for (const [k, t] of Object.entries(r.tally)) {
+      const a = (tally[k] ||= { ok: 0, busy: 0, wrong: 0 });
+      a.ok += t.ok; a.busy += t.busy; a.wrong += t.wrong;
+    }
+  const failures = results.flatMap((r) => r.failures).slice(0, 10);
+  const summary = {
+    concurrency, rounds, load_seconds: loadSeconds, outcomes: tally, failures,
+    server_before: before, server_after: after, healthz_after: health, latency_ms: lat,
+  };
+  console.log(JSON.stringify(summary, null, 1));
+  check(glyph.proc.exitCode === null, "the server died under load");
+  check(failures.length === 0, "some replies were wrong: " + JSON.stringify(failures[0]));
+  check(after.threads === before.threads, `threads ${before.threads} -> ${after.threads}`);
+  check(after.fds <= before.fds + 2, `open files ${before.fds} -> ${after.fds}`);
+} catch (e) {
+  console.error("FAIL: " + e.message);
+  process.exitCode = 1;
+} finally {
+  await stop(glyph);
+  stub.close();
+  agent.destroy();
+}

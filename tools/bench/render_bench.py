@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Renderer benchmark: one novel-length text through the reference oracle and
+through `glyph render`, side by side in one run, printed as markdown for
+docs/benchmarks.md (## Renderer).
+
+  render_bench.py --build BUILD_DIR [--chars 1000000] [--seed 1] [--work DIR]
+                  [--no-oracle] [--no-floor] [--no-batch]
+
+Measures wall seconds, pages/s, characters/s and peak memory (/usr/bin/time -v)
+for the oracle, glyph with 1 thread and with every core, reads glyph's own
+layout / raster / encode split from manifest.json, runs BUILD_DIR/render_bench
+(Google Benchmark) on the same text for the encode-only floor per page, and
+times batch mode (`glyph render --batch`) with 1 and 2 threads.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+import corpus  # noqa: E402
+import parity  # noqa: E402
+
+REPO = parity.REPO
+
+
+def timed(cmd, log):
+    """Runs cmd under /usr/bin/time -v: (wall seconds, CPU seconds, peak RSS in MiB, stdout)."""
+    proc = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    with open(log, "w", encoding="utf-8") as fh:
+        fh.write(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"render_bench: {cmd[0]} failed ({proc.returncode}), see {log}")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", proc.stderr).group(1)
+    seconds = 0.0
+    for part in wall.split(":"):
+        seconds = seconds * 60 + float(part)
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    cpu = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", proc.stderr).group(1)) for kind in ("User", "System"))
+    return seconds, cpu, rss_kb / 1024.0, proc.stdout
+
+
+def count_pages(folder):
+    return len(parity.page_files(folder))
+
+
+def glyph_run(glyph, text_path, cfg_path, out, threads, work, label):
+    seconds, cpu, rss, _ = timed([glyph, "render", text_path, "--config", cfg_path, "--out", out,
+                             "--threads", str(threads)], os.path.join(work, label + ".log"))
+    with open(os.path.join(out, "manifest.json"), encoding="utf-8") as fh:
+        manifest = json.load(fh)
+    return {"label": label, "threads": threads, "seconds": seconds, "cpu": cpu, "rss_mib": rss,
+            "pages": count_pages(out), "timings_ms": manifest.get("timings_ms", {})}
+
+
+def floor_run(build, text_path, work):
+    """Google Benchmark on the same text: render in memory, encode only, deflate only."""
+    binary = next((b for b in (os.path.join(build, "bench", "render_bench"), os.path.join(build, "render_bench"))
+                   if os.access(b, os.X_OK)), None)
+    if not binary:
+        return None
+    env = dict(os.environ, GLYPH_BENCH_TEXT=text_path)
+    proc = subprocess.run([binary, "--benchmark_format=json"], capture_output=True, text=True, env=env)
+    with open(os.path.join(work, "render_bench.json"), "w", encoding="utf-8") as fh:
+        fh.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"render_bench: {binary} failed, see {work}/render_bench.json")
+    out = {}
+    for b in json.loads(proc.stdout)["benchmarks"]:
+        out[b["name"].split("/")[0]] = 1000.0 / b["pages_per_s"]  # ms per page
+    return out
+
+
+def batch_run(glyph, text_path, cfg_path, work, threads):
+    """The novel cut into chapter-sized items, rendered by one batch command."""
+    items = os.path.join(work, "batch_items.jsonl")
+    if not os.path.exists(items):
+        with open(text_path, encoding="utf-8") as fh:
+            chapters = [c for c in re.split(r"\n(?=Chapter \d+\n)", fh.read()) if c.strip()]
+        with open(items + ".tmp", "w", encoding="utf-8") as fh:
+            for n, chapter in enumerate(chapters, start=1):
+                fh.write(json.dumps({"unique_id": f"chapter-{n:03d}", "context": chapter}) + "\n")
+        os.replace(items + ".tmp", items)
+    out = os.path.join(work, f"batch_t{threads}")
+    subprocess.run(["rm", "-rf", out], check=True)
+    seconds, cpu, rss, _ = timed([glyph, "render", "--batch", items, "--config", cfg_path, "--out", out,
+                             "--threads", str(threads)], os.path.join(work, f"batch_t{threads}.log"))
+    pages = sum(1 for _, _, files in os.walk(out) for f in files if f.startswith("page_") and f.endswith(".png"))
+    return {"threads": threads, "seconds": seconds, "cpu": cpu, "rss_mib": rss, "pages": pages}
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", required=True, help="build folder holding glyph and render_bench")
+    ap.add_argument("--oracle", default=parity.DEFAULT_ORACLE)
+    ap.add_argument("--chars", type=int, default=1_000_000)
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--work", default=os.path.join(REPO, "build-bench"))
+    ap.add_argument("--no-oracle", action="store_true")
+    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--no-batch", action="store_true")
+    args = ap.parse_args(argv)
+
+    glyph = os.path.abspath(os.path.join(args.build, "glyph"))
+    work = os.path.abspath(args.work)
+    os.makedirs(work, exist_ok=True)
+    text_path = os.path.join(work, f"novel_{args.chars}_{args.seed}.txt")
+    if not os.path.exists(text_path):
+        corpus.write_atomic(text_path, corpus.novel(args.chars, args.seed))
+    with open(text_path, encoding="utf-8") as fh:
+        chars = len(fh.read())
+    cfg_path = os.path.join(work, "en.json")
+    parity.write_json(cfg_path, parity.config_for("prose", "72-left"))
+    cores = os.cpu_count() or 1
+
+    rows = []
+    if not args.no_oracle:
+        out = os.path.join(work, "oracle")
+        subprocess.run(["rm", "-rf", out], check=True)
+        seconds, cpu, rss, _ = timed(["/usr/bin/python3", args.oracle, "--config", cfg_path, "--input", text_path,
+                                 "--out", out], os.path.join(work, "oracle.log"))
+        rows.append({"label": "reference oracle (reportlab + pdftoppm + PIL)", "threads": 1, "seconds": seconds,
+                     "cpu": cpu, "rss_mib": rss, "pages": count_pages(out), "timings_ms": {}})
+    runs = [glyph_run(glyph, text_path, cfg_path, os.path.join(work, "glyph_t1"), 1, work, "glyph_t1")]
+    if cores > 1:
+        runs.append(glyph_run(glyph, text_path, cfg_path, os.path.join(work, f"glyph_t{cores}"), cores, work,
+                              f"glyph_t{cores}"))
+    for r in runs:
+        r["label"] = f"glyph render --threads {r['threads']}"
+    rows += runs
+    base = rows[0] if not args.no_oracle else None
+
+    print(f"Text: {chars:,} characters of generated English prose "
+          f"(`tools/parity/corpus.py novel --chars {args.chars} --seed {args.seed}`), en config "
+          f"(DejaVu Sans 9/10 pt, 72 dpi, auto-crop), {cores} cores.\n")
+    print("| renderer | threads | wall s | CPU s | pages | pages/s | chars/s | peak RSS MiB "
+          "| speed-up vs oracle (wall) | (CPU) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        wall = f"{base['seconds'] / r['seconds']:.1f}x" if base else "—"
+        cpu = f"{base['cpu'] / r['cpu']:.1f}x" if base else "—"
+        print(f"| {r['label']} | {r['threads']} | {r['seconds']:.2f} | {r['cpu']:.2f} | {r['pages']} "
+              f"| {r['pages'] / r['seconds']:.1f} | {chars / r['seconds']:,.0f} | {r['rss_mib']:.0f} | {wall} | {cpu} |")
+
+    print("\nWhere glyph's time goes (manifest.json `timings_ms`: the raster phase's wall time includes the "
+          "pages' encoding and writing, which `encode` sums over the threads doing it):\n")
+    print("| run | layout ms | raster phase ms (wall) | encode + write ms (summed) | wall ms/page | CPU ms/page |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in runs:
+        t, p = r["timings_ms"], max(r["pages"], 1)
+        print(f"| --threads {r['threads']} | {t.get('layout', 0):.0f} | {t.get('raster', 0):.0f} "
+              f"| {t.get('encode', 0):.0f} ({t.get('encode', 0) / p:.2f}/page) "
+              f"| {1000 * r['seconds'] / p:.2f} | {1000 * r['cpu'] / p:.2f} |")
+
+    if not args.no_floor:
+        floor = floor_run(args.build, text_path, work)
+        if floor:
+            p = max(runs[0]["pages"], 1)
+            wall, cpu = 1000 * runs[0]["seconds"] / p, 1000 * runs[0]["cpu"] / p
+            enc = floor["BM_EncodePages"]
+            print("\nEncode-only floor on the same pages (`render_bench`, Google Benchmark, 1 thread, CPU ms per "
+                  "page), against the whole `glyph render --threads 1` run per page:\n")
+            print("| layout + raster in memory | PNG encode only (glyph) | libdeflate level 1 alone "
+                  "| full run, CPU | full run, wall | full / encode-only (CPU) | (wall) |")
+            print("|---:|---:|---:|---:|---:|---:|---:|")
+            print(f"| {floor.get('BM_RenderText', 0):.2f} | {enc:.2f} | {floor.get('BM_DeflateRows', 0):.2f} "
+                  f"| {cpu:.2f} | {wall:.2f} | {cpu / enc:.2f}x | {wall / enc:.2f}x |")
+
+    if not args.no_batch:
+        b1 = batch_run(glyph, text_path, cfg_path, work, 1)
+        b2 = batch_run(glyph, text_path, cfg_path, work, 2)
+        print("\nBatch mode (`glyph render --batch`, the novel as one item per chapter):\n")
+        print("| threads | wall s | CPU s | pages | pages/s | peak RSS MiB | scaling (wall) |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for b in (b1, b2):
+            print(f"| {b['threads']} | {b['seconds']:.2f} | {b['cpu']:.2f} | {b['pages']} | {b['pages'] / b['seconds']:.1f} "
+                  f"| {b['rss_mib']:.0f} | {b1['seconds'] / b['seconds']:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

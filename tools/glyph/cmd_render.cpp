@@ -1,0 +1,141 @@
+// glyph render: text (or a JSONL batch) to page images + manifest.json.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "glyph/accounting.h"
+#include "glyph/batch.h"
+#include "glyph/encode.h"
+#include "glyph/render.h"
+#include "render_options.h"
+
+namespace glyph::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_interrupt(int) { g_stop = true; }
+
+std::string read_input(const std::string& path) {
+    std::stringstream ss;
+    if (path == "-") {
+        ss << std::cin.rdbuf();
+        return ss.str();
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw InputError("input " + path + " is a folder, not a text file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError("cannot read input file " + path);
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+struct RenderArgs {
+    RenderFlags flags;
+    std::string input, batch, out, layout;
+    std::string profile, tokenizer;
+    int threads = 0;
+};
+
+// Text tokens vs vision tokens for the chosen profile, recorded in the
+// manifest and printed. Without a tokenizer the render still succeeds.
+void add_accounting(const RenderArgs& a, const std::string& text, const RenderResult& r, nlohmann::json& manifest) {
+    const VisionProfile& profile = find_profile(a.profile);
+    try {
+        const std::string path = a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer;
+        const Tokenizer tokenizer = Tokenizer::load(path);
+        const CompressionStats stats = account(text, r, tokenizer, profile);
+        add_to_manifest(manifest, stats, path);
+        const std::string dumped = manifest.dump(2);
+        write_file_atomic((std::filesystem::path(a.out) / "manifest.json").string(), dumped.data(), dumped.size());
+        std::printf("%s\n", ratio_line(stats).c_str());
+    } catch (const TokenizerError& e) {
+        if (!a.tokenizer.empty()) throw;
+        std::fprintf(stderr, "glyph: note: compression not counted: %s\n", e.what());
+    }
+}
+
+void run_single(const RenderArgs& a, const RenderConfig& cfg) {
+    PageWriter writer(a.out);  // fail on a bad output folder before rendering
+    const std::string text = read_input(a.input);
+    RenderOptions opts;
+    opts.threads = a.threads;
+    opts.keep_layout = !a.layout.empty();
+    opts.on_page = [&writer](const Page& page) { writer.write(page); };
+    RenderResult r = render_text(text, cfg, opts);
+    if (!a.layout.empty()) {
+        std::string rows = layout_jsonl(r);
+        write_file_atomic(a.layout, rows.data(), rows.size());
+    }
+    nlohmann::json manifest = writer.finish(r, cfg, text);
+    // Pages are encoded inside the raster workers: report wall time for both
+    // together and the CPU time encoding took of it.
+    std::printf("%zu pages -> %s (layout %.1f ms, raster+encode %.1f ms, of which encode %.1f ms CPU; %.0f chars/page)\n",
+                r.pages.size(), a.out.c_str(), r.timings.layout_ms, r.timings.raster_ms, writer.encode_ms(),
+                r.pages.empty() ? 0.0 : double(text.size()) / double(r.pages.size()));
+    add_accounting(a, text, r, manifest);
+}
+
+void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    BatchOptions opts;
+    opts.threads = a.threads;
+    opts.stop = &g_stop;
+    const bool tty = isatty(STDERR_FILENO);
+    if (tty) {
+        opts.progress = [](size_t done, size_t total) {
+            const int width = 30;
+            const int filled = total ? int(double(done) / double(total) * width) : width;
+            std::fprintf(stderr, "\r[%s%s] %zu/%zu items", std::string(size_t(filled), '#').c_str(),
+                         std::string(size_t(width - filled), ' ').c_str(), done, total);
+            std::fflush(stderr);
+        };
+    }
+    const std::string base_dir = a.flags.config_file.empty()
+                                     ? std::string(".")
+                                     : std::filesystem::absolute(a.flags.config_file).parent_path().string();
+    BatchReport rep = render_batch(a.batch, cfg, base_dir, a.out, opts);
+    if (tty) std::fprintf(stderr, "\n");
+    std::printf("%zu items: %zu rendered (%zu pages), %zu already done, %zu failed -> %s\n", rep.total, rep.rendered,
+                rep.pages, rep.skipped, rep.failed, rep.results_path.c_str());
+    if (rep.stopped) throw CommandError(130, "interrupted; run the same command again to resume");
+    if (rep.failed) throw CommandError(2, std::to_string(rep.failed) + " items failed; see \"error\" in " + rep.results_path);
+}
+
+}  // namespace
+
+void add_render_command(CLI::App& app) {
+    auto args = std::make_shared<RenderArgs>();
+    CLI::App* cmd = app.add_subcommand("render", "Render a text into Glyph page images (page_001.png ... + manifest.json)");
+    cmd->add_option("input", args->input, "UTF-8 text file, or - for standard input");
+    cmd->add_option("--batch", args->batch,
+                    "JSONL dataset: one {\"unique_id\", \"context\", \"config\"?} object per line; resumable");
+    cmd->add_option("--out", args->out, "Output folder (created if its parent exists)")->required();
+    cmd->add_option("--layout", args->layout, "Write one JSON line per rendered line (page, y, x0, x1, words)");
+    cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+    args->profile = default_profile_name();
+    cmd->add_option("--profile", args->profile, "Vision-token profile for the printed compression ratio (single input; see glyph stats --list-profiles)")
+        ->capture_default_str();
+    cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.json for text tokens (default: models/tokenizer.json)");
+    args->flags.add_to(*cmd);
+    cmd->callback([args] {
+        if (args->input.empty() == args->batch.empty())
+            throw ConfigError("give either an INPUT file (or -) or --batch FILE.jsonl");
+        const RenderConfig cfg = args->flags.resolve();
+        validate(cfg);
+        find_profile(args->profile);  // an unknown name fails before any work
+        if (!args->batch.empty()) run_batch(*args, cfg);
+        else run_single(*args, cfg);
+    });
+}
+
+}  // namespace glyph::cli

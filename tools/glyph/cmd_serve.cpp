@@ -1,0 +1,169 @@
+// glyph serve: the web app and the OpenAI-compatible compression proxy.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "glyph/serve.h"
+#include "glyph/tokenizer.h"
+#include "render_options.h"
+
+namespace glyph::cli {
+
+namespace {
+
+struct ServeFlags {
+    serve::ServeOptions options;
+    RenderFlags render;
+    std::string api_key_file;
+    std::string tokenizer_path;
+    double max_body_mib = 32;
+    double max_text_mib = 8;
+    double cache_mib = 256;
+    bool quiet = false;
+    bool render_everything = false;
+};
+
+std::string read_key_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw CommandError(2, "cannot read --api-key-file " + path);
+    std::string key;
+    std::getline(in, key);
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    if (key.empty()) throw CommandError(2, "--api-key-file " + path + " is empty");
+    return key;
+}
+
+std::string env_or_empty(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+// Turns --preset/--config/--set/--dpi/--mode into the policy's preset and keys.
+void apply_render_flags(const RenderFlags& flags, serve::ProxyPolicy& policy) {
+    if (!flags.preset.empty()) policy.preset = flags.preset;
+    if (!flags.config_file.empty()) {
+        std::ifstream in(flags.config_file);
+        if (!in) throw CommandError(2, "cannot read --config " + flags.config_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        auto j = nlohmann::json::parse(text.str(), nullptr, false);
+        if (j.is_discarded() || !j.is_object())
+            throw CommandError(2, "--config " + flags.config_file + " is not a JSON object");
+        policy.config = j;
+    }
+    for (const std::string& kv : flags.sets) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) throw CommandError(2, "--set expects KEY=VALUE, got \"" + kv + "\"");
+        auto v = nlohmann::json::parse(kv.substr(eq + 1), nullptr, false);
+        policy.config[kv.substr(0, eq)] = v.is_discarded() ? nlohmann::json(kv.substr(eq + 1)) : v;
+    }
+    if (flags.dpi != 0) policy.config["dpi"] = flags.dpi;
+    if (!flags.mode.empty()) policy.config["layout-mode"] = flags.mode;
+}
+
+void run_serve(ServeFlags& f) {
+    auto& o = f.options;
+    o.max_body_bytes = size_t(f.max_body_mib * 1024 * 1024);
+    o.max_text_bytes = size_t(f.max_text_mib * 1024 * 1024);
+    o.cache_bytes = size_t(f.cache_mib * 1024 * 1024);
+    o.access_log = f.quiet ? nullptr : stderr;
+    o.api_key = f.api_key_file.empty() ? env_or_empty("GLYPH_SERVE_API_KEY") : read_key_file(f.api_key_file);
+    o.upstream_api_key = env_or_empty("GLYPH_UPSTREAM_API_KEY");
+    o.text_api_key = env_or_empty("GLYPH_TEXT_API_KEY");
+    if (f.render_everything) o.policy.min_tokens = 0;
+    apply_render_flags(f.render, o.policy);
+
+    const Tokenizer tokenizer =
+        Tokenizer::load(f.tokenizer_path.empty() ? default_tokenizer_path() : f.tokenizer_path);
+    serve::TextTokenCounter counter = [tokenizer](std::string_view text) {
+        return static_cast<long long>(tokenizer.count(text));
+    };
+
+    // Signals go to one waiting thread, not to whichever thread the kernel picks.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // A client that goes away mid-write must not kill the server.
+    signal(SIGPIPE, SIG_IGN);
+
+    serve::Server server(o, std::move(counter));
+    server.bind();
+    std::printf("glyph serve: listening on http://%s:%d (upstream: %s)\n", o.host.c_str(), server.port(),
+                o.upstream.empty() ? "none" : o.upstream.c_str());
+    std::fflush(stdout);
+
+    std::atomic<bool> done{false};
+    std::thread waiter([&] {
+        const timespec tick{0, 200 * 1000 * 1000};
+        while (!done.load()) {
+            if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+                std::fprintf(stderr, "glyph serve: shutting down, finishing requests in flight\n");
+                server.stop();
+                return;
+            }
+        }
+    });
+    server.run();
+    done.store(true);
+    waiter.join();
+    std::fprintf(stderr, "glyph serve: stopped\n");
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+    auto flags = std::make_shared<ServeFlags>();
+    auto& o = flags->options;
+    CLI::App* cmd = app.add_subcommand(
+        "serve", "Web app (render, count, ask) and an OpenAI-compatible proxy that sends long text as pages");
+    cmd->add_option("--host", o.host, "Address to listen on (127.0.0.1: this machine only)")->capture_default_str();
+    cmd->add_option("--port", o.port, "Port (0: any free port, printed at start)")->capture_default_str();
+    cmd->add_option("--upstream", o.upstream, "OpenAI-compatible VLM server, e.g. http://127.0.0.1:8000/v1");
+    cmd->add_option("--model", o.model, "Model name sent upstream by the web app (default: the upstream's first)");
+    cmd->add_option("--text-endpoint", o.text_endpoint, "Text-only server for the web app's side-by-side answers");
+    cmd->add_option("--text-model", o.text_model, "Model name for --text-endpoint (default: its first)");
+    cmd->add_option("--min-tokens", o.policy.min_tokens,
+                    "Proxy: message parts with more text tokens than this become pages")
+        ->capture_default_str();
+    cmd->add_flag("--render-everything", flags->render_everything, "Proxy: render every eligible part (--min-tokens 0)");
+    cmd->add_option("--roles", o.policy.roles, "Proxy: roles whose text may be rendered (user, system)")
+        ->check(CLI::IsMember({"user", "system"}))
+        ->capture_default_str();
+    cmd->add_option("--profile", o.policy.profile, "Vision-token profile for the proxy's accounting");
+    flags->render.add_to(*cmd, false);
+    cmd->add_option("--workers", o.workers, "Requests rendering or waiting on upstream at once")->capture_default_str();
+    cmd->add_option("--queue", o.queue, "Requests that may wait for a worker; beyond: 503 + Retry-After")
+        ->capture_default_str();
+    cmd->add_option("--queue-timeout", o.queue_timeout_s, "Longest wait for a worker, seconds")->capture_default_str();
+    cmd->add_option("--connections", o.connection_threads, "Connection threads (0: workers + queue + 8)")
+        ->capture_default_str();
+    cmd->add_option("--max-body", flags->max_body_mib, "Largest request body, MiB")->capture_default_str();
+    cmd->add_option("--max-text", flags->max_text_mib, "Largest text pasted or uploaded in the web app, MiB")
+        ->capture_default_str();
+    cmd->add_option("--read-timeout", o.read_timeout_s, "Client socket read/write timeout, seconds")
+        ->capture_default_str();
+    cmd->add_option("--upstream-timeout", o.upstream_idle_timeout_s, "Longest upstream silence, seconds")
+        ->capture_default_str();
+    cmd->add_option("--shutdown-grace", o.shutdown_grace_s, "After SIGTERM, how long streams may run on, seconds")
+        ->capture_default_str();
+    cmd->add_option("--cache-dir", o.cache_dir, "Keep rendered segments in this folder too (shareable)");
+    cmd->add_option("--cache-mb", flags->cache_mib, "In-memory segment cache, MiB")->capture_default_str();
+    cmd->add_option("--api-key-file", flags->api_key_file,
+                    "Clients must send this key as a Bearer token (else $GLYPH_SERVE_API_KEY, else open)");
+    cmd->add_option("--tokenizer", flags->tokenizer_path, "tokenizer.json (default: models/tokenizer.json)");
+    cmd->add_flag("--quiet", flags->quiet, "No access log on stderr");
+    cmd->callback([flags] { run_serve(*flags); });
+}
+
+}  // namespace glyph::cli
