@@ -3,7 +3,10 @@
 // injected fault ends with its documented exit code and nothing hangs.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -342,10 +345,19 @@ TEST_F(AskFaults, RejectedRequestExits6WithoutRetry) {
 }
 
 TEST_F(AskFaults, UnreachableEndpointExits3) {
-    int port;
+    // A port that was free a moment ago: bound, then closed, never listened on.
+    int port = 0;
     {
-        httplib::Server probe;
-        port = probe.bind_to_any_port("127.0.0.1");
+        const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ASSERT_GE(fd, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+        port = ntohs(addr.sin_port);
+        close(fd);
     }
     const auto r = run_glyph(ask_args(tmp_->file("d.txt"), "What?", "http://127.0.0.1:" + std::to_string(port) + "/v1"));
     EXPECT_EQ(r.exit_code, 3) << r.err;
