@@ -180,6 +180,11 @@ void run_ocr(const OcrArgs& a) {
 
     Job job = a.pages_dir.empty() ? render_job(a) : folder_job(a);
     for (size_t i = 0; i < job.checks.size(); ++i) job.checks[i].image = &job.images[i];
+    // Blank pages would read back "perfectly" (CER 0) and pass as legible.
+    size_t reference_chars = 0;
+    for (const PageCheck& c : job.checks) reference_chars += character_errors(c.reference, "").reference_length;
+    if (reference_chars == 0)
+        throw InputError("the pages to read show no text (only whitespace): there is nothing to measure");
 
     OcrOptions options;
     options.language = !a.language.empty() ? a.language : has_han(job.source) ? "chi_sim" : "eng";
