@@ -1,14 +1,22 @@
 // glyph serve over real loopback HTTP: the proxy against an in-process
 // upstream that records what it receives, the web API, and the operational
 // limits (auth, body size, back-pressure, graceful shutdown).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -375,6 +383,22 @@ TEST(ServeProxy, ApiKeyIsRequiredWhenConfigured) {
     auto health = client.Get("/healthz");  // load balancers probe without a key
     ASSERT_TRUE(health);
     EXPECT_EQ(health->status, 200);
+
+    const json text = {{"text", long_document()}};
+    auto render_denied = client.Post("/api/render", text.dump(), "application/json");
+    ASSERT_TRUE(render_denied);
+    EXPECT_EQ(render_denied->status, 401);
+    auto rendered = client.Post("/api/render", httplib::Headers{{"Authorization", "Bearer s3cret"}}, text.dump(),
+                                "application/json");
+    ASSERT_TRUE(rendered);
+    ASSERT_EQ(rendered->status, 200);
+    // The web app's <img> tags send no key: a page is named by its text's hash.
+    auto page = client.Get(json::parse(rendered->body)["pages"][0]["url"].get<std::string>());
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    auto guess = client.Get("/api/segments/" + std::string(64, 'a') + "/page_1.png");
+    ASSERT_TRUE(guess);
+    EXPECT_EQ(guess->status, 404);
 }
 
 TEST(ServeOps, SaturatedServerAnswers503WithRetryAfter) {
@@ -478,4 +502,142 @@ TEST(ServeWeb, AskStreamsTheAnswerFromTheEndpoint) {
     EXPECT_NE(res->body.find(R"("done":true)"), std::string::npos);
     EXPECT_EQ(upstream.last_request()["model"], "stub-vlm");  // learned from /v1/models
     EXPECT_FALSE(upstream_images(upstream.last_request()).empty());
+}
+
+namespace {
+
+// One raw HTTP/1.1 GET, so the request line carries the path byte for byte
+// (no client-side normalizing or escaping of "..", "%2e" or "//").
+std::pair<int, std::string> raw_get(int port, const std::string& target) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return {0, "connect failed"};
+    }
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    (void)!::write(fd, request.data(), request.size());
+    std::string reply;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, size_t(n));
+    ::close(fd);
+    const int status = reply.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(reply.c_str() + 9) : 0;
+    return {status, reply};
+}
+
+}  // namespace
+
+TEST(ServeSecurity, NoRequestReadsOrWritesOutsideTheCacheFolder) {
+    test::TempDir root;
+    const std::string secret = "TOP-SECRET-NEXT-TO-THE-CACHE";
+    test::write_file(root.path + "/secret.txt", secret);
+    test::write_file(root.path + "/secret.seg", secret);
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    o.cache_dir = root.path + "/cache";
+    o.policy.min_tokens = 100;
+    RunningServer server(o);
+    auto client = server.client();
+    const int port = server.server->port();
+
+    auto rendered = client.Post("/api/render", json{{"text", long_document()}}.dump(), "application/json");
+    ASSERT_TRUE(rendered);
+    ASSERT_EQ(rendered->status, 200) << rendered->body;
+    const std::string key = json::parse(rendered->body)["key"];
+    ASSERT_EQ(raw_get(port, "/api/segments/" + key + "/page_1.png").first, 200);
+
+    std::string upper_key = key;
+    for (char& c : upper_key) c = char(std::toupper(static_cast<unsigned char>(c)));
+    const std::string dots(64, '.');
+    const std::vector<std::string> attacks = {
+        "/api/segments/../secret.txt",
+        "/api/segments/..%2fsecret.txt",
+        "/api/segments/%2e%2e/%2e%2e/secret.txt",
+        "/api/segments/..%2f..%2fsecret.seg",
+        "/api/segments/../../secret.zip",
+        "/api/segments/" + key + "/../../secret.txt",
+        "/api/segments/" + key + "/page_1.png/../../../secret.txt",
+        "/api/segments/" + key + "/page_%2e%2e%2f%2e%2e%2fsecret.png",
+        "/api/segments/" + key + "/page_0.png",
+        "/api/segments/" + key + "/page_99999.png",
+        "/api/segments/" + key + "/page_-1.png",
+        "/api/segments/" + upper_key + ".zip",
+        "/api/segments/" + dots + ".zip",
+        "/api/segments/" + key.substr(0, 60) + "%2f..%2f.zip",
+        "/../secret.txt",
+        "/%2e%2e/%2e%2e/secret.txt",
+        "//etc/passwd",
+        "/index.html/../../secret.txt",
+        "/app.js%00../../secret.txt",
+        "/v1/../../secret.txt",
+    };
+    for (const auto& path : attacks) {
+        const auto [status, reply] = raw_get(port, path);
+        EXPECT_GE(status, 400) << path;
+        EXPECT_LT(status, 500) << path;
+        EXPECT_EQ(reply.find(secret), std::string::npos) << path;
+        EXPECT_EQ(reply.find("root:"), std::string::npos) << path;
+    }
+
+    // Fields that name presets, profiles or fonts cannot name files.
+    const std::vector<json> bad_renders = {
+        {{"text", "x"}, {"preset", "../../secret"}},
+        {{"text", "x"}, {"profile", "../secret.txt"}},
+        {{"text", "x"}, {"preset", root.path + "/secret.txt"}},
+    };
+    for (const auto& body : bad_renders) {
+        auto res = client.Post("/api/render", body.dump(), "application/json");
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, 400) << body.dump();
+        EXPECT_EQ(res->body.find(secret), std::string::npos);
+    }
+    for (const json& policy : {json{{"preset", "../secret"}}, json{{"config", {{"font-path", root.path + "/secret.txt"}}}},
+                               json{{"profile", root.path + "/secret.txt"}}}) {
+        json body = chat_body(false);
+        body["glyph"] = policy;
+        auto res = client.Post("/v1/chat/completions", body.dump(), "application/json");
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, 400) << policy.dump();
+        EXPECT_EQ(res->body.find(secret), std::string::npos);
+    }
+    auto proxied = client.Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(proxied);
+    EXPECT_EQ(proxied->status, 200);
+
+    // The only files written are segments, named by their hash, in the cache folder.
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root.path))
+        if (entry.is_regular_file()) files.push_back(std::filesystem::relative(entry.path(), root.path).string());
+    std::sort(files.begin(), files.end());
+    ASSERT_GE(files.size(), 4u);  // two segments (web app and proxy) + the two planted files
+    for (const auto& f : files) {
+        if (f == "secret.txt" || f == "secret.seg") continue;
+        EXPECT_EQ(f.rfind("cache/", 0), 0u) << f;
+        EXPECT_TRUE(f.size() == 6 + 64 + 4 && is_segment_key(f.substr(6, 64)) && f.substr(70) == ".seg") << f;
+    }
+    EXPECT_EQ(test::read_file(root.path + "/secret.txt"), secret);
+    EXPECT_EQ(test::read_file(root.path + "/secret.seg"), secret);
+}
+
+TEST(ServeSecurity, ListensOnLoopbackOnlyByDefault) {
+    ServeOptions o;
+    EXPECT_EQ(o.host, "127.0.0.1");
+    RunningServer server(o);
+    // The kernel's table of listening TCP sockets: local address 0100007F is 127.0.0.1.
+    std::ifstream table("/proc/net/tcp");
+    ASSERT_TRUE(table) << "/proc/net/tcp is not readable";
+    char port_hex[8];
+    std::snprintf(port_hex, sizeof port_hex, "%04X", server.server->port());
+    std::string line, found;
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state;
+        fields >> slot >> local >> remote >> state;
+        if (state == "0A" && local.size() > 5 && local.substr(local.size() - 4) == port_hex) found = local;
+    }
+    EXPECT_EQ(found, std::string("0100007F:") + port_hex);
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/encode.h"
+#include "glyph/serve.h"
 
 namespace glyph::serve {
 
@@ -43,7 +44,12 @@ bool is_segment_key(std::string_view key) {
 }
 
 SegmentCache::SegmentCache(size_t max_bytes, std::string dir) : max_bytes_(max_bytes), dir_(std::move(dir)) {
-    if (!dir_.empty()) fs::create_directories(dir_);
+    if (dir_.empty()) return;
+    std::error_code error;
+    fs::create_directories(dir_, error);
+    if (error || !fs::is_directory(dir_))
+        throw ServeError("cannot create --cache-dir " + dir_ + ": " +
+                         (error ? error.message() : std::string("not a directory")));
 }
 
 std::string SegmentCache::file_path(const std::string& key) const {

@@ -129,7 +129,7 @@ void validate(const ServeOptions& o) {
     for (const std::string* url : {&o.upstream, &o.text_endpoint})
         if (!url->empty()) (void)upstream_url(*url, "/models");
     try {
-        (void)policy_render_config(o.policy);
+        glyph::validate(policy_render_config(o.policy));  // a bad --set fails at start, not per request
         if (!o.policy.profile.empty()) (void)find_profile(o.policy.profile);
     } catch (const std::exception& e) {
         throw ServeError(e.what());
@@ -237,7 +237,11 @@ void Server::Impl::install_routes() {
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         request_start = Clock::now();
         const bool app_or_health = req.path.rfind("/api/", 0) != 0 && req.path.rfind("/v1/", 0) != 0;
-        const bool open = app_or_health || req.path == "/api/info";
+        // Page images and zips are fetched by <img> and <a download>, which
+        // cannot send a key; their URLs name a SHA-256 of the text, so only a
+        // client that already has the text can ask for them.
+        const bool segment = req.method == "GET" && req.path.rfind("/api/segments/", 0) == 0;
+        const bool open = app_or_health || segment || req.path == "/api/info";
         if (open || authorized(req)) return httplib::Server::HandlerResponse::Unhandled;
         res.set_header("WWW-Authenticate", "Bearer");
         send_error(res, 401, "missing or wrong API key: send \"Authorization: Bearer <key>\"", "authentication_error");

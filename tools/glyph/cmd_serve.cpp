@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -82,10 +83,15 @@ void run_serve(ServeFlags& f) {
     if (f.render_everything) o.policy.min_tokens = 0;
     apply_render_flags(f.render, o.policy);
 
-    const Tokenizer tokenizer =
-        Tokenizer::load(f.tokenizer_path.empty() ? default_tokenizer_path() : f.tokenizer_path);
+    std::shared_ptr<const Tokenizer> tokenizer;
+    try {
+        tokenizer = std::make_shared<const Tokenizer>(
+            Tokenizer::load(f.tokenizer_path.empty() ? default_tokenizer_path() : f.tokenizer_path));
+    } catch (const std::exception& e) {
+        throw CommandError(2, e.what());
+    }
     serve::TextTokenCounter counter = [tokenizer](std::string_view text) {
-        return static_cast<long long>(tokenizer.count(text));
+        return static_cast<long long>(tokenizer->count(text));
     };
 
     // Signals go to one waiting thread, not to whichever thread the kernel picks.
@@ -97,8 +103,18 @@ void run_serve(ServeFlags& f) {
     // A client that goes away mid-write must not kill the server.
     signal(SIGPIPE, SIG_IGN);
 
-    serve::Server server(o, std::move(counter));
-    server.bind();
+    std::unique_ptr<serve::Server> owned;
+    try {
+        owned = std::make_unique<serve::Server>(o, std::move(counter));
+    } catch (const serve::ServeError& e) {
+        throw CommandError(2, e.what());
+    }
+    serve::Server& server = *owned;
+    try {
+        server.bind();
+    } catch (const serve::ServeError& e) {
+        throw CommandError(3, e.what());
+    }
     std::printf("glyph serve: listening on http://%s:%d (upstream: %s)\n", o.host.c_str(), server.port(),
                 o.upstream.empty() ? "none" : o.upstream.c_str());
     std::fflush(stdout);
