@@ -40,6 +40,10 @@ Image read_image_file(const std::string& path);
 // max_pixels <= 0 means no limit.
 Image fit_to_pixel_budget(const Image& image, long long max_pixels);
 Image resize_image(const Image& image, int width, int height);
+// Change only the width, with PIL's default bicubic filter and its
+// fixed-point arithmetic: the reference pipeline's horizontal-scale step, so
+// pages match it pixel for pixel.
+Image stretch_width(const Image& image, int width);
 
 std::string base64_encode(const uint8_t* data, size_t size);
 std::vector<uint8_t> base64_decode(std::string_view text);  // throws EncodeError

@@ -131,4 +131,77 @@ Image fit_to_pixel_budget(const Image& image, long long max_pixels) {
     return resize_image(image, width, height);
 }
 
+
+namespace {
+
+// PIL's bicubic kernel (a = -0.5), support 2.
+double pil_bicubic(double x) {
+    constexpr double a = -0.5;
+    x = std::abs(x);
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+}
+
+// PIL accumulates 8-bit samples with weights in 22-bit fixed point
+// (32 bits minus 8 for the sample and 2 for headroom).
+constexpr int kPilPrecisionBits = 22;
+
+uint8_t pil_clip8(int64_t v) {
+    if (v >= (int64_t(1) << kPilPrecisionBits << 8)) return 255;
+    if (v <= 0) return 0;
+    return uint8_t(v >> kPilPrecisionBits);
+}
+
+}  // namespace
+
+Image stretch_width(const Image& image, int width) {
+    detail::check_image(image, "stretch");
+    if (width <= 0) throw EncodeError("stretch: target width " + std::to_string(width) + " must be positive");
+    if (width == image.width) return image;
+
+    const double scale = double(image.width) / width;
+    const double filter_scale = std::max(scale, 1.0);
+    const double support = 2.0 * filter_scale;
+    const int c = image.channels;
+    Image result(width, image.height, c);
+    std::vector<int> first(static_cast<size_t>(width)), count(static_cast<size_t>(width));
+    std::vector<int64_t> weights;
+    const int stride = int(std::ceil(support)) * 2 + 1;
+    weights.assign(size_t(width) * size_t(stride), 0);
+    for (int x = 0; x < width; ++x) {
+        const double center = (x + 0.5) * scale;
+        const int lo = std::max(0, int(center - support + 0.5));
+        const int hi = std::min(image.width, int(center + support + 0.5));
+        const int n = std::min(hi - lo, stride);
+        std::vector<double> k(size_t(std::max(n, 0)));
+        double total = 0;
+        for (int i = 0; i < n; ++i) {
+            k[size_t(i)] = pil_bicubic((i + lo - center + 0.5) / filter_scale);
+            total += k[size_t(i)];
+        }
+        int64_t* w = &weights[size_t(x) * size_t(stride)];
+        for (int i = 0; i < n; ++i) {
+            const double v = (total != 0 ? k[size_t(i)] / total : k[size_t(i)]) * double(1 << kPilPrecisionBits);
+            w[i] = int64_t(v < 0 ? v - 0.5 : v + 0.5);  // PIL truncates after adding ±0.5
+        }
+        first[size_t(x)] = lo;
+        count[size_t(x)] = n;
+    }
+    for (int y = 0; y < image.height; ++y) {
+        const uint8_t* in = image.row(y);
+        uint8_t* out = result.row(y);
+        for (int x = 0; x < width; ++x) {
+            const int64_t* w = &weights[size_t(x) * size_t(stride)];
+            const uint8_t* src = in + size_t(first[size_t(x)]) * size_t(c);
+            for (int ch = 0; ch < c; ++ch) {
+                int64_t sum = int64_t(1) << (kPilPrecisionBits - 1);
+                for (int i = 0; i < count[size_t(x)]; ++i) sum += w[i] * src[size_t(i * c + ch)];
+                out[size_t(x * c + ch)] = pil_clip8(sum);
+            }
+        }
+    }
+    return result;
+}
+
 }  // namespace glyph

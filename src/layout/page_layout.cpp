@@ -501,7 +501,9 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
         const double py = pdf_number(para_y);
         const double first_baseline = pdf_number(height - cfg.font_size);
         if (cfg.para_bg_color != cfg.page_bg_color || cfg.border_width > 0)
-            doc.boxes.push_back({page, frame_x + kFramePadding, cfg.page_height - (para_y + height), avail_w, height});
+            // reportlab draws the box inside the paragraph's indents.
+            doc.boxes.push_back({page, frame_x + kFramePadding + cfg.left_indent, cfg.page_height - (para_y + height),
+                                 avail_w - cfg.left_indent - cfg.right_indent, height});
         const double line_step = pdf_number(leading);
         double line_y = 0;  // poppler's text line matrix: each T* subtracts the leading
         for (size_t i = 0; i < count; ++i, line_y -= line_step) {

@@ -167,7 +167,7 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
         }
         Image img = rasterize_page(layout, int(p), config, *w.metrics, *w.raster, page_first[p], page_first[p + 1]);
         if (config.horizontal_scale != 1.0)
-            img = resize_image(img, std::max(1, int(img.width * config.horizontal_scale)), img.height);
+            img = stretch_width(img, std::max(1, int(img.width * config.horizontal_scale)));
         Page& page = result.pages[p];
         page.image = auto_crop(img, config, p + 1 == result.pages.size());
         page.number = int(p) + 1;

@@ -88,27 +88,34 @@ int page_pixels(double points, double dpi) { return std::max(1, int(std::ceil(po
 
 namespace {
 
-inline uint8_t div255(int x) { return uint8_t((x + (x >> 8) + 0x80) >> 8); }
+// Splash composites onto an opaque page with a truncating division, which
+// matters on tinted backgrounds (on white both roundings agree).
+inline uint8_t blend(int dst, int src, int a) { return uint8_t(((255 - a) * dst + a * src) / 255); }
 
 void blend_pixel(uint8_t* p, int channels, const uint8_t* color, int a) {
-    for (int c = 0; c < channels; ++c) p[c] = div255((255 - a) * p[c] + a * color[c]);
+    for (int c = 0; c < channels; ++c) p[c] = blend(p[c], color[c], a);
 }
 
+// poppler's Splash rasterizer snaps the edges of filled rectangles and of
+// stroked lines to whole pixels (stroke adjustment: each edge goes to the
+// nearest pixel boundary, and a rectangle is never narrower than a pixel),
+// so boxes and borders are crisp at any dpi.
+int snap(double v) { return int(std::floor(v + 0.5)); }
+
 void fill_rect(Image& img, double x0, double y0, double x1, double y1, Color color) {
-    // Area coverage per pixel, so fractional edges (non-72 dpi) blend.
     const uint8_t rgb[3] = {color.r, color.g, color.b};
-    const uint8_t gray[1] = {color.r};
-    const uint8_t* col = img.channels == 1 ? gray : rgb;
-    int ix0 = std::max(0, int(std::floor(x0))), ix1 = std::min(img.width, int(std::ceil(x1)));
-    int iy0 = std::max(0, int(std::floor(y0))), iy1 = std::min(img.height, int(std::ceil(y1)));
+    const uint8_t* col = rgb;
+    int ix0 = snap(x0), ix1 = snap(x1), iy0 = snap(y0), iy1 = snap(y1);
+    if (ix1 == ix0) ++ix1;
+    if (iy1 == iy0) ++iy1;
+    ix0 = std::max(ix0, 0);
+    iy0 = std::max(iy0, 0);
+    ix1 = std::min(ix1, img.width);
+    iy1 = std::min(iy1, img.height);
     for (int y = iy0; y < iy1; ++y) {
-        double cy = std::min(y1, y + 1.0) - std::max(y0, double(y));
         uint8_t* row = img.row(y);
-        for (int x = ix0; x < ix1; ++x) {
-            double cx = std::min(x1, x + 1.0) - std::max(x0, double(x));
-            int a = int(std::lround(std::clamp(cx * cy, 0.0, 1.0) * 255));
-            if (a) blend_pixel(row + size_t(x) * size_t(img.channels), img.channels, col, a);
-        }
+        for (int x = ix0; x < ix1; ++x)
+            for (int c = 0; c < img.channels; ++c) row[size_t(x) * size_t(img.channels) + size_t(c)] = col[c];
     }
 }
 
@@ -174,7 +181,7 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
                 if (channels == 1) {
                     const int c = color[0];
                     for (int bx = 0; bx < bx1 - bx0; ++bx)
-                        if (cov[bx]) dst[bx] = div255((255 - cov[bx]) * dst[bx] + cov[bx] * c);
+                        if (cov[bx]) dst[bx] = blend(dst[bx], c, cov[bx]);
                 } else {
                     for (int bx = 0; bx < bx1 - bx0; ++bx, dst += 3)
                         if (cov[bx]) blend_pixel(dst, 3, color, cov[bx]);

@@ -62,6 +62,11 @@ VARIANTS = {
     "72-right": {"alignment": "RIGHT"},
     "72-fontnl": {"newline-markup": FONT_MARKER},
     "96-justify-fontnl": {"dpi": 96, "alignment": "JUSTIFY", "newline-markup": FONT_MARKER},
+    # The paragraph-style keys at once: squeezed glyphs, indents, spacing,
+    # a tinted paragraph box with a border.
+    "72-styled": {"horizontal-scale": 0.9, "first-line-indent": 12, "left-indent": 6, "right-indent": 8,
+                  "space-before": 3, "space-after": 2, "para-bg-color": "#F2F2F2",
+                  "para-border-color": "#808080", "border-width": 1, "border-padding": 2},
 }
 
 # Every kind at the two small sizes in every variant; the medium size (several
