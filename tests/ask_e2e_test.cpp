@@ -14,9 +14,12 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "glyph/encode.h"
+#include "glyph/image.h"
 #include "glyph/needles.h"
 #include "glyph/tokenizer.h"
 #include "test_support.h"
@@ -196,6 +199,154 @@ TEST(AskEndToEnd, CompareWithTextEndpointShowsBothAnswersAndCosts) {
     EXPECT_NE(r.err.find("document cost (tokens)"), std::string::npos) << r.err;
 }
 
+// ---- the request on the wire --------------------------------------------------------
+
+// What a vLLM server would receive from `glyph ask`, captured by a loopback
+// server and checked against the documented OpenAI shape (docs/ask.md).
+class Capture {
+public:
+    Capture() {
+        server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+            {
+                std::lock_guard lock(mutex_);
+                body_ = req.body;
+                authorization_ = req.get_header_value("Authorization");
+                content_type_ = req.get_header_value("Content-Type");
+            }
+            const nlohmann::json usage = {{"prompt_tokens", 10}, {"completion_tokens", 2}, {"total_tokens", 12}};
+            const nlohmann::json reply = {
+                {"id", "c"},
+                {"object", "chat.completion"},
+                {"model", "zai-org/Glyph"},
+                {"choices",
+                 {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", "captured"}}}, {"finish_reason", "stop"}}}},
+                {"usage", usage}};
+            if (nlohmann::json::parse(req.body, nullptr, false).value("stream", false)) {
+                const nlohmann::json delta = {{"id", "c"},
+                                              {"object", "chat.completion.chunk"},
+                                              {"choices",
+                                               {{{"index", 0}, {"delta", {{"content", "captured"}}}, {"finish_reason", "stop"}}}}};
+                res.set_content("data: " + delta.dump() + "\n\ndata: [DONE]\n\n", "text/event-stream");
+            } else {
+                res.set_content(reply.dump(), "application/json");
+            }
+        });
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ~Capture() {
+        server_.stop();
+        thread_.join();
+    }
+    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+    nlohmann::json body() {
+        std::lock_guard lock(mutex_);
+        return nlohmann::json::parse(body_);
+    }
+    std::string authorization() {
+        std::lock_guard lock(mutex_);
+        return authorization_;
+    }
+    std::string content_type() {
+        std::lock_guard lock(mutex_);
+        return content_type_;
+    }
+
+private:
+    httplib::Server server_;
+    int port_ = 0;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::string body_, authorization_, content_type_;
+};
+
+// The page images of a request, decoded from their data URLs; fails the test
+// when a part strays from {"type": "image_url", "image_url": {"url": "data:<type>;base64,..."}}.
+std::vector<glyph::Image> images_of(const nlohmann::json& body, const std::string& question, const std::string& media_type) {
+    std::vector<glyph::Image> images;
+    EXPECT_TRUE(body["model"].is_string());
+    const nlohmann::json& messages = body["messages"];
+    EXPECT_TRUE(messages.is_array() && messages.size() == 1) << messages.dump().substr(0, 200);
+    const nlohmann::json& m = messages[0];
+    EXPECT_EQ(m.size(), 2u);
+    EXPECT_EQ(m["role"], "user");
+    const nlohmann::json& content = m["content"];
+    EXPECT_TRUE(content.is_array() && content.size() >= 2);
+    if (!content.is_array() || content.empty()) return images;
+    const std::string prefix = "data:" + media_type + ";base64,";
+    for (size_t i = 0; i + 1 < content.size(); ++i) {
+        const nlohmann::json& part = content[i];
+        EXPECT_EQ(part.size(), 2u) << part.dump().substr(0, 200);
+        EXPECT_EQ(part["type"], "image_url");
+        EXPECT_TRUE(part["image_url"].is_object() && part["image_url"].size() == 1);
+        const std::string url = part["image_url"].value("url", "");
+        EXPECT_EQ(url.rfind(prefix, 0), 0u) << url.substr(0, 60);
+        const auto bytes = glyph::base64_decode(std::string_view(url).substr(url.find(',') + 1));
+        images.push_back(glyph::decode_image(bytes.data(), bytes.size()));
+    }
+    // The question is text, last, after every page (as Glyph sends it).
+    EXPECT_EQ(content.back(), nlohmann::json({{"type", "text"}, {"text", question}}));
+    return images;
+}
+
+TEST(AskEndToEnd, RequestOnTheWireIsTheDocumentedOpenAIShape) {
+    const glyph::NeedleDocument doc = needle_doc(3000, 1, 7);
+    glyph::test::TempDir tmp;
+    glyph::test::write_file(tmp.file("d.txt"), doc.text);
+    // The pages `glyph render` makes with the same settings: what must arrive.
+    auto r = run_glyph("render " + shell_quote(tmp.file("d.txt")) + " --preset en --out " + shell_quote(tmp.file("pages")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json manifest = nlohmann::json::parse(glyph::test::read_file(tmp.file("pages/manifest.json")));
+    const size_t page_count = manifest["pages"].size();
+    ASSERT_GE(page_count, 2u);
+
+    Capture capture;
+    const std::string question = glyph::needle_question(doc.needles[0].key);
+    r = run_command("GLYPH_WIRE_KEY=sk-wire-7 " + shell_quote(GLYPH_CLI) + " " +
+                    ask_args(tmp.file("d.txt"), question, capture.endpoint(), "--preset en --api-key-env GLYPH_WIRE_KEY"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "captured\n");
+    EXPECT_EQ(capture.authorization(), "Bearer sk-wire-7");
+    EXPECT_EQ(capture.content_type(), "application/json");
+
+    nlohmann::json body = capture.body();
+    const std::vector<glyph::Image> sent = images_of(body, question, "image/png");
+    ASSERT_EQ(sent.size(), page_count);
+    for (size_t i = 0; i < page_count; ++i) {
+        const glyph::Image page =
+            glyph::read_image_file(tmp.file("pages/" + manifest["pages"][i]["file"].get<std::string>()));
+        EXPECT_EQ(sent[i].width, page.width) << "page " << i + 1;
+        EXPECT_EQ(sent[i].height, page.height) << "page " << i + 1;
+        EXPECT_TRUE(sent[i].pixels == page.pixels) << "page " << i + 1 << " differs from glyph render's";
+    }
+    // Glyph's sampling for the glm-4.1v profile, and nothing else besides.
+    body.erase("messages");
+    EXPECT_EQ(body, nlohmann::json({{"model", "zai-org/Glyph"},
+                                    {"max_tokens", 8192},
+                                    {"temperature", 0.0001},
+                                    {"top_p", 1.0},
+                                    {"top_k", 1},
+                                    {"repetition_penalty", 1.1},
+                                    {"stop_token_ids", {151329, 151348, 151336}},
+                                    {"skip_special_tokens", false},
+                                    {"include_stop_str_in_output", false},
+                                    {"stream", true},
+                                    {"stream_options", {{"include_usage", true}}}}));
+
+    // Another encoding, a pixel budget, no streaming: still the same shape.
+    r = run_glyph(ask_args(tmp.file("d.txt"), question, capture.endpoint(),
+                           "--preset en --image-format jpeg --max-pixels 150000 --no-stream --model m"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    body = capture.body();
+    const std::vector<glyph::Image> small = images_of(body, question, "image/jpeg");
+    EXPECT_EQ(small.size(), page_count);
+    for (const glyph::Image& img : small) EXPECT_LE(int64_t(img.width) * img.height, 150000);
+    EXPECT_EQ(body["model"], "m");
+    EXPECT_FALSE(body.value("stream", false));
+    EXPECT_FALSE(body.contains("stream_options"));
+}
+
 // ---- streaming --------------------------------------------------------------------
 
 TEST(AskEndToEnd, AnswerStreamsWhileTheServerIsStillSending) {
@@ -313,6 +464,22 @@ TEST_F(AskFaults, SlowFirstByteBeyondTheReadTimeoutExits4) {
     EXPECT_NE(last_line(r.err).find("read timeout"), std::string::npos) << r.err;
 }
 
+TEST_F(AskFaults, ConnectionCutMidAnswerExits8AndKeepsThePartialAnswer) {
+    const auto r = ask("test-fault/cut");
+    EXPECT_EQ(r.exit_code, 8) << r.err;
+    EXPECT_NE(r.out.find("The special magic"), std::string::npos) << r.out;
+    EXPECT_NE(last_line(r.err).find("broke off"), std::string::npos) << r.err;
+    // Words already printed cannot be taken back, so this is not retried.
+    EXPECT_EQ(r.err.find("retrying"), std::string::npos) << r.err;
+}
+
+TEST_F(AskFaults, SilenceMidAnswerHitsTheReadTimeoutAndExits4) {
+    const auto r = ask("test-fault/stall:30", "--read-timeout 1");
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.out.find("The special magic"), std::string::npos) << r.out;
+    EXPECT_NE(last_line(r.err).find("read timeout) in the middle of the answer"), std::string::npos) << r.err;
+}
+
 TEST_F(AskFaults, MalformedEventStreamExits7) {
     const auto r = ask("test-fault/malformed-sse");
     EXPECT_EQ(r.exit_code, 7) << r.err;
@@ -381,6 +548,36 @@ TEST_F(AskFaults, CtrlCCancelsAWaitingRequestWithExit130) {
     const std::string line = read_line(glyph.err(), 60);
     ASSERT_NE(line.find("sending them to"), std::string::npos) << line;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(glyph.pid(), SIGINT);
+    EXPECT_EQ(glyph.wait(20), 130);
+}
+
+TEST_F(AskFaults, CtrlCMidAnswerExits130AndKeepsThePartialAnswer) {
+    Child glyph({GLYPH_CLI, "ask", "--doc", tmp_->file("d.txt"), "--question", "What?", "--endpoint",
+                 server_->endpoint(), "--model", "test-fault/stall:60", "--hide-thinking"});
+    // Interrupt once the first words are on stdout and the server has gone quiet.
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (out.find("The special magic") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{glyph.out(), POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        char buf[256];
+        const ssize_t n = read(glyph.out(), buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, size_t(n));
+    }
+    ASSERT_NE(out.find("The special magic"), std::string::npos) << out;
+    kill(glyph.pid(), SIGINT);
+    EXPECT_EQ(glyph.wait(20), 130);
+}
+
+TEST_F(AskFaults, CtrlCCancelsARetryWaitWithExit130) {
+    Child glyph({GLYPH_CLI, "ask", "--doc", tmp_->file("d.txt"), "--question", "What?", "--endpoint",
+                 server_->endpoint(), "--model", "test-fault/status:429:90", "--max-retry-after", "120"});
+    // The server asked for 90 s; Ctrl-C must not wait for them.
+    std::string line;
+    for (int i = 0; i < 5 && line.find("retrying in 90") == std::string::npos; ++i) line = read_line(glyph.err(), 60);
+    ASSERT_NE(line.find("retrying in 90"), std::string::npos) << line;
     kill(glyph.pid(), SIGINT);
     EXPECT_EQ(glyph.wait(20), 130);
 }

@@ -65,18 +65,18 @@ Fault parse_fault(const std::string& spec) {
         f.arg = body.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1);
         if (c2 != std::string::npos) f.arg2 = body.substr(c2 + 1);
     }
-    static const std::set<std::string> known = {"slow", "status", "drop", "truncate", "malformed-sse", "non-json",
-                                                "no-choices"};
+    static const std::set<std::string> known = {"slow",  "status",        "drop",     "truncate",  "cut",
+                                                "stall", "malformed-sse", "non-json", "no-choices"};
     if (!known.count(f.name))
         throw BadRequest("unknown test fault '" + spec +
-                         "' (known: slow:SECONDS, status:CODE[:RETRY_AFTER], drop, truncate, malformed-sse, "
-                         "non-json, no-choices; suffix xN for the first N requests only)");
+                         "' (known: slow:SECONDS, status:CODE[:RETRY_AFTER], drop, truncate, cut, stall:SECONDS, "
+                         "malformed-sse, non-json, no-choices; suffix xN for the first N requests only)");
     auto number = [&](const std::string& s) {
         if (s.empty() || s.find_first_not_of("0123456789.") != std::string::npos)
             throw BadRequest("test fault '" + spec + "': '" + s + "' is not a number");
         return s;
     };
-    if (f.name == "slow") number(f.arg);
+    if (f.name == "slow" || f.name == "stall") number(f.arg);
     if (f.name == "status") {
         number(f.arg);
         if (!f.arg2.empty()) number(f.arg2);
@@ -430,10 +430,13 @@ std::vector<std::string> word_pieces(const std::string& text) {
     return pieces;
 }
 
-enum class StreamFault { None, Truncate, Malformed };
+// What goes wrong after the third word: Truncate ends the body cleanly but
+// early, Cut closes the connection mid-body, Stall goes silent for
+// `stall_s` and then finishes, Malformed sends an event that is not JSON.
+enum class StreamFault { None, Truncate, Cut, Stall, Malformed };
 
 void stream_answer(httplib::Response& res, const std::string& model, const Answer& a, bool include_usage,
-                   StreamFault fault, int delay_ms) {
+                   StreamFault fault, double stall_s, int delay_ms) {
     res.set_chunked_content_provider("text/event-stream", [=](size_t, httplib::DataSink& sink) {
         auto send = [&](const std::string& e) {
             if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -444,7 +447,9 @@ void stream_answer(httplib::Response& res, const std::string& model, const Answe
             if (!send(event(chunk(model, {{"reasoning_content", piece}})))) return false;
         const auto pieces = word_pieces(a.content);
         for (size_t i = 0; i < pieces.size(); ++i) {
-            if (fault != StreamFault::None && i == 3) {
+            if (fault == StreamFault::Stall && i == 3) std::this_thread::sleep_for(std::chrono::duration<double>(stall_s));
+            if (fault == StreamFault::Cut && i == 3) return false;  // httplib closes without the last chunk
+            if ((fault == StreamFault::Truncate || fault == StreamFault::Malformed) && i == 3) {
                 if (fault == StreamFault::Malformed) {
                     send("data: {\"choices\": [{\"delta\": {\"content\": \n\n");
                     send("data: [DONE]\n\n");
@@ -491,6 +496,7 @@ void handle_chat(const httplib::Request& req, httplib::Response& res, Instrument
         }
     }
     StreamFault stream_fault = StreamFault::None;
+    double stall_s = 0;
     if (fault) {
         const std::string& n = fault->name;
         std::fprintf(stderr, "ocr_test_server: injecting fault %s\n", fault->spec.c_str());
@@ -517,14 +523,18 @@ void handle_chat(const httplib::Request& req, httplib::Response& res, Instrument
                                 .dump(),
                             "application/json");
             return;
-        } else if (n == "truncate" || n == "malformed-sse") {
+        } else if (n == "truncate" || n == "cut" || n == "stall" || n == "malformed-sse") {
             if (!p.stream) {
                 res.status = 400;
                 res.set_content(error_body("fault " + n + " needs a streaming request", "invalid_request_error").dump(),
                                 "application/json");
                 return;
             }
-            stream_fault = n == "truncate" ? StreamFault::Truncate : StreamFault::Malformed;
+            stream_fault = n == "truncate" ? StreamFault::Truncate
+                           : n == "cut"    ? StreamFault::Cut
+                           : n == "stall"  ? StreamFault::Stall
+                                           : StreamFault::Malformed;
+            if (n == "stall") stall_s = std::stod(fault->arg);
         }
     }
     Answer a;
@@ -545,7 +555,7 @@ void handle_chat(const httplib::Request& req, httplib::Response& res, Instrument
         }
     }
     if (p.stream) {
-        stream_answer(res, p.model, a, p.include_usage, stream_fault, instrument.token_delay_ms());
+        stream_answer(res, p.model, a, p.include_usage, stream_fault, stall_s, instrument.token_delay_ms());
         return;
     }
     json message = {{"role", "assistant"}, {"content", a.content}, {"reasoning_content", a.thinking}};
