@@ -246,5 +246,49 @@ TEST(StatsCommand, BatchJsonl) {
     EXPECT_NE(bad.err.find("line 1"), std::string::npos);
 }
 
+TEST(RenderCommand, BatchRecordsCountsInEveryItemManifest) {
+    TempDir dir;
+    const std::string chapter = sample_text().substr(0, 20000);
+    write_file(dir.file("items.jsonl"), json({{"unique_id", "a"}, {"context", chapter}}).dump() + "\n" +
+                                            json({{"unique_id", "b"}, {"context", chapter}, {"config", {{"dpi", 96}}}}).dump() + "\n");
+    const std::string items = shell_quote(dir.file("items.jsonl"));
+    const std::string out = dir.file("out");
+    const auto render = run_glyph("render --batch " + items + " --preset en --profile qwen3-vl --threads 2 --out " + shell_quote(out));
+    ASSERT_EQ(render.exit_code, 0) << render.err;
+    EXPECT_NE(render.out.find("compression "), std::string::npos) << render.out;
+    EXPECT_NE(render.out.find("qwen3-vl"), std::string::npos) << render.out;
+
+    const auto stats = run_glyph("stats --batch " + items + " --preset en --profile qwen3-vl --json");
+    ASSERT_EQ(stats.exit_code, 0) << stats.err;
+    const json expected = json::parse(stats.out)["items"];
+    int64_t text_total = 0, vision_total = 0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+        const json& want = expected[i];
+        SCOPED_TRACE(want["input"].get<std::string>());
+        const json manifest = json::parse(read_file(out + "/" + want["input"].get<std::string>() + "/manifest.json"));
+        ASSERT_TRUE(manifest.contains("accounting"));
+        EXPECT_EQ(manifest["accounting"]["profile"], "qwen3-vl");
+        EXPECT_EQ(manifest["accounting"]["text_tokens"], want["text_tokens"]);
+        EXPECT_EQ(manifest["accounting"]["vision_tokens"], want["profiles"][0]["vision_tokens"]);
+        ASSERT_EQ(manifest["pages"].size(), want["pages"].size());
+        for (size_t p = 0; p < manifest["pages"].size(); ++p) {
+            EXPECT_EQ(manifest["pages"][p]["text_tokens"], want["pages"][p]["text_tokens"]);
+            EXPECT_EQ(manifest["pages"][p]["vision_tokens"], want["pages"][p]["vision_tokens"]["qwen3-vl"]);
+        }
+        text_total += want["text_tokens"].get<int64_t>();
+        vision_total += want["profiles"][0]["vision_tokens"].get<int64_t>();
+    }
+    EXPECT_NE(render.out.find(group_thousands(text_total) + " text tokens -> " + group_thousands(vision_total)),
+              std::string::npos) << render.out;
+
+    // A resumed run renders nothing, so it reports no ratio; the recorded folders still read back.
+    const auto again = run_glyph("render --batch " + items + " --preset en --profile qwen3-vl --out " + shell_quote(out));
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(again.out.find("compression "), std::string::npos) << again.out;
+    const auto folder = run_glyph("stats " + shell_quote(out + "/a") + " --profile qwen3-vl --json");
+    ASSERT_EQ(folder.exit_code, 0) << folder.err;
+    EXPECT_EQ(json::parse(folder.out)["text_tokens"], expected[0]["text_tokens"]);
+}
+
 }  // namespace
 }  // namespace glyph

@@ -7,8 +7,12 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "glyph/config.h"
+#include "glyph/render.h"
 
 namespace glyph {
 
@@ -17,6 +21,13 @@ struct BatchOptions {
     std::atomic<bool>* stop = nullptr;  // set to stop after the items in flight
     // Called after each item (from worker threads, serialized): done, total.
     std::function<void(size_t done, size_t total)> progress;
+    // Called from worker threads, concurrently, once an item's pages and
+    // manifest.json are written and before it is recorded as done: a later
+    // stage (accounting) can add to the manifest and rewrite it in item_dir.
+    // Throwing marks the item failed with the message.
+    std::function<void(const std::string& item_dir, std::string_view text, const RenderResult& result,
+                       nlohmann::json& manifest)>
+        on_item;
 };
 
 struct BatchReport {

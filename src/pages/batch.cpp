@@ -142,6 +142,7 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
                     ro.on_page = [&writer](const Page& page) { writer.write(page); };
                     RenderResult r = render_text(it->context, cfg, ro);
                     json manifest = writer.finish(r, cfg, it->context);
+                    if (options.on_item) options.on_item(dir.string(), it->context, r, manifest);
                     json paths = json::array();
                     for (const auto& p : manifest["pages"]) paths.push_back((dir / p["file"].get<std::string>()).string());
                     pages = r.pages.size();

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -45,27 +47,37 @@ struct RenderArgs {
     int threads = 0;
 };
 
-// Text tokens vs vision tokens for the chosen profile, recorded in the
-// manifest and printed. Without a tokenizer the render still succeeds.
-void add_accounting(const RenderArgs& a, const std::string& text, const RenderResult& r, nlohmann::json& manifest) {
-    const VisionProfile& profile = find_profile(a.profile);
+// The tokenizer for the compression ratio. Without --tokenizer and without
+// the default file the render still succeeds, with a note instead of counts.
+std::optional<Tokenizer> ratio_tokenizer(const RenderArgs& a, std::string& path) {
+    path = a.tokenizer;
     try {
-        const std::string path = a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer;
-        const Tokenizer tokenizer = Tokenizer::load(path);
-        const CompressionStats stats = account(text, r, tokenizer, profile);
-        add_to_manifest(manifest, stats, path);
-        const std::string dumped = manifest.dump(2);
-        write_file_atomic((std::filesystem::path(a.out) / "manifest.json").string(), dumped.data(), dumped.size());
-        std::printf("%s\n", ratio_line(stats).c_str());
+        if (path.empty()) path = default_tokenizer_path();
+        return Tokenizer::load(path);
     } catch (const TokenizerError& e) {
         if (!a.tokenizer.empty()) throw;
         std::fprintf(stderr, "glyph: note: compression not counted: %s\n", e.what());
+        return std::nullopt;
     }
+}
+
+// Text tokens vs vision tokens for the chosen profile, recorded in the
+// manifest, which is rewritten in out_dir.
+CompressionStats record_accounting(const std::string& out_dir, std::string_view text, const RenderResult& r,
+                                   const Tokenizer& tokenizer, const std::string& tokenizer_path,
+                                   const VisionProfile& profile, nlohmann::json& manifest) {
+    const CompressionStats stats = account(text, r, tokenizer, profile);
+    add_to_manifest(manifest, stats, tokenizer_path);
+    const std::string dumped = manifest.dump(2);
+    write_file_atomic((std::filesystem::path(out_dir) / "manifest.json").string(), dumped.data(), dumped.size());
+    return stats;
 }
 
 void run_single(const RenderArgs& a, const RenderConfig& cfg) {
     PageWriter writer(a.out);  // fail on a bad output folder before rendering
     const std::string text = read_input(a.input);
+    std::string tokenizer_path;
+    const std::optional<Tokenizer> tokenizer = ratio_tokenizer(a, tokenizer_path);
     RenderOptions opts;
     opts.threads = a.threads;
     opts.keep_layout = !a.layout.empty();
@@ -81,7 +93,11 @@ void run_single(const RenderArgs& a, const RenderConfig& cfg) {
     std::printf("%zu pages -> %s (layout %.1f ms, raster+encode %.1f ms, of which encode %.1f ms CPU; %.0f chars/page)\n",
                 r.pages.size(), a.out.c_str(), r.timings.layout_ms, r.timings.raster_ms, writer.encode_ms(),
                 r.pages.empty() ? 0.0 : double(text.size()) / double(r.pages.size()));
-    add_accounting(a, text, r, manifest);
+    if (tokenizer) {
+        const CompressionStats stats =
+            record_accounting(a.out, text, r, *tokenizer, tokenizer_path, find_profile(a.profile), manifest);
+        std::printf("%s\n", ratio_line(stats).c_str());
+    }
 }
 
 void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
@@ -100,6 +116,22 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
             std::fflush(stderr);
         };
     }
+    std::string tokenizer_path;
+    const std::optional<Tokenizer> tokenizer = ratio_tokenizer(a, tokenizer_path);
+    const VisionProfile& profile = find_profile(a.profile);
+    std::mutex total_mu;
+    CompressionStats total;  // over the items rendered in this run
+    total.vision.profile = profile.name;
+    if (tokenizer) {
+        opts.on_item = [&](const std::string& dir, std::string_view text, const RenderResult& r,
+                           nlohmann::json& manifest) {
+            const CompressionStats s = record_accounting(dir, text, r, *tokenizer, tokenizer_path, profile, manifest);
+            std::lock_guard lock(total_mu);
+            total.text.tokens += s.text.tokens;
+            total.vision.tokens += s.vision.tokens;
+            total.vision.pages.insert(total.vision.pages.end(), s.vision.pages.begin(), s.vision.pages.end());
+        };
+    }
     const std::string base_dir = a.flags.config_file.empty()
                                      ? std::string(".")
                                      : std::filesystem::absolute(a.flags.config_file).parent_path().string();
@@ -107,6 +139,7 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     if (tty) std::fprintf(stderr, "\n");
     std::printf("%zu items: %zu rendered (%zu pages), %zu already done, %zu failed -> %s\n", rep.total, rep.rendered,
                 rep.pages, rep.skipped, rep.failed, rep.results_path.c_str());
+    if (tokenizer && rep.rendered > 0) std::printf("%s, items rendered now\n", ratio_line(total).c_str());
     if (rep.stopped) throw CommandError(130, "interrupted; run the same command again to resume");
     if (rep.failed) throw CommandError(2, std::to_string(rep.failed) + " items failed; see \"error\" in " + rep.results_path);
 }
@@ -123,7 +156,7 @@ void add_render_command(CLI::App& app) {
     cmd->add_option("--layout", args->layout, "Write one JSON line per rendered line (page, y, x0, x1, words)");
     cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
     args->profile = default_profile_name();
-    cmd->add_option("--profile", args->profile, "Vision-token profile for the printed compression ratio (single input; see glyph stats --list-profiles)")
+    cmd->add_option("--profile", args->profile, "Vision-token profile for the compression ratio printed and recorded in each manifest (see glyph stats --list-profiles)")
         ->capture_default_str();
     cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.json for text tokens (default: models/tokenizer.json)");
     args->flags.add_to(*cmd);
