@@ -290,5 +290,36 @@ TEST(RenderCommand, BatchRecordsCountsInEveryItemManifest) {
     EXPECT_EQ(json::parse(folder.out)["text_tokens"], expected[0]["text_tokens"]);
 }
 
+// Bad tokenizer files and profile names fail every command with one line, before any output.
+TEST(AccountingCli, BadTokenizerAndProfileAreOneLine) {
+    TempDir dir;
+    const std::string input = shell_quote(repo_path("samples/novel_excerpt.txt"));
+    write_file(dir.file("broken.json"), "{\"model\": {\"type\": \"BPE\", ");
+    write_file(dir.file("unigram.json"), R"({"model": {"type": "Unigram", "vocab": []}})");
+    const std::string broken = shell_quote(dir.file("broken.json"));
+    const std::string unigram = shell_quote(dir.file("unigram.json"));
+    struct Case {
+        std::string args, message;
+    };
+    const std::vector<Case> cases = {
+        {"tokenize " + input + " --tokenizer " + broken, "is not valid JSON"},
+        {"stats " + input + " --tokenizer " + broken, "is not valid JSON"},
+        {"stats " + input + " --tokenizer " + unigram, "model type Unigram is not supported"},
+        {"render " + input + " --preset en --tokenizer " + unigram + " --out " + shell_quote(dir.file("r1")),
+         "model type Unigram is not supported"},
+        {"render " + input + " --preset en --profile gpt-9 --out " + shell_quote(dir.file("r2")),
+         "unknown vision-token profile \"gpt-9\""},
+        {"stats --batch " + input + " --profile nope", "unknown vision-token profile \"nope\""},
+    };
+    for (const Case& c : cases) {
+        const auto res = run_glyph(c.args);
+        EXPECT_NE(res.exit_code, 0) << c.args;
+        EXPECT_EQ(count_lines(res.err), 1) << c.args << "\n" << res.err;
+        EXPECT_NE(res.err.find(c.message), std::string::npos) << c.args << "\n" << res.err;
+        EXPECT_EQ(res.out, "") << c.args;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("r2"))) << "an unknown profile fails before any work";
+}
+
 }  // namespace
 }  // namespace glyph
