@@ -238,6 +238,11 @@ TEST(StatsCommand, BatchJsonl) {
     EXPECT_GT(vb, va);  // the 96-dpi item
     EXPECT_EQ(out["total"]["profiles"][0]["vision_tokens"].get<int64_t>(), va + vb);
     EXPECT_EQ(out["total"]["text_tokens"].get<int64_t>(), 2 * out["items"][0]["text_tokens"].get<int64_t>());
+    const auto table = run_glyph("stats --batch " + shell_quote(dir.file("items.jsonl")) + " --preset en --profile glyph,gpt-4o");
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_EQ(count_lines(table.out), 4) << table.out;  // header, two items, total
+    EXPECT_NE(table.out.find("gpt-4o ratio"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("total (2 items)"), std::string::npos) << table.out;
 
     write_file(dir.file("bad.jsonl"), "{\"unique_id\": \"x\"}\n");
     const auto bad = run_glyph("stats --batch " + shell_quote(dir.file("bad.jsonl")));
@@ -288,6 +293,11 @@ TEST(RenderCommand, BatchRecordsCountsInEveryItemManifest) {
     const auto folder = run_glyph("stats " + shell_quote(out + "/a") + " --profile qwen3-vl --json");
     ASSERT_EQ(folder.exit_code, 0) << folder.err;
     EXPECT_EQ(json::parse(folder.out)["text_tokens"], expected[0]["text_tokens"]);
+    const auto folder_table = run_glyph("stats " + shell_quote(out + "/b") + " --profile qwen3-vl");
+    ASSERT_EQ(folder_table.exit_code, 0) << folder_table.err;
+    EXPECT_NE(folder_table.out.find("rendered at 96"), std::string::npos) << folder_table.out;
+    EXPECT_NE(folder_table.out.find(group_thousands(expected[1]["text_tokens"].get<int64_t>()) + " text tokens"),
+              std::string::npos) << folder_table.out;
 }
 
 // Bad tokenizer files and profile names fail every command with one line, before any output.
