@@ -506,6 +506,22 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
                                  avail_w - cfg.left_indent - cfg.right_indent, height});
         const double line_step = pdf_number(leading);
         double line_y = 0;  // poppler's text line matrix: each T* subtracts the leading
+        // The x moves reportlab writes for this paragraph: each line is
+        // entered with "m Td" and left with "-m Td", and a Td written right
+        // after another is merged into it, summed with the earlier one's
+        // printed (rounded) value. poppler adds up what is left, so a line
+        // starts at the sum of the rounded moves, not at its own rounded x.
+        std::vector<double> x_moves;
+        bool last_op_is_move = false;
+        auto move_x = [&](double dx) {
+            if (!(dx > 1e-6 || dx < -1e-6)) return;
+            if (last_op_is_move) {
+                dx += x_moves.back();
+                x_moves.pop_back();
+            }
+            x_moves.push_back(pdf_number(dx));
+            last_op_is_move = true;
+        };
         for (size_t i = 0; i < count; ++i, line_y -= line_step) {
             const BrokenLine& bl = lines[i];
             PositionedLine pl;
@@ -579,7 +595,11 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
                     break;
                 }
             }
-            pl.text_x = pdf_number(x);
+            move_x(x);
+            pl.text_x = 0;
+            for (double dx : x_moves) pl.text_x += dx;
+            last_op_is_move = false;  // the line's text comes next
+            move_x(-x);
             pl.x = pl.origin_x + pl.text_x;
             pl.word_space = pdf_number(tw);
             doc.lines.push_back(std::move(pl));

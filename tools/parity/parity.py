@@ -8,11 +8,13 @@ which line of which page, and where), and the pixels of every page.
 
   parity.py --glyph build-x/glyph [--subset smoke|full] [--seed S]
             [--work DIR] [--jobs N] [--markdown FILE] [--json FILE]
-            [--min-identical PCT]
+            [--min-identical PCT] [--max-page-mad MAD]
+  parity.py --glyph build-x/glyph --texts FILE... [--variants V...]   your own texts
   parity.py --glyph build-x/glyph --minimize CASE   shrink a failing case's input
 
 Exit status: 0 on success, 1 when --min-identical is given and the share of
-identical lines is below it or a page count differs, 77 when the oracle is not
+identical lines is below it or a page count differs (or, with --max-page-mad,
+a page differs in size or in mean pixel difference), 77 when the oracle is not
 there (../shared/reference next to the repository).
 Needs /usr/bin/python3 with PIL and numpy (Debian python3-pil, python3-numpy),
 the same interpreter the oracle uses.
@@ -78,6 +80,7 @@ SMOKE = [
     ("prose", "small", "72-left"), ("dialogue", "tiny", "72-justify"), ("code", "tiny", "96-left"),
     ("lists", "tiny", "72-center"), ("longwords", "tiny", "72-right"), ("special", "tiny", "72-fontnl"),
     ("chinese", "tiny", "72-left"), ("mixed", "tiny", "96-justify-fontnl"), ("longpara", "tiny", "72-justify"),
+    ("code", "tiny", "72-styled"),
 ]
 
 
@@ -255,6 +258,27 @@ def run_case(args, oracle_digest, kind, size, variant):
         "kind": kind, "size": size, "variant": variant}
 
 
+def has_cjk(text):
+    return any(0x3000 <= ord(c) <= 0x30FF or 0x3400 <= ord(c) <= 0x9FFF or 0xFF00 <= ord(c) <= 0xFFEF for c in text)
+
+
+def run_file_case(args, oracle_digest, path, variant):
+    """A case from a text file of the user's (not generated): en or zh font by its content."""
+    base = os.path.basename(path)
+    name = "file-" + "".join(c if c.isalnum() or c in ".-" else "_" for c in base) + "_" + variant
+    case_dir = os.path.join(args.work, "files", name)
+    os.makedirs(case_dir, exist_ok=True)
+    text_path = os.path.join(case_dir, "input.txt")
+    shutil.copyfile(path, text_path)
+    with open(text_path, encoding="utf-8", errors="replace") as fh:
+        cfg = dict(BASE, **{"font-path": FONTS["zh" if has_cjk(fh.read()) else "en"]})
+    cfg.update(VARIANTS[variant])
+    cfg_path = os.path.join(case_dir, "config.json")
+    write_json(cfg_path, cfg)
+    return compare_case(args, oracle_digest, name, text_path, cfg_path, case_dir) | {
+        "kind": "file", "size": base, "variant": variant}
+
+
 def compare_case(args, oracle_digest, name, text_path, cfg_path, case_dir):
     oracle_dir, oracle_info = run_oracle(args.oracle, oracle_digest, text_path, cfg_path,
                                          os.path.join(args.work, "oracle-cache"))
@@ -386,6 +410,10 @@ def main(argv):
     ap.add_argument("--oracle", default=DEFAULT_ORACLE)
     ap.add_argument("--subset", choices=("smoke", "full"), default="smoke")
     ap.add_argument("--cases", nargs="+", help="case names (kind_size_variant) instead of a subset")
+    ap.add_argument("--texts", nargs="+", metavar="FILE",
+                    help="your own UTF-8 text files instead of generated cases, each in every --variants")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["72-left", "96-left", "72-justify"],
+                    help="with --texts: the config variants to run")
     ap.add_argument("--seed", default="1")
     ap.add_argument("--work", default=os.path.join(REPO, "build-parity"))
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -393,6 +421,8 @@ def main(argv):
     ap.add_argument("--markdown")
     ap.add_argument("--json")
     ap.add_argument("--min-identical", type=float, help="fail below this %% of identical lines or on a page count difference")
+    ap.add_argument("--max-page-mad", type=float,
+                    help="also fail when a page's size differs or its mean absolute pixel difference exceeds this")
     ap.add_argument("--minimize", metavar="CASE")
     ap.add_argument("--minimize-on", choices=("lines", "pixels", "positions"), default="lines",
                     help="what counts as a difference while minimizing (lines always do)")
@@ -422,7 +452,11 @@ def main(argv):
         return 0
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda c: run_case(args, oracle_digest, *c), cases))
+        if args.texts:
+            jobs = [(path, v) for path in args.texts for v in args.variants]
+            results = list(pool.map(lambda c: run_file_case(args, oracle_digest, *c), jobs))
+        else:
+            results = list(pool.map(lambda c: run_case(args, oracle_digest, *c), cases))
 
     table, identical_pct, page_diff = markdown(results, args.seed)
     print(table)
@@ -443,6 +477,13 @@ def main(argv):
         print(f"parity: FAIL, {identical_pct:.2f}% identical lines (need {args.min_identical}%), "
               f"page count differs in {page_diff or 'no case'}", file=sys.stderr)
         return 1
+    if args.max_page_mad is not None:
+        bad = [f"{r['case']} page {p['page']}" for r in results for p in r["pixels"]
+               if p["oracle_size"] != p["our_size"] or p["mad"] > args.max_page_mad]
+        if bad:
+            print(f"parity: FAIL, pages differ in size or by more than MAD {args.max_page_mad}: {', '.join(bad)}",
+                  file=sys.stderr)
+            return 1
     return 0
 
 
