@@ -424,6 +424,27 @@ TEST(ServeOps, SaturatedServerAnswers503WithRetryAfter) {
     busy.join();
 }
 
+TEST(ServeOps, RepliesEndTheirConnectionWhenNoThreadIsFree) {
+    ServeOptions o;
+    RunningServer roomy(o);
+    auto keep_alive = roomy.client();
+    keep_alive.set_keep_alive(true);
+    auto kept = keep_alive.Get("/healthz");
+    ASSERT_TRUE(kept);
+    EXPECT_NE(kept->get_header_value("Connection"), "close");
+
+    // One connection thread, held by this very request: an idle keep-alive
+    // connection would lock every other client out until it timed out.
+    o.connection_threads = 1;
+    RunningServer tight(o);
+    auto client = tight.client();
+    client.set_keep_alive(true);
+    auto closed = client.Get("/healthz");
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->status, 200);
+    EXPECT_EQ(closed->get_header_value("Connection"), "close");
+}
+
 TEST(ServeOps, StopFinishesStreamsInFlight) {
     StubUpstream upstream;
     upstream.hold = true;

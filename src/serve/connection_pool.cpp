@@ -38,10 +38,18 @@ void ConnectionPool::work() {
             if (pending_.empty()) return;
             fn = std::move(pending_.front());
             pending_.pop_front();
+            ++active_;
         }
         has_room_.notify_one();
         fn();
+        std::lock_guard lock(mutex_);
+        --active_;
     }
+}
+
+bool ConnectionPool::saturated() const {
+    std::lock_guard lock(mutex_);
+    return !pending_.empty() || active_ >= threads_.size();
 }
 
 }  // namespace glyph::serve

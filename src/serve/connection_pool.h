@@ -22,16 +22,20 @@ public:
     void enqueue(std::function<void()> fn) override;
     // Runs what is queued, then joins the threads.
     void shutdown() override;
+    // No thread is free for the next connection: every thread holds one
+    // (serving it, or waiting on it for a keep-alive request) or some wait.
+    bool saturated() const;
 
 private:
     void work();
 
     const size_t max_pending_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable has_work_;
     std::condition_variable has_room_;
     std::deque<std::function<void()>> pending_;
     std::vector<std::thread> threads_;
+    size_t active_ = 0;  // threads inside a connection
     bool stopping_ = false;
 };
 

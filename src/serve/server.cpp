@@ -145,6 +145,7 @@ struct Server::Impl {
     SegmentRenderer renderer;
     std::atomic<bool> draining{false};
     std::atomic<int> listen_fd{-1};
+    std::atomic<ConnectionPool*> pool{nullptr};
     std::atomic<bool> abort_streams{false};  // the shutdown grace period is over
     std::mutex log_mutex;
     std::mutex model_mutex;
@@ -214,7 +215,10 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
 }
 
 void Server::Impl::install_routes() {
-    http.new_task_queue = [this] { return new ConnectionPool(connection_threads(), connection_threads() * 4); };
+    http.new_task_queue = [this] {
+        pool = new ConnectionPool(connection_threads(), connection_threads() * 4);  // httplib owns it
+        return pool.load();
+    };
     http.set_payload_max_length(options.max_body_bytes);
     const auto rt = std::chrono::milliseconds(long(options.read_timeout_s * 1000));
     http.set_read_timeout(rt);
@@ -267,6 +271,14 @@ void Server::Impl::install_routes() {
         } catch (...) {
         }
         send_error(res, 500, what, "server_error");
+    });
+    // A thread waiting on an idle keep-alive connection serves no one else:
+    // when no thread is free, or when draining, replies end their connection
+    // so that waiting clients get the thread at once, not after the
+    // keep-alive timeout.
+    http.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+        const ConnectionPool* p = pool.load();
+        if (draining.load() || (p && p->saturated())) res.set_header("Connection", "close");
     });
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
 
@@ -655,6 +667,11 @@ void Server::bind() {
     if (impl_->bound_port <= 0)
         throw ServeError("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                          " (address in use, or not an address of this machine)");
+    // httplib listens with a backlog of 5: a burst of connections beyond it
+    // is dropped by the kernel and the clients see resets. listen() again
+    // raises the backlog (capped by net.core.somaxconn).
+    const int fd = impl_->listen_fd.load();
+    if (fd >= 0) ::listen(fd, SOMAXCONN);
 }
 
 int Server::port() const { return impl_->bound_port; }

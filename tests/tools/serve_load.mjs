@@ -223,14 +223,21 @@ try {
   const url = glyph.url + "/v1/chat/completions";
   const pid = glyph.proc.pid;
 
+  // Idle keep-alive connections hold a descriptor until the server's 5 s
+  // keep-alive timeout closes them: counts are taken after it.
+  const settle = () => new Promise((r) => setTimeout(r, 6500));
   await round(url, 40);  // warm-up: caches, thread stacks, allocator arenas
-  await new Promise((r) => setTimeout(r, 1000));
+  await settle();
   const before = procStats(pid);
   const results = [];
+  const rssByRound = [];
   const startAll = Date.now();
-  for (let i = 0; i < rounds; i++) results.push(await round(url, concurrency));
+  for (let i = 0; i < rounds; i++) {
+    results.push(await round(url, concurrency));
+    rssByRound.push(procStats(pid).rss_kib);
+  }
   const loadSeconds = (Date.now() - startAll) / 1000;
-  await new Promise((r) => setTimeout(r, 4000));  // keep-alive connections time out
+  await settle();
   const after = procStats(pid);
   const health = await fetch(glyph.url + "/healthz").then((r) => r.json());
 
@@ -249,7 +256,7 @@ try {
   const failures = results.flatMap((r) => r.failures).slice(0, 10);
   const summary = {
     concurrency, rounds, load_seconds: loadSeconds, outcomes: tally, failures,
-    server_before: before, server_after: after, healthz_after: health, latency_ms: lat,
+    server_before: before, server_after: after, rss_kib_after_each_round: rssByRound, healthz_after: health, latency_ms: lat,
   };
   console.log(JSON.stringify(summary, null, 1));
   check(glyph.proc.exitCode === null, "the server died under load");
