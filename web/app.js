@@ -97,14 +97,27 @@ function showStats(stats) {
   $("s-vision").textContent = formatNumber(stats.vision_tokens);
   $("s-ratio").textContent = stats.ratio ? stats.ratio.toFixed(2) + "×" : "–";
   $("s-pages").textContent = formatNumber(stats.pages);
-  $("s-ms").textContent = Math.round(stats.render_ms) + " ms";
+  $("s-ms").textContent = stats.cached ? "cached" : Math.round(stats.render_ms) + " ms";
+  const most = Math.max(stats.text_tokens, stats.vision_tokens, 1);
+  $("bar-text").style.width = (100 * stats.text_tokens / most) + "%";
+  $("bar-vision").style.width = (100 * stats.vision_tokens / most) + "%";
+  $("bar-text").textContent = formatNumber(stats.text_tokens);
+  $("bar-vision").textContent = formatNumber(stats.vision_tokens);
+  const saved = stats.text_tokens - stats.vision_tokens;
+  const saving = $("saving");
+  saving.className = "saving " + (saved > 0 ? "good" : "bad");
+  saving.textContent = saved > 0
+    ? "Pages save " + formatNumber(saved) + " tokens: " + Math.round(100 * saved / stats.text_tokens) + "% fewer than the text."
+    : "Pages cost " + formatNumber(-saved) + " tokens more than the text: try a lower DPI or a longer text.";
+  $("bars").hidden = false;
   $("stats-note").textContent =
     "Vision tokens priced for " + stats.profile + "; text tokens by the Qwen3 tokenizer" +
-    (stats.cached ? "; pages came from the cache." : ".");
+    (stats.cached ? ". These pages came from the cache." : ".");
 }
 
 function clearStats() {
   for (const id of ["s-chars", "s-text", "s-vision", "s-ratio", "s-pages", "s-ms"]) $(id).textContent = "–";
+  $("bars").hidden = true;
   $("stats-note").textContent = "";
 }
 
@@ -135,9 +148,13 @@ function showPages(result) {
     });
     gallery.appendChild(figure);
   });
-  const sizes = new Set(result.pages.map((p) => p.width + "×" + p.height));
-  $("page-count").textContent = "· " + result.pages.length + (result.pages.length === 1 ? " page" : " pages") +
-    (sizes.size === 1 ? " of " + [...sizes][0] + " px" : "");
+  const widths = new Set(result.pages.map((p) => p.width));
+  const heights = new Set(result.pages.map((p) => p.height));
+  const size = widths.size === 1 && heights.size === 1 ? [...widths][0] + "×" + [...heights][0] + " px"
+    : "up to " + Math.max(...widths) + "×" + Math.max(...heights) + " px";
+  const bytes = result.pages.reduce((sum, p) => sum + p.bytes, 0);
+  $("page-count").textContent = result.pages.length + (result.pages.length === 1 ? " page" : " pages") +
+    " · " + size + " · " + formatBytes(bytes) + " PNG";
   const download = $("download");
   download.href = result.zip;
   download.hidden = false;
@@ -210,6 +227,16 @@ async function readEvents(response, onEvent) {
   }
 }
 
+// What a failed answer says first, by the server's error kind.
+const headlines = {
+  unreachable: "Cannot reach the endpoint (is it running?)",
+  timeout: "The endpoint did not answer in time",
+  "server-error": "The endpoint failed",
+  rejected: "The endpoint rejected the request",
+  "bad-reply": "The endpoint's reply was not understood",
+  "truncated-stream": "The answer stopped before its end",
+};
+
 async function askOne(target, question, text) {
   const box = $("a-" + target);
   const timing = $("t-" + target);
@@ -235,7 +262,11 @@ async function askOne(target, question, text) {
         }
         box.textContent += event.delta;
       } else if (event.error) {
-        throw new Error(event.error);
+        if (event.kind === "unreachable") {
+          $("endpoint-chip").textContent = (target === "vision" ? "VLM" : "text") + " endpoint unreachable";
+          $("endpoint-chip").className = "chip bad";
+        }
+        throw Object.assign(new Error(event.error), { headline: headlines[event.kind] || "The endpoint failed" });
       } else if (event.done) {
         finished = true;
       }
@@ -248,7 +279,16 @@ async function askOne(target, question, text) {
     if (!box.textContent) box.textContent = "(empty answer)";
   } catch (e) {
     box.className = "answer-text error";
-    box.textContent = (box.textContent ? box.textContent + "\n\n" : "") + "Error: " + e.message;
+    const head = document.createElement("strong");
+    head.textContent = "Error: " + (e.headline || e.message);
+    if (box.textContent) box.append("\n\n");
+    box.append(head);
+    if (e.headline) {
+      const detail = document.createElement("span");
+      detail.className = "error-detail";
+      detail.textContent = e.message;
+      box.append(detail);
+    }
     timing.textContent = "failed after " + Math.round(performance.now() - start) + " ms";
   }
 }
@@ -268,6 +308,8 @@ async function ask(event) {
   state.asking = true;
   $("ask").disabled = true;
   const compare = $("compare").checked && !$("compare").disabled;
+  $("answers").hidden = false;
+  $("answers").classList.toggle("pair", compare);
   $("answer-text").hidden = !compare;
   const jobs = [askOne("vision", question, text)];
   if (compare) jobs.push(askOne("text", question, text));
@@ -299,6 +341,8 @@ function openViewer(index) {
   $("viewer-img").src = page.url;
   $("viewer-img").alt = "Page " + page.number;
   $("viewer-title").textContent = "Page " + page.number + " of " + pages.length + " · " + page.width + "×" + page.height + " px";
+  $("viewer-prev").disabled = state.pageIndex === 0;
+  $("viewer-next").disabled = state.pageIndex === pages.length - 1;
   const dialog = $("viewer");
   if (!dialog.open) dialog.showModal();
 }
@@ -314,6 +358,8 @@ function setup() {
   $("ask-form").addEventListener("submit", ask);
   $("zoom").addEventListener("input", (e) => $("gallery").style.setProperty("--thumb", e.target.value + "px"));
   $("viewer-close").addEventListener("click", () => $("viewer").close());
+  $("viewer-prev").addEventListener("click", () => openViewer(state.pageIndex - 1));
+  $("viewer-next").addEventListener("click", () => openViewer(state.pageIndex + 1));
   $("viewer").addEventListener("click", (e) => {
     if (e.target === $("viewer")) $("viewer").close();
   });

@@ -325,8 +325,9 @@ void Server::Impl::handle_info(httplib::Response& res) {
                          {"auth_required", !options.api_key.empty()},
                          // Shown by the web app when asking is not possible yet.
                          {"start_commands",
-                          {"vllm serve zai-org/Glyph --port 8000    # or any OpenAI-compatible VLM server",
-                           "glyph serve --upstream http://127.0.0.1:8000/v1 [--text-endpoint URL]"}}}
+                          {"# Glyph on vLLM (or any OpenAI-compatible VLM server):",
+                           "vllm serve zai-org/Glyph --port 8000", "",
+                           "glyph serve --upstream http://127.0.0.1:8000/v1"}}}
                         .dump(),
                     "application/json");
 }

@@ -197,6 +197,8 @@ try {
   const barePage = await context.newPage();
   await barePage.goto(bare.url + "/");
   await barePage.waitForSelector("#no-endpoint:not([hidden])");
+  check((await barePage.locator("#no-endpoint").textContent()).includes("Asking needs a VLM endpoint"),
+    "the no-endpoint notice does not say that asking needs an endpoint");
   check((await barePage.locator("#start-hint").textContent()).includes("glyph serve --upstream"), "start command not shown");
   check(await barePage.locator("#ask").isDisabled(), "Ask is enabled without an endpoint");
   check(await barePage.locator("#compare").isDisabled(), "side-by-side is enabled without a text endpoint");
