@@ -5,11 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -26,19 +23,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 void on_interrupt(int) { g_stop = true; }
 
-std::string read_input(const std::string& path) {
-    std::stringstream ss;
-    if (path == "-") {
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw InputError("input " + path + " is a folder, not a text file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("cannot read input file " + path);
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 struct RenderArgs {
     RenderFlags flags;
@@ -75,7 +59,7 @@ CompressionStats record_accounting(const std::string& out_dir, std::string_view 
 
 void run_single(const RenderArgs& a, const RenderConfig& cfg) {
     PageWriter writer(a.out);  // fail on a bad output folder before rendering
-    const std::string text = read_input(a.input);
+    const std::string text = read_text_input(a.input, "input file");
     std::string tokenizer_path;
     const std::optional<Tokenizer> tokenizer = ratio_tokenizer(a, tokenizer_path);
     RenderOptions opts;

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -29,17 +28,6 @@ struct StatsArgs {
     int threads = 0;
 };
 
-std::string read_text(const std::string& path) {
-    std::stringstream ss;
-    if (path == "-") {
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("cannot read input file " + path);
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // The profiles asked for ("all" = every built-in one), with the limit overrides applied.
 std::vector<VisionProfile> chosen_profiles(const StatsArgs& a) {
@@ -154,7 +142,7 @@ DocumentStats folder_stats(const StatsArgs& a, const std::vector<VisionProfile>&
     std::error_code ec;
     if (!fs::is_regular_file(manifest_path, ec))
         throw InputError("folder " + a.input + " has no manifest.json (not a finished render)");
-    json manifest = json::parse(read_text(manifest_path), nullptr, false);
+    json manifest = json::parse(read_text_input(manifest_path, "manifest"), nullptr, false);
     if (manifest.is_discarded()) throw InputError(manifest_path + " is not valid JSON");
     DocumentStats d;
     d.label = a.input;
@@ -162,7 +150,7 @@ DocumentStats folder_stats(const StatsArgs& a, const std::vector<VisionProfile>&
     if (manifest.contains("config") && manifest["config"].contains("dpi"))
         setup = "rendered at " + manifest["config"]["dpi"].dump() + " dpi";
     if (!a.source.empty()) {
-        const std::string text = read_text(a.source);
+        const std::string text = read_text_input(a.source, "--source");
         if (manifest.contains("source_bytes") && manifest["source_bytes"] != text.size())
             throw InputError(a.source + " has " + std::to_string(text.size()) + " bytes but " + manifest_path +
                              " was rendered from " + manifest["source_bytes"].dump());
@@ -298,7 +286,7 @@ void run(const StatsArgs& a) {
         run_batch(a, cfg, tokenizer, profiles);
         return;
     }
-    const std::string text = read_text(a.input);
+    const std::string text = read_text_input(a.input, "input file");
     const RenderOptions ropts = metadata_only(a.threads);
     const DocumentStats d =
         document_stats(a.input == "-" ? "stdin" : a.input, text, render_text(text, cfg, ropts), tokenizer, profiles);

@@ -3,10 +3,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "commands.h"
 #include "glyph/tokenizer.h"
@@ -21,19 +17,6 @@ struct TokenizeArgs {
     bool stats = false;
 };
 
-std::string read_text(const std::string& path) {
-    std::stringstream ss;
-    if (path == "-") {
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw CommandError(2, "input " + path + " is a folder, not a text file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CommandError(2, "cannot read input file " + path);
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -47,7 +30,7 @@ double cpu_seconds() {
 }
 
 void run(const TokenizeArgs& a) {
-    const std::string text = read_text(a.input);
+    const std::string text = read_text_input(a.input, "input file");
     const auto load_start = std::chrono::steady_clock::now();
     const Tokenizer tokenizer = Tokenizer::load(a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer);
     const double load_s = seconds_since(load_start);

@@ -16,6 +16,14 @@ struct CommandError : std::runtime_error {
     CommandError(int code, const std::string& message) : std::runtime_error(message), exit_code(code) {}
 };
 
+// Exit code for input the command cannot use (unreadable file, bad option
+// value); scripts tell it apart from internal errors (1).
+constexpr int kExitBadInput = 2;
+
+// The whole text of `path`, or of standard input when it is "-". `what`
+// names the input in the error line ("input file", "--doc").
+std::string read_text_input(const std::string& path, const std::string& what);
+
 // Each returns after registering its subcommand; the callback it installs
 // runs the command and throws on user error (main turns that into one line).
 void add_render_command(CLI::App& app);
