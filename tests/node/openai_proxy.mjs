@@ -26,11 +26,11 @@ try {
 
 const KEY = "glyph-test-key";
 const sample = fs.readFileSync(path.join(repo, "samples/novel_excerpt.txt"), "utf8");
-// About two pages of prose with two needles: the OCR reading stays short.
-const body = sample.slice(0, 9000);
-const at = body.indexOf("\n", 4000) + 1;
-const documentText = body.slice(0, at) + "The special magic number for Oslo is 6623.\n" +
-  body.slice(at, 7000) + "\nThe special magic number for Quito is 1958.\n" + body.slice(7000);
+// The whole sample (about 12K text tokens, 8 pages) with a needle at one
+// third and one at two thirds: each is found only by reading its page.
+const third = (k) => sample.indexOf("\n", Math.floor((k * sample.length) / 3)) + 1;
+const documentText = sample.slice(0, third(1)) + "The special magic number for Oslo is 6623.\n" +
+  sample.slice(third(1), third(2)) + "The special magic number for Quito is 1958.\n" + sample.slice(third(2));
 const ask = (key) => "What is the special magic number for " + key + "?";
 
 const servers = [];
@@ -58,7 +58,12 @@ try {
   const saved = Number(response.headers.get("x-glyph-tokens-saved"));
   check(saved > 0, "no X-Glyph-Tokens-Saved header: " + response.headers.get("x-glyph-tokens-saved"));
   check(plain.usage.glyph && plain.usage.glyph.tokens_saved === saved, "usage.glyph missing or differs from the header");
-  check(plain.usage.glyph.segments_rendered === 1 && plain.usage.glyph.pages >= 1, "expected one rendered segment");
+  check(plain.usage.glyph.segments_rendered === 1 && plain.usage.glyph.pages >= 4, "expected one rendered segment of several pages");
+  check(plain.usage.glyph.text_tokens > 10000, "the document is not long: " + plain.usage.glyph.text_tokens + " tokens");
+  // The upstream's own count of what it was sent (images by GLM-4.1V's rule
+  // plus the question) is what the saving claims it would be.
+  check(plain.usage.prompt_tokens < plain.usage.glyph.text_tokens - saved / 2,
+    `upstream counted ${plain.usage.prompt_tokens} prompt tokens for a ${plain.usage.glyph.text_tokens}-token document`);
   report.non_streamed = { answer, usage: plain.usage };
 
   // Streamed, a growing conversation: the document's pages come from the cache.
@@ -85,6 +90,9 @@ try {
   const off = await client.chat.completions.create({ model, messages: first, glyph: { enabled: false } });
   check(off.usage.glyph.pages === 0 && off.usage.glyph.tokens_saved === 0, "glyph.enabled=false still rendered");
   check(off.choices[0].message.content.includes("6623"), "text-only answer lacks the needle");
+  check(off.usage.prompt_tokens > plain.usage.prompt_tokens + saved / 2,
+    `as text the upstream counted ${off.usage.prompt_tokens} prompt tokens, as pages ${plain.usage.prompt_tokens}`);
+  report.prompt_tokens_upstream = { pages: plain.usage.prompt_tokens, text: off.usage.prompt_tokens };
 
   // Errors arrive as the client's typed errors.
   try {
