@@ -366,6 +366,21 @@ TEST(ServeProxy, ClearErrorsForBadRequestsAndDeadUpstream) {
     EXPECT_NE(res->body.find("upstream"), std::string::npos);
 }
 
+TEST(ServeProxy, SilentUpstreamIsAGatewayTimeout) {
+    StubUpstream upstream;
+    upstream.hold = true;  // accepts the request, never answers
+    ServeOptions o;
+    o.upstream = upstream.url();
+    o.upstream_idle_timeout_s = 1;
+    RunningServer server(o);
+    const json small = {{"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+    auto res = server.client().Post("/v1/chat/completions", small.dump(), "application/json");
+    upstream.release();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 504) << res->body;
+    EXPECT_NE(res->body.find("did not answer in time"), std::string::npos);
+}
+
 TEST(ServeProxy, ApiKeyIsRequiredWhenConfigured) {
     StubUpstream upstream;
     ServeOptions o;

@@ -130,10 +130,15 @@ void UpstreamCall::pump(const std::atomic<bool>& abort) {
         const CURLcode rc = msg->data.result;
         if (rc == CURLE_OK) continue;
         timed_out_ = rc == CURLE_OPERATION_TIMEDOUT;
+        // A timeout before the connection was made is a connect failure; after
+        // it, the upstream is there but silent (a gateway timeout).
+        curl_off_t connected_us = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_CONNECT_TIME_T, &connected_us);
         connect_failed_ = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                          (timed_out_ && status_ == 0);
-        error_ = timed_out_ ? (status_ == 0 ? "upstream did not answer in time" : "upstream went silent mid-reply")
-                            : std::string("upstream transfer failed: ") + curl_easy_strerror(rc);
+                          (timed_out_ && connected_us == 0);
+        error_ = connect_failed_ && timed_out_ ? "cannot connect to the upstream in time"
+                 : timed_out_ ? (status_ == 0 ? "upstream did not answer in time" : "upstream went silent mid-reply")
+                              : std::string("upstream transfer failed: ") + curl_easy_strerror(rc);
     }
     if (finished_) return;
     if (abort.load()) {
