@@ -89,11 +89,14 @@ public:
         space_ = width_pt(U' ');
     }
 
-    double width_pt(char32_t cp) const { return 0.001 * cfg_.font_size * font_.width1000(cp); }
+    // reportlab's stringWidth multiplies in this order, (sum * 0.001) * size;
+    // another order differs in the last bit and flips words that end
+    // exactly at the line's width.
+    double width_pt(char32_t cp) const { return font_.width1000(cp) * 0.001 * cfg_.font_size; }
     double range_width(const std::vector<PChar>& s, uint32_t b, uint32_t e) const {
         double sum = 0;
         for (uint32_t i = b; i < e; ++i) sum += font_.width1000(s[i].cp);
-        return 0.001 * cfg_.font_size * sum;
+        return sum * 0.001 * cfg_.font_size;
     }
 
     // Word wrapping (reportlab's breakLines, multi-fragment path). Breaks at
@@ -212,9 +215,11 @@ std::vector<BrokenLine> Typesetter::break_words(const std::vector<PChar>& s, uin
         if (new_width > lim_width && !last_piece && !is_piece && w > mw.at(lineno)) {
             // reportlab cuts an over-long word: the first piece fills what is
             // left of this line, each further piece a whole line.
+            // The same float sums as reportlab's _splitWord: a character
+            // that lands exactly on the limit must go the same way.
             std::vector<Piece> cut;
-            double avail = max_width - pending_space - current;
-            double line_w = 0;
+            double avail = max_width;
+            double line_w = current + pending_space;
             uint32_t piece_start = b;
             size_t l = lineno;
             for (uint32_t i = b; i < e; ++i) {
@@ -633,7 +638,22 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
                 lines = ts.break_words(chars, start, widths, fit + 1);
             }
             const double height = double(lines.size()) * leading;
-            if (lines.empty()) break;  // nothing to draw (empty paragraph)
+            if (lines.empty()) {
+                // An empty paragraph (the text ends with a newline after a
+                // multiple of 30 lines): no text, but reportlab still spaces
+                // it and draws its box, on a new page if even 0 pt of it does
+                // not fit below the space before it.
+                if (y - space_before < bottom - kFuzz) {
+                    new_page();
+                    continue;
+                }
+                y -= space_before;
+                place(chars, lines, 0, first_part, false);
+                at_top = false;
+                y -= cfg.space_after;
+                prev_space_after = cfg.space_after;
+                break;
+            }
             if (lines.size() <= fit && y - space_before - height >= bottom - kFuzz) {
                 y -= space_before;
                 place(chars, lines, lines.size(), first_part, false);
