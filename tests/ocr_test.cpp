@@ -56,6 +56,15 @@ TEST(CharacterErrors, SpacesBesideCjkAreDropped) {
     expect_errors("中文 text 中文", "中文text中文", 0, 8);
 }
 
+TEST(CharacterErrors, CompatibilityFormsCompareEqual) {
+    // NFKC: Tesseract reads full-width punctuation as ASCII, may emit ligatures.
+    expect_errors("（你好）；世界！", "(你好);世界!", 0, 8);
+    expect_errors("ﬁle", "file", 0, 4);
+    expect_errors("wait…", "wait...", 0, 7);
+    expect_errors("e\u0301te\u0301", "été", 0, 3);  // composed and decomposed accents
+    expect_errors("，", ".", 1, 1);
+}
+
 TEST(CharacterErrors, InvalidUtf8IsComparedNotRejected) {
     expect_errors("a\xff" "b", "a\xfe" "b", 0, 3);  // both become U+FFFD
     expect_errors("a\xff" "b", "ab", 1, 3);

@@ -39,7 +39,8 @@ double estimate_line_pitch(const Image& image);
 double choose_upscale(double line_pitch_px);
 
 // Edit distance and reference length, both in code points after
-// normalization: whitespace runs fold to one space, ends are trimmed, and a
+// normalization: NFKC (full-width punctuation equals its ASCII form, "ﬁ"
+// equals "fi"), whitespace runs fold to one space, ends are trimmed, and a
 // space next to a CJK character is dropped (Chinese has no word spaces, and
 // Tesseract puts spaces between Han characters).
 struct CharacterErrors {

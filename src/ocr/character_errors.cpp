@@ -1,5 +1,7 @@
 // Character error rate between a source text and what OCR read back.
+#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
+#include <unicode/unistr.h>
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
@@ -20,9 +22,26 @@ bool is_cjk(UChar32 c) {
                                  script == USCRIPT_KATAKANA || script == USCRIPT_BOPOMOFO);
 }
 
-// Code points with whitespace folded; invalid UTF-8 becomes U+FFFD, so both
-// sides are compared on the same footing rather than rejected.
-std::u32string normalize(std::string_view text) {
+// NFKC, so that what a reader sees as the same character compares equal:
+// Tesseract reads full-width CJK punctuation ("；（！") as its ASCII form,
+// and may emit ligatures ("ﬁ") or "..." for "…". Invalid UTF-8 becomes U+FFFD.
+std::string nfkc(std::string_view text) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(status);
+    const icu::UnicodeString source =
+        icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), int32_t(std::min<size_t>(text.size(), INT32_MAX))));
+    if (U_FAILURE(status)) return std::string(text);
+    const icu::UnicodeString normalized = nfkc->normalize(source, status);
+    std::string out;
+    (U_SUCCESS(status) ? normalized : source).toUTF8String(out);
+    return out;
+}
+
+// Code points after NFKC with whitespace folded; invalid UTF-8 becomes
+// U+FFFD, so both sides are compared on the same footing rather than rejected.
+std::u32string normalize(std::string_view raw) {
+    const std::string normalized = nfkc(raw);
+    const std::string_view text = normalized;
     std::u32string folded;
     folded.reserve(text.size());
     const auto* s = reinterpret_cast<const uint8_t*>(text.data());
