@@ -47,8 +47,9 @@ def count_pages(folder):
 
 
 def glyph_run(glyph, text_path, cfg_path, out, threads, work, label):
+    # --no-count: the renderer alone (token counting loads an 11 MB tokenizer.json).
     seconds, cpu, rss, _ = timed([glyph, "render", text_path, "--config", cfg_path, "--out", out,
-                             "--threads", str(threads)], os.path.join(work, label + ".log"))
+                             "--threads", str(threads), "--no-count"], os.path.join(work, label + ".log"))
     with open(os.path.join(out, "manifest.json"), encoding="utf-8") as fh:
         manifest = json.load(fh)
     return {"label": label, "threads": threads, "seconds": seconds, "cpu": cpu, "rss_mib": rss,
@@ -86,7 +87,7 @@ def batch_run(glyph, text_path, cfg_path, work, threads):
     out = os.path.join(work, f"batch_t{threads}")
     subprocess.run(["rm", "-rf", out], check=True)
     seconds, cpu, rss, _ = timed([glyph, "render", "--batch", items, "--config", cfg_path, "--out", out,
-                             "--threads", str(threads)], os.path.join(work, f"batch_t{threads}.log"))
+                             "--threads", str(threads), "--no-count"], os.path.join(work, f"batch_t{threads}.log"))
     pages = sum(1 for _, _, files in os.walk(out) for f in files if f.startswith("page_") and f.endswith(".png"))
     return {"threads": threads, "seconds": seconds, "cpu": cpu, "rss_mib": rss, "pages": pages}
 
