@@ -161,7 +161,11 @@ TEST(AskEndToEnd, NeedlesFoundInALongDocument) {
 
     OcrTestServer server;
     for (const glyph::Needle& needle : doc.needles) {
-        const auto r = run_glyph(ask_args(path, glyph::needle_question(needle.key), server.endpoint()));
+        // The first question waits while Tesseract reads every page (150 pages
+        // at 200K tokens: minutes on a busy 2-core machine), the prefill a
+        // real server would do; the default 600 s read timeout is too short.
+        const auto r = run_glyph(
+            ask_args(path, glyph::needle_question(needle.key), server.endpoint(), "--read-timeout 3600"));
         ASSERT_EQ(r.exit_code, 0) << r.err;
         EXPECT_NE(r.out.find(needle.value), std::string::npos)
             << "needle " << needle.key << " = " << needle.value << " at depth " << needle.depth << "; answer: " << r.out;
