@@ -228,25 +228,29 @@ TEST_F(GlyphOcr, RenderedFolderWithSample) {
     EXPECT_LT(j["cer"].get<double>(), 0.05);
 }
 
-TEST_F(GlyphOcr, BadInputsGiveOneLineAndExit1) {
+TEST_F(GlyphOcr, BadInputsGiveOneLineAndTheDocumentedExitCode) {
     const TempDir empty_dir;
     write_file(tmp_->file("empty.txt"), "");
     write_file(tmp_->file("blank.txt"), " \n\n  \n");
     struct Case {
         std::string args, message;
+        int exit_code;
     } cases[] = {
-        {"ocr " + shell_quote(tmp_->file("missing.txt")), "cannot read input " + tmp_->file("missing.txt")},
-        {"ocr " + shell_quote(tmp_->file("empty.txt")) + " --preset en", "input is empty"},
-        {"ocr " + shell_quote(tmp_->file("blank.txt")) + " --preset en", "show no text"},
-        {"ocr --pages " + shell_quote(empty_dir.path), "has no manifest.json"},
-        {"ocr " + prose() + " --pages " + shell_quote(empty_dir.path), "not both or neither"},
-        {"ocr " + prose() + " --preset en --lang zz_no_such_language",
-         "cannot load language \"zz_no_such_language\""},
-        {"ocr " + prose() + " --preset en --lang 'eng+'", "invalid language"},
+        // Input that cannot be read: 2, as in glyph render.
+        {"ocr " + shell_quote(tmp_->file("missing.txt")), "cannot read input " + tmp_->file("missing.txt"), 2},
+        {"ocr " + shell_quote(empty_dir.path) + " --preset en", "is a folder, not a text file", 2},
+        {"ocr --pages " + shell_quote(empty_dir.path), "has no manifest.json", 2},
+        // Input that was read but cannot be measured, and missing OCR data: 1.
+        {"ocr " + shell_quote(tmp_->file("empty.txt")) + " --preset en", "input is empty", 1},
+        {"ocr " + shell_quote(tmp_->file("blank.txt")) + " --preset en", "show no text", 1},
+        {"ocr " + prose() + " --pages " + shell_quote(empty_dir.path), "not both or neither", 1},
+        {"ocr " + prose() + " --preset en --lang zz_no_such_language", "cannot load language \"zz_no_such_language\"",
+         1},
+        {"ocr " + prose() + " --preset en --lang 'eng+'", "invalid language", 1},
     };
     for (const Case& c : cases) {
         const auto r = run_glyph(c.args);
-        EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.err;
+        EXPECT_EQ(r.exit_code, c.exit_code) << c.args << "\n" << r.err;
         EXPECT_EQ(r.out, "") << c.args;
         EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
         EXPECT_EQ(r.err.rfind("glyph: error: ", 0), 0u) << r.err;

@@ -5,10 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,20 +38,6 @@ struct OcrArgs {
     double max_cer = 0.02;
 };
 
-std::string read_text_file(const std::string& path, const char* what) {
-    std::stringstream ss;
-    if (path == "-") {
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) throw InputError(std::string(what) + " " + path + " is a folder, not a file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("cannot read " + std::string(what) + " " + path);
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 bool has_han(std::string_view text) {
     // U+4E00..U+9FFF in UTF-8: lead byte E4..E9. Enough to pick a language.
     for (unsigned char c : text)
@@ -85,7 +68,7 @@ void add_check(Job& job, int number, size_t begin, size_t end) {
 
 Job render_job(const OcrArgs& a) {
     Job job;
-    job.source = read_text_file(a.input, "input");
+    job.source = read_text_input(a.input, "input");
     RenderConfig cfg = a.flags.resolve();
     if (a.font_size > 0) {
         // Leading follows the size as in Glyph's configs (size + 1).
@@ -114,8 +97,9 @@ Job folder_job(const OcrArgs& a) {
     const fs::path manifest_path = dir / "manifest.json";
     std::error_code ec;
     if (!fs::is_regular_file(manifest_path, ec))
-        throw InputError(a.pages_dir + " has no manifest.json (not a glyph pages folder, or an incomplete one)");
-    const json manifest = json::parse(read_text_file(manifest_path.string(), "manifest"), nullptr, false);
+        throw CommandError(kExitBadInput,
+                           a.pages_dir + " has no manifest.json (not a glyph pages folder, or an incomplete one)");
+    const json manifest = json::parse(read_text_input(manifest_path.string(), "manifest"), nullptr, false);
     if (manifest.is_discarded() || !manifest.is_object() || !manifest.contains("pages") ||
         !manifest["pages"].is_array())
         throw InputError(manifest_path.string() + " is not a glyph manifest (no \"pages\" list)");
@@ -125,7 +109,7 @@ Job folder_job(const OcrArgs& a) {
         source_path = (dir / manifest["source"].get<std::string>()).string();
     if (source_path.empty())
         throw InputError("the manifest names no source text; pass --source FILE (the text the pages were rendered from)");
-    job.source = read_text_file(source_path, "source");
+    job.source = read_text_input(source_path, "source");
     if (manifest.contains("source_bytes") && manifest["source_bytes"].is_number_unsigned() &&
         manifest["source_bytes"].get<size_t>() != job.source.size())
         throw InputError("source " + source_path + " has " + std::to_string(job.source.size()) +
