@@ -23,7 +23,7 @@ struct FontMetrics::Face {
 };
 
 FontMetrics::FontMetrics(const std::string& path, const std::vector<std::string>& fallback_paths)
-    : face_(std::make_unique<Face>()), path_(path) {
+    : face_(std::make_unique<Face>()), path_(path), fallback_paths_(fallback_paths) {
     if (FT_Init_FreeType(&face_->lib)) throw ConfigError("cannot initialise FreeType");
     if (FT_New_Face(face_->lib, path.c_str(), 0, &face_->face))
         throw ConfigError("config key \"font-path\": \"" + path + "\" is not a font FreeType can read");

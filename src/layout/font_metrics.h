@@ -12,7 +12,8 @@ namespace glyph {
 class FontMetrics {
 public:
     // `fallback_paths`: fonts whose widths are used, in order, for characters
-    // the main font lacks (clean mode); empty keeps .notdef widths.
+    // the main font lacks; empty keeps .notdef widths. The clean layout
+    // shapes with the same files (fallback_paths()).
     explicit FontMetrics(const std::string& font_path, const std::vector<std::string>& fallback_paths = {});
     ~FontMetrics();
     FontMetrics(const FontMetrics&) = delete;
@@ -40,6 +41,7 @@ public:
     // (OS/2 typographic ascender, else hhea); pdftotext places lines with it.
     double ascent1000() const { return ascent_; }
     const std::string& path() const { return path_; }
+    const std::vector<std::string>& fallback_paths() const { return fallback_paths_; }
 
 private:
     double lookup(char32_t cp) const;
@@ -47,6 +49,7 @@ private:
     struct Face;
     std::unique_ptr<Face> face_;
     std::string path_;
+    std::vector<std::string> fallback_paths_;
     double ascent_ = 0;
     mutable std::vector<double> widths_;      // -1: not looked up yet
     mutable std::vector<double> pdf_widths_;  // likewise

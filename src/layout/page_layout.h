@@ -10,6 +10,7 @@
 
 #include "glyph/config.h"
 #include "layout/font_metrics.h"
+#include "layout/shaper.h"
 
 namespace glyph {
 
@@ -32,6 +33,8 @@ struct PositionedLine {
     double word_space = 0;      // extra advance of every U+0020 (PDF Tw)
     uint32_t glyph_begin = 0;   // range in PageLayout::glyphs
     uint32_t glyph_end = 0;
+    uint32_t shaped_begin = 0;  // range in DocumentLayout::shaped_glyphs (clean mode)
+    uint32_t shaped_end = 0;
     uint32_t src_begin = 0;     // byte span of the source shown by this line
     uint32_t src_end = 0;
     std::vector<std::pair<uint32_t, uint32_t>> words;  // glyph ranges, for --layout
@@ -43,7 +46,11 @@ struct ParagraphBox {
 };
 
 struct DocumentLayout {
-    std::u32string glyphs;         // what each line draws, in order
+    std::u32string glyphs;         // what each line draws, in order (code points)
+    // Clean mode: what each line draws as shaped glyphs, which the rasterizer
+    // then draws instead of `glyphs` (those still give the words and spans).
+    bool shaped = false;
+    std::vector<ShapedGlyph> shaped_glyphs;
     std::vector<uint8_t> marker;   // per glyph: 1 = drawn in the newline marker's color
     std::vector<PositionedLine> lines;
     std::vector<ParagraphBox> boxes;
@@ -51,7 +58,8 @@ struct DocumentLayout {
     Color marker_color{0, 0, 0};
 };
 
-// Dispatches on config.mode; `font` must carry the fallback fonts in clean mode.
+// Dispatches on config.mode; `font` must carry the fallback fonts in clean mode
+// (the clean layout shapes with those files).
 DocumentLayout layout_document(const SourceText& text, const RenderConfig& config, FontMetrics& font);
 DocumentLayout layout_clean(const SourceText& text, const RenderConfig& config, FontMetrics& font);
 

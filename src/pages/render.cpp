@@ -205,9 +205,16 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
             out.x0 = l.x;
             out.x1 = l.x;
             double x = l.x;
-            for (uint32_t g = l.glyph_begin; g < l.glyph_end; ++g) {
-                x += metrics.width1000(layout.glyphs[g]) / 1000.0 * config.font_size +
-                     (layout.glyphs[g] == U' ' || layout.glyphs[g] == 0xA0 ? l.word_space : 0);
+            if (layout.shaped) {
+                for (uint32_t g = l.shaped_begin; g < l.shaped_end; ++g) {
+                    const ShapedGlyph& sg = layout.shaped_glyphs[g];
+                    x += sg.advance / 1000.0 * config.font_size + (sg.space ? l.word_space : 0);
+                }
+            } else {
+                for (uint32_t g = l.glyph_begin; g < l.glyph_end; ++g) {
+                    x += metrics.width1000(layout.glyphs[g]) / 1000.0 * config.font_size +
+                         (layout.glyphs[g] == U' ' || layout.glyphs[g] == 0xA0 ? l.word_space : 0);
+                }
             }
             out.x1 = x;
             // Words as pdftotext reads them back: split at spaces (CJK lines

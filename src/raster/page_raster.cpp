@@ -13,7 +13,8 @@ struct GlyphRasterizer::Faces {
     std::vector<FT_Face> faces;  // main font first, then fallbacks
     FT_Matrix matrix{};
     ~Faces() {
-        for (FT_Face f : faces) FT_Done_Face(f);
+        for (FT_Face f : faces)
+            if (f) FT_Done_Face(f);
         if (lib) FT_Done_FreeType(lib);
     }
 };
@@ -32,6 +33,7 @@ GlyphRasterizer::GlyphRasterizer(const std::string& font_path, double pixel_size
         FT_Face face;
         if (FT_New_Face(faces_->lib, p.c_str(), 0, &face)) {
             if (faces_->faces.empty()) throw ConfigError("config key \"font-path\": cannot open \"" + p + "\"");
+            faces_->faces.push_back(nullptr);  // keeps the fallbacks' indices those of the list
             continue;
         }
         FT_Select_Charmap(face, FT_ENCODING_UNICODE);
@@ -57,17 +59,39 @@ const GlyphBitmap& GlyphRasterizer::glyph(char32_t cp, int xq) {
     return bitmaps_[size_t(*slot)];
 }
 
+const GlyphBitmap& GlyphRasterizer::glyph_id(uint16_t font, uint32_t gid, int xq) {
+    if (gid_index_.empty()) gid_index_.resize(faces_->faces.size());
+    const size_t f = font < faces_->faces.size() ? font : 0;
+    const FT_Face face = faces_->faces[f];
+    const size_t glyphs = face ? size_t(std::max<FT_Long>(1, face->num_glyphs)) : 1;
+    std::vector<int32_t>& index = gid_index_[f];
+    if (index.empty()) index.assign(glyphs * 4, -1);
+    if (gid >= glyphs) gid = 0;
+    int32_t& slot = index[size_t(gid) * 4 + size_t(xq & 3)];
+    if (slot < 0) {
+        bitmaps_.push_back(render_gid(f, gid, xq & 3));
+        slot = int32_t(bitmaps_.size() - 1);
+    }
+    return bitmaps_[size_t(slot)];
+}
+
 GlyphBitmap GlyphRasterizer::render(char32_t cp, int xq) {
-    GlyphBitmap bm;
-    FT_Face face = faces_->faces[0];
-    FT_UInt gid = FT_Get_Char_Index(face, cp);
+    size_t font = 0;
+    FT_UInt gid = FT_Get_Char_Index(faces_->faces[0], cp);
     for (size_t i = 1; gid == 0 && i < faces_->faces.size(); ++i) {
-        FT_UInt g = FT_Get_Char_Index(faces_->faces[i], cp);
+        FT_UInt g = faces_->faces[i] ? FT_Get_Char_Index(faces_->faces[i], cp) : 0;
         if (g) {
-            face = faces_->faces[i];
+            font = i;
             gid = g;
         }
     }
+    return render_gid(font, gid, xq);
+}
+
+GlyphBitmap GlyphRasterizer::render_gid(size_t font, uint32_t gid, int xq) {
+    GlyphBitmap bm;
+    FT_Face face = faces_->faces[font];
+    if (!face) return bm;
     FT_Vector offset{FT_Pos(xq) * 16, 0};  // quarter pixels in 26.6
     FT_Set_Transform(face, &faces_->matrix, &offset);
     if (FT_Load_Glyph(face, gid, FT_LOAD_NO_HINTING | FT_LOAD_NO_BITMAP) ||
@@ -165,14 +189,7 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
         const double ctm_y = line.origin_y * -scale + cfg.page_height * scale;
         const int baseline = int(std::floor(line.text_y * -scale + ctm_y));
         double x = line.text_x;  // text space, points
-        for (uint32_t g = line.glyph_begin; g < line.glyph_end; ++g) {
-            const char32_t cp = layout.glyphs[g];
-            const double xd = x * scale + ctm_x;
-            const double xf = std::floor(xd);
-            const int xq = int(std::floor((xd - xf) * 4));
-            const GlyphBitmap& bm = raster.glyph(cp, xq);
-            const uint8_t* color = layout.marker[g] ? marker_rgb : text_rgb;
-            const int ox = int(xf) + bm.left, oy = baseline - bm.top;
+        auto draw = [&](const GlyphBitmap& bm, int ox, int oy, const uint8_t* color) {
             const int bx0 = std::max(0, -ox), bx1 = std::min(bm.width, img.width - ox);
             const int by0 = std::max(0, -oy), by1 = std::min(bm.height, img.height - oy);
             for (int by = by0; by < by1; ++by) {
@@ -187,6 +204,27 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
                         if (cov[bx]) blend_pixel(dst, 3, color, cov[bx]);
                 }
             }
+        };
+        if (layout.shaped) {
+            const double em = size / 1000.0;
+            for (uint32_t g = line.shaped_begin; g < line.shaped_end; ++g) {
+                const ShapedGlyph& sg = layout.shaped_glyphs[g];
+                const double xd = (x + sg.x_offset * em) * scale + ctm_x;
+                const double xf = std::floor(xd);
+                const GlyphBitmap& bm = raster.glyph_id(sg.font, sg.gid, int(std::floor((xd - xf) * 4)));
+                const int dy = int(std::lround(sg.y_offset * em * scale));
+                draw(bm, int(xf) + bm.left, baseline - dy - bm.top, text_rgb);
+                x += sg.advance * em + (sg.space ? line.word_space : 0);
+            }
+            continue;
+        }
+        for (uint32_t g = line.glyph_begin; g < line.glyph_end; ++g) {
+            const char32_t cp = layout.glyphs[g];
+            const double xd = x * scale + ctm_x;
+            const double xf = std::floor(xd);
+            const int xq = int(std::floor((xd - xf) * 4));
+            const GlyphBitmap& bm = raster.glyph(cp, xq);
+            draw(bm, int(xf) + bm.left, baseline - bm.top, layout.marker[g] ? marker_rgb : text_rgb);
             double advance = metrics.pdf_width1000(cp) / 1000.0 * size;
             // reportlab's justification widens no-break spaces like spaces.
             if (cp == U' ' || cp == 0xA0) advance += line.word_space;

@@ -32,6 +32,8 @@ public:
 
     // x_quarter: the pen's sub-pixel offset in quarter pixels (0..3).
     const GlyphBitmap& glyph(char32_t cp, int x_quarter);
+    // A shaped glyph: `font` 0 is the main font, i the i-th fallback.
+    const GlyphBitmap& glyph_id(uint16_t font, uint32_t gid, int x_quarter);
 
 private:
     struct Faces;
@@ -40,14 +42,16 @@ private:
     std::vector<GlyphBitmap> bitmaps_;
     std::vector<int32_t> bmp_index_;  // 0x10000 * 4 entries, -1 = not rendered yet
     std::unordered_map<uint64_t, int32_t> astral_index_;
+    std::vector<std::vector<int32_t>> gid_index_;  // per font: num_glyphs * 4 entries, -1 = not rendered yet
     GlyphBitmap render(char32_t cp, int x_quarter);
+    GlyphBitmap render_gid(size_t font, uint32_t gid, int x_quarter);
 };
 
 // Pixel size of a page as pdftoppm makes it.
 int page_pixels(double points, double dpi);
 
-// Draw one page of the layout. `widths_pdf` gives each glyph's advance in
-// 1/1000 em as written into the reference PDF.
+// Draw one page of the layout: code points advanced by the widths written into
+// the reference PDF (`metrics`), or, for a shaped (clean) layout, its glyphs.
 Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig& config, FontMetrics& metrics,
                      GlyphRasterizer& rasterizer, size_t first_line, size_t end_line);
 

@@ -14,7 +14,7 @@ std::string find_font_file(const std::vector<std::string>& file_names, const std
 void check_font_file(const std::string& path);
 
 // Font files tried, in order, for characters the main font lacks (clean
-// mode): Debian's Latin, CJK and symbol fonts that are installed.
+// mode): Debian's Latin, CJK, Indic and Thai fonts that are installed.
 std::vector<std::string> fallback_font_files();
 
 }  // namespace glyph
