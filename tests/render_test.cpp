@@ -162,6 +162,31 @@ TEST(Render, ColorsMakeRgbPagesAndMarkupInlines) {
     EXPECT_EQ(marked.lines[0].words, (std::vector<std::string>{"one", "\\n", "two"}));
 }
 
+TEST(Render, ParagraphBoxesAreCrispAndAnEmptyLastParagraphKeepsItsBox) {
+    RenderConfig cfg = apply_config(json{{"para-bg-color", "#F2F2F2"}, {"para-border-color", "#808080"},
+                                         {"border-width", 1}, {"border-padding", 2}, {"left-indent", 6}},
+                                    preset("en"));
+    // 30 lines make one paragraph; a final newline adds an empty 31st line,
+    // which reportlab sets as an empty paragraph: no text, but its box.
+    const std::string text = repeat("Some words on a line.\n", 29) + "Last line.";
+    const Image plain = render_text(text, cfg).pages.back().image;
+    const Image trailing = render_text(text + "\n", cfg).pages.back().image;
+    // The box's left border: 1 px wide (stroke-adjusted like poppler's), at
+    // x = margin 10 + frame padding 6 + left indent 6 - border padding 2.
+    const int mid = plain.height / 2;
+    EXPECT_EQ(plain.row(mid)[19], 255);
+    EXPECT_EQ(plain.row(mid)[20], 128);
+    EXPECT_EQ(plain.row(mid)[21], 242);
+    // The empty paragraph's box (2 pt padding above and below its 0 pt) is
+    // drawn after the text above it, as reportlab draws paragraph by
+    // paragraph: its top border, 2 pt above the last line box's bottom
+    // (16 + 30 lines x 10 pt), runs over the descenders of the last line.
+    EXPECT_EQ(trailing.height, plain.height);
+    const int border_row = 16 + 300 - 2;
+    for (int x = 20; x < 200; ++x) ASSERT_EQ(trailing.row(border_row)[x], 128) << "x " << x;
+    EXPECT_NE(plain.row(border_row)[22], 128);
+}
+
 TEST(Render, DpiScalesPixelsNotLayout) {
     const std::string text = read_file(glyph::test::repo_path("samples/novel_excerpt.txt")).substr(0, 20000);
     RenderResult a = render_en(text), b = render_en(text, "dpi", 96);

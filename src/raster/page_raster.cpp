@@ -163,8 +163,14 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
             img.pixels[i + 2] = bg.b;
         }
     }
-    for (const ParagraphBox& box : layout.boxes) {
-        if (box.page != page) continue;
+    // reportlab draws paragraph by paragraph, each box before its text: a
+    // box goes down before the first line below its top, so a later box
+    // (even an empty paragraph's) covers what the text above left there.
+    std::vector<const ParagraphBox*> page_boxes;
+    for (const ParagraphBox& box : layout.boxes)
+        if (box.page == page) page_boxes.push_back(&box);
+    size_t next_box = 0;
+    auto draw_box = [&](const ParagraphBox& box) {
         const double pad = cfg.border_padding;
         const double x0 = (box.x - pad) * scale, y0 = (box.top - pad) * scale;
         const double x1 = (box.x + box.width + pad) * scale, y1 = (box.top + box.height + pad) * scale;
@@ -176,12 +182,14 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
             fill_rect(img, x0 - h, y0 + h, x0 + h, y1 - h, cfg.para_border_color);
             fill_rect(img, x1 - h, y0 + h, x1 + h, y1 - h, cfg.para_border_color);
         }
-    }
+    };
     const uint8_t text_rgb[3] = {cfg.font_color.r, cfg.font_color.g, cfg.font_color.b};
     const uint8_t marker_rgb[3] = {layout.marker_color.r, layout.marker_color.g, layout.marker_color.b};
     const double size = cfg.font_size;
     for (size_t li = first_line; li < end_line; ++li) {
         const PositionedLine& line = layout.lines[li];
+        while (next_box < page_boxes.size() && page_boxes[next_box]->top < line.baseline)
+            draw_box(*page_boxes[next_box++]);
         // Device coordinates exactly as poppler derives them: the page CTM
         // [s 0 0 -s 0 H*s] concatenated with the paragraph's cm, applied to
         // the text position; the float rounding decides the pixel grid.
@@ -231,6 +239,7 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
             x += advance;
         }
     }
+    while (next_box < page_boxes.size()) draw_box(*page_boxes[next_box++]);
     return img;
 }
 
