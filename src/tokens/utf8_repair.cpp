@@ -9,6 +9,30 @@
 namespace glyph {
 namespace tokens {
 
+// What a lead byte starts: the sequence length (0 = cannot start one) and the
+// allowed range of the second byte, which encodes the overlong, surrogate and
+// > U+10FFFF exclusions (Unicode Table 3-7).
+struct LeadByte {
+    size_t length = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+};
+
+static LeadByte classify_lead(unsigned char b0) {
+    LeadByte lead;
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+        lead.length = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        lead.length = 3;
+        if (b0 == 0xE0) lead.lo = 0xA0;
+        if (b0 == 0xED) lead.hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        lead.length = 4;
+        if (b0 == 0xF0) lead.lo = 0x90;
+        if (b0 == 0xF4) lead.hi = 0x8F;
+    }
+    return lead;
+}
+
 size_t valid_utf8_prefix(std::string_view s, size_t from) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const size_t n = s.size();
@@ -38,24 +62,10 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     const size_t n = s.size();
     const unsigned char b0 = p[i];
     if (b0 < 0x80) return 1;
-    // The allowed range of the second byte encodes the overlong, surrogate
-    // and > U+10FFFF exclusions (Unicode Table 3-7).
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        len = 3;
-        if (b0 == 0xE0) lo = 0xA0;
-        if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        len = 4;
-        if (b0 == 0xF0) lo = 0x90;
-        if (b0 == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (i + 1 >= n || p[i + 1] < lo || p[i + 1] > hi) return 0;
+    const LeadByte lead = classify_lead(b0);
+    const size_t len = lead.length;
+    if (len == 0) return 0;
+    if (i + 1 >= n || p[i + 1] < lead.lo || p[i + 1] > lead.hi) return 0;
     for (size_t k = 2; k < len; ++k) {
         if (i + k >= n || (p[i + k] & 0xC0) != 0x80) return 0;
     }
@@ -68,23 +78,11 @@ static size_t maximal_subpart(std::string_view s, size_t i) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const size_t n = s.size();
     const unsigned char b0 = p[i];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        len = 3;
-        if (b0 == 0xE0) lo = 0xA0;
-        if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        len = 4;
-        if (b0 == 0xF0) lo = 0x90;
-        if (b0 == 0xF4) hi = 0x8F;
-    } else {
-        return 1;
-    }
+    const LeadByte lead = classify_lead(b0);
+    const size_t len = lead.length;
+    if (len == 0) return 1;
     size_t k = 1;
-    if (i + k < n && p[i + k] >= lo && p[i + k] <= hi) {
+    if (i + k < n && p[i + k] >= lead.lo && p[i + k] <= lead.hi) {
         ++k;
         while (k < len && i + k < n && (p[i + k] & 0xC0) == 0x80) ++k;
     }

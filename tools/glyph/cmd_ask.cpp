@@ -79,20 +79,6 @@ struct AskArgs {
     std::string compare_endpoint, compare_model, compare_api_key_env;
 };
 
-std::string read_document(const std::string& path) {
-    std::stringstream ss;
-    if (path == "-") {
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw CommandError(kExitInput, "--doc " + path + " is a folder, not a text file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CommandError(kExitInput, "cannot read --doc " + path);
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 bool is_cjk(char32_t c) {
     return (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0xF900 && c <= 0xFAFF) ||
@@ -265,7 +251,7 @@ void run(const AskArgs& a) {
             compare_client.emplace(client_options(
                 a, a.compare_endpoint,
                 api_key(a.api_key, a.compare_api_key_env.empty() ? a.api_key_env : a.compare_api_key_env)));
-        text = read_document(a.doc);
+        text = read_text_input(a.doc, "--doc");
         RenderFlags flags = a.render;
         if (flags.config_file.empty() && (flags.preset.empty() || flags.preset == "auto"))
             flags.preset = auto_preset(text);
