@@ -186,6 +186,16 @@ TEST(ServePolicy, RequestOverridesAreCheckedField_by_field) {
     // A request may not name files: fonts are the server's choice.
     EXPECT_THROW(apply_policy_overrides(base, {{"config", {{"font-path", "/etc/passwd"}}}}), ServeError);
     EXPECT_THROW(apply_policy_overrides(base, {{"config", {{"font-size", -3}}}}), ServeError);
+    // Pages are capped at 16 MP a request: 300 dpi A4 (8.7 MP) is fine, 600 dpi (34.8 MP) given
+    // through "config" is not.
+    EXPECT_NO_THROW(apply_policy_overrides(base, {{"dpi", 300}}));
+    try {
+        apply_policy_overrides(base, {{"config", {{"dpi", 600}}}});
+        ADD_FAILURE() << "600 dpi pages were accepted";
+    } catch (const ServeError& e) {
+        EXPECT_NE(std::string(e.what()).find("at most 16"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(apply_policy_overrides(base, {{"config", {{"page-size", "5000,5000"}}}}), ServeError);
 }
 
 TEST(ServeCompress, LongPartsBecomePagesAndTheQuestionStaysText) {

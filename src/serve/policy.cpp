@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <cmath>
 #include <set>
+#include <string>
 
 #include "glyph/config.h"
 #include "glyph/serve.h"
@@ -12,6 +14,19 @@ namespace {
 const nlohmann::json& require(const nlohmann::json& v, bool ok, const std::string& field, const char* expected) {
     if (!ok) throw ServeError("\"glyph\"." + field + " must be " + expected + ", got " + v.dump());
     return v;
+}
+
+// A request may restyle its pages, but not make pages that cost the server
+// far more memory than Glyph's (595x842 pt at 72-96 dpi is 0.5-0.9 MP): the
+// renderer itself allows 200 MP for command-line use.
+constexpr double kMaxRequestPageMegapixels = 16;
+
+void check_request_page_size(const RenderConfig& c) {
+    const double mp = std::ceil(c.page_width * c.dpi / 72.0) * std::ceil(c.page_height * c.dpi / 72.0) / 1e6;
+    if (mp > kMaxRequestPageMegapixels)
+        throw ServeError("\"glyph\".config: page-size and dpi give " + std::to_string(int(std::lround(mp))) +
+                         " megapixels a page; requests may ask for at most " +
+                         std::to_string(int(kMaxRequestPageMegapixels)));
 }
 
 }  // namespace
@@ -65,11 +80,14 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
         }
     }
     // Rejected here, not halfway through a request.
+    RenderConfig resolved;
     try {
-        validate(apply_config(p.config, preset(p.preset)));
+        resolved = apply_config(p.config, preset(p.preset));
+        validate(resolved);
     } catch (const ConfigError& e) {
         throw ServeError(std::string("\"glyph\".config: ") + e.what());
     }
+    check_request_page_size(resolved);
     return p;
 }
 
