@@ -516,15 +516,15 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
         // after another is merged into it, summed with the earlier one's
         // printed (rounded) value. poppler adds up what is left, so a line
         // starts at the sum of the rounded moves, not at its own rounded x.
-        std::vector<double> x_moves;
+        // poppler's sum runs in stream order, so it is kept as the sum of the
+        // moves before the last one plus the last one, which a merge replaces.
+        double settled_x = 0, last_move = 0;
         bool last_op_is_move = false;
         auto move_x = [&](double dx) {
             if (!(dx > 1e-6 || dx < -1e-6)) return;
-            if (last_op_is_move) {
-                dx += x_moves.back();
-                x_moves.pop_back();
-            }
-            x_moves.push_back(pdf_number(dx));
+            if (last_op_is_move) dx += last_move;
+            else settled_x += last_move;
+            last_move = pdf_number(dx);
             last_op_is_move = true;
         };
         for (size_t i = 0; i < count; ++i, line_y -= line_step) {
@@ -601,8 +601,7 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
                 }
             }
             move_x(x);
-            pl.text_x = 0;
-            for (double dx : x_moves) pl.text_x += dx;
+            pl.text_x = settled_x + last_move;
             last_op_is_move = false;  // the line's text comes next
             move_x(-x);
             pl.x = pl.origin_x + pl.text_x;
