@@ -162,6 +162,7 @@ Image stretch_width(const Image& image, int width) {
 
     const double scale = double(image.width) / width;
     const double filter_scale = std::max(scale, 1.0);
+    const double inverse_scale = 1.0 / filter_scale;  // PIL multiplies by it, which rounds unlike dividing
     const double support = 2.0 * filter_scale;
     const int c = image.channels;
     Image result(width, image.height, c);
@@ -177,7 +178,7 @@ Image stretch_width(const Image& image, int width) {
         std::vector<double> k(size_t(std::max(n, 0)));
         double total = 0;
         for (int i = 0; i < n; ++i) {
-            k[size_t(i)] = pil_bicubic((i + lo - center + 0.5) / filter_scale);
+            k[size_t(i)] = pil_bicubic((i + lo - center + 0.5) * inverse_scale);
             total += k[size_t(i)];
         }
         int64_t* w = &weights[size_t(x) * size_t(stride)];
