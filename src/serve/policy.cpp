@@ -6,6 +6,7 @@
 #include "glyph/config.h"
 #include "glyph/serve.h"
 #include "glyph/vision_tokens.h"
+#include "raster/page_raster.h"
 
 namespace glyph::serve {
 
@@ -22,7 +23,7 @@ const nlohmann::json& require(const nlohmann::json& v, bool ok, const std::strin
 constexpr double kMaxRequestPageMegapixels = 16;
 
 void check_request_page_size(const RenderConfig& c) {
-    const double mp = std::ceil(c.page_width * c.dpi / 72.0) * std::ceil(c.page_height * c.dpi / 72.0) / 1e6;
+    const double mp = double(page_pixels(c.page_width, c.dpi)) * page_pixels(c.page_height, c.dpi) / 1e6;
     if (mp > kMaxRequestPageMegapixels)
         throw ServeError("\"glyph\".config: page-size and dpi give " + std::to_string(int(std::lround(mp))) +
                          " megapixels a page; requests may ask for at most " +
