@@ -22,6 +22,7 @@
 #include "glyph/image.h"
 #include "glyph/needles.h"
 #include "glyph/tokenizer.h"
+#include "loopback.h"
 #include "test_support.h"
 
 namespace {
@@ -209,8 +210,8 @@ TEST(AskEndToEnd, CompareWithTextEndpointShowsBothAnswersAndCosts) {
 // server and checked against the documented OpenAI shape (docs/ask.md).
 class Capture {
 public:
-    Capture() {
-        server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    Capture()
+        : server_([this](const httplib::Request& req, httplib::Response& res) {
             {
                 std::lock_guard lock(mutex_);
                 body_ = req.body;
@@ -234,16 +235,8 @@ public:
             } else {
                 res.set_content(reply.dump(), "application/json");
             }
-        });
-        port_ = server_.bind_to_any_port("127.0.0.1");
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    ~Capture() {
-        server_.stop();
-        thread_.join();
-    }
-    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+        }) {}
+    std::string endpoint() const { return server_.endpoint(); }
     nlohmann::json body() {
         std::lock_guard lock(mutex_);
         return nlohmann::json::parse(body_);
@@ -258,11 +251,10 @@ public:
     }
 
 private:
-    httplib::Server server_;
-    int port_ = 0;
-    std::thread thread_;
+    // Declared before the server, which uses them from its first request.
     std::mutex mutex_;
     std::string body_, authorization_, content_type_;
+    glyph::test::Loopback server_;
 };
 
 // The page images of a request, decoded from their data URLs; fails the test

@@ -13,6 +13,7 @@
 
 #include "glyph/encode.h"
 #include "glyph/vlm.h"
+#include "loopback.h"
 
 namespace {
 
@@ -227,26 +228,7 @@ TEST(Request, ExtraJsonOverridesAndRemoves) {
 
 // ---- loopback HTTP ----------------------------------------------------------------
 
-class Loopback {
-public:
-    explicit Loopback(httplib::Server::Handler handler) {
-        server_.Post("/v1/chat/completions", std::move(handler));
-        port_ = server_.bind_to_any_port("127.0.0.1");
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    ~Loopback() {
-        server_.stop();
-        thread_.join();
-    }
-    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-    int port() const { return port_; }
-
-private:
-    httplib::Server server_;
-    int port_ = 0;
-    std::thread thread_;
-};
+using glyph::test::Loopback;
 
 json completion(const std::string& content, const std::string& reasoning = "") {
     json message = {{"role", "assistant"}, {"content", content}};
