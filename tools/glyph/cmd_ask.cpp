@@ -24,17 +24,8 @@
 namespace glyph::cli {
 namespace {
 
-// Exit codes scripts can rely on; docs/ask.md lists the same table.
-enum Exit {
-    kExitInput = 2,
-    kExitUnreachable = 3,
-    kExitTimeout = 4,
-    kExitServerError = 5,
-    kExitRejected = 6,
-    kExitBadReply = 7,
-    kExitTruncated = 8,
-    kExitCancelled = 130,
-};
+constexpr int kExitInput = kExitUsage;
+constexpr int kExitCancelled = kExitInterrupted;
 
 int exit_code(vlm::ErrorKind kind) {
     switch (kind) {

@@ -223,7 +223,7 @@ void run_ocr(const OcrArgs& a) {
         std::snprintf(message, sizeof message,
                       "character error rate %.2f%% is above --max-cer %.2f%%: these pages are not legible", 100 * cer,
                       100 * a.max_cer);
-        throw CommandError(3, message);
+        throw CommandError(kExitNotLegible, message);
     }
 }
 

@@ -131,8 +131,8 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     std::printf("%zu items: %zu rendered (%zu pages), %zu already done, %zu failed -> %s\n", rep.total, rep.rendered,
                 rep.pages, rep.skipped, rep.failed, rep.results_path.c_str());
     if (tokenizer && rep.rendered > 0) std::printf("%s, items rendered now\n", ratio_line(total).c_str());
-    if (rep.stopped) throw CommandError(130, "interrupted; run the same command again to resume");
-    if (rep.failed) throw CommandError(2, std::to_string(rep.failed) + " items failed; see \"error\" in " + rep.results_path);
+    if (rep.stopped) throw CommandError(kExitInterrupted, "interrupted; run the same command again to resume");
+    if (rep.failed) throw CommandError(kExitPartial, std::to_string(rep.failed) + " items failed; see \"error\" in " + rep.results_path);
 }
 
 }  // namespace

@@ -35,11 +35,11 @@ struct ServeFlags {
 
 std::string read_key_file(const std::string& path) {
     std::ifstream in(path);
-    if (!in) throw CommandError(2, "cannot read --api-key-file " + path);
+    if (!in) throw CommandError(kExitUsage, "cannot read --api-key-file " + path);
     std::string key;
     std::getline(in, key);
     while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    if (key.empty()) throw CommandError(2, "--api-key-file " + path + " is empty");
+    if (key.empty()) throw CommandError(kExitUsage, "--api-key-file " + path + " is empty");
     return key;
 }
 
@@ -53,17 +53,17 @@ void apply_render_flags(const RenderFlags& flags, serve::ProxyPolicy& policy) {
     if (!flags.preset.empty()) policy.preset = flags.preset;
     if (!flags.config_file.empty()) {
         std::ifstream in(flags.config_file);
-        if (!in) throw CommandError(2, "cannot read --config " + flags.config_file);
+        if (!in) throw CommandError(kExitUsage, "cannot read --config " + flags.config_file);
         std::stringstream text;
         text << in.rdbuf();
         auto j = nlohmann::json::parse(text.str(), nullptr, false);
         if (j.is_discarded() || !j.is_object())
-            throw CommandError(2, "--config " + flags.config_file + " is not a JSON object");
+            throw CommandError(kExitUsage, "--config " + flags.config_file + " is not a JSON object");
         policy.config = j;
     }
     for (const std::string& kv : flags.sets) {
         const auto eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) throw CommandError(2, "--set expects KEY=VALUE, got \"" + kv + "\"");
+        if (eq == std::string::npos || eq == 0) throw CommandError(kExitUsage, "--set expects KEY=VALUE, got \"" + kv + "\"");
         auto v = nlohmann::json::parse(kv.substr(eq + 1), nullptr, false);
         policy.config[kv.substr(0, eq)] = v.is_discarded() ? nlohmann::json(kv.substr(eq + 1)) : v;
     }
@@ -88,7 +88,7 @@ void run_serve(ServeFlags& f) {
         tokenizer = std::make_shared<const Tokenizer>(
             Tokenizer::load(f.tokenizer_path.empty() ? default_tokenizer_path() : f.tokenizer_path));
     } catch (const std::exception& e) {
-        throw CommandError(2, e.what());
+        throw CommandError(kExitUsage, e.what());
     }
     serve::TextTokenCounter counter = [tokenizer](std::string_view text) {
         return static_cast<long long>(tokenizer->count(text));
@@ -107,13 +107,13 @@ void run_serve(ServeFlags& f) {
     try {
         owned = std::make_unique<serve::Server>(o, std::move(counter));
     } catch (const serve::ServeError& e) {
-        throw CommandError(2, e.what());
+        throw CommandError(kExitUsage, e.what());
     }
     serve::Server& server = *owned;
     try {
         server.bind();
     } catch (const serve::ServeError& e) {
-        throw CommandError(3, e.what());
+        throw CommandError(kExitCannotListen, e.what());
     }
     std::printf("glyph serve: listening on http://%s:%d (upstream: %s)\n", o.host.c_str(), server.port(),
                 o.upstream.empty() ? "none" : o.upstream.c_str());

@@ -16,9 +16,24 @@ struct CommandError : std::runtime_error {
     CommandError(int code, const std::string& message) : std::runtime_error(message), exit_code(code) {}
 };
 
-// Exit code for input the command cannot use (unreadable file, bad option
-// value); scripts tell it apart from internal errors (1).
-constexpr int kExitBadInput = 2;
+// One exit-code table for every subcommand (README, "Exit codes"): each code
+// has one meaning wherever it appears, so a script can branch on it.
+enum ExitCode : int {
+    kExitOk = 0,
+    kExitFailure = 1,       // a runtime failure not listed below
+    kExitUsage = 2,         // bad flag, option value, config or input the user gave
+    kExitUnreachable = 3,   // endpoint refused / unknown host / no connection
+    kExitTimeout = 4,       // endpoint connected but went silent
+    kExitServerError = 5,   // 5xx / 429 / dropped connections after the retries
+    kExitRejected = 6,      // endpoint refused the request (4xx other than 429)
+    kExitBadReply = 7,      // endpoint answered something that is not a reply
+    kExitTruncated = 8,     // the answer stream stopped mid-answer
+    kExitCannotListen = 9,  // serve: the address cannot be bound
+    kExitNotLegible = 10,   // ocr: character error rate above --max-cer
+    kExitPartial = 11,      // some items (batch, eval) failed; the others are done
+    kExitInterrupted = 130, // SIGINT / SIGTERM
+};
+constexpr int kExitBadInput = kExitUsage;
 
 // The whole text of `path`, or of standard input when it is "-". `what`
 // names the input in the error line ("input file", "--doc").

@@ -4,12 +4,24 @@
 #include <string>
 
 #include "commands.h"
+#include "glyph/config.h"
 #include "glyph/ocr.h"
+#include "glyph/render.h"
+#include "glyph/tokenizer.h"
+#include "glyph/vision_tokens.h"
+
+namespace {
+// A config, input, tokenizer file or profile the user named is unusable.
+int usage_error(const std::exception& e) {
+    std::fprintf(stderr, "glyph: error: %s\n", e.what());
+    return glyph::cli::kExitUsage;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
     glyph::limit_tesseract_threads(argv);  // may re-execute: OpenMP settings only apply at start
-    CLI::App app{"glyph: visual-text compression for long-context VLMs"};
-    app.require_subcommand(1);
+    CLI::App app{"glyph: visual-text compression for long-context VLMs", "glyph"};
+    app.require_subcommand(0, 1);
     app.set_version_flag("--version", std::string("glyph 0.1.0"));
     glyph::cli::add_render_command(app);
     glyph::cli::add_stats_command(app);
@@ -17,17 +29,35 @@ int main(int argc, char** argv) {
     glyph::cli::add_tokenize_command(app);
     glyph::cli::add_serve_command(app);
     glyph::cli::add_ask_command(app);
+    if (argc == 1) {
+        std::fputs(app.help().c_str(), stdout);
+        return glyph::cli::kExitOk;
+    }
     try {
         app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
+        if (app.get_subcommands().empty()) throw CLI::RequiredError("a subcommand");
+    } catch (const CLI::Success& e) {  // --help, --version
         return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // CLI11's own codes (100+) would mean something else in every
+        // subcommand; a usage error is 2 everywhere, with our prefix.
+        std::fprintf(stderr, "glyph: error: %s (see glyph --help)\n", e.what());
+        return glyph::cli::kExitUsage;
     } catch (const glyph::cli::CommandError& e) {
         std::fprintf(stderr, "glyph: error: %s\n", e.what());
         return e.exit_code;
+    } catch (const glyph::ConfigError& e) {
+        return usage_error(e);
+    } catch (const glyph::InputError& e) {
+        return usage_error(e);
+    } catch (const glyph::TokenizerError& e) {
+        return usage_error(e);
+    } catch (const glyph::VisionTokenError& e) {
+        return usage_error(e);
     } catch (const std::exception& e) {
         // User errors arrive here as exceptions with a one-line message.
         std::fprintf(stderr, "glyph: error: %s\n", e.what());
-        return 1;
+        return glyph::cli::kExitFailure;
     }
-    return 0;
+    return glyph::cli::kExitOk;
 }
