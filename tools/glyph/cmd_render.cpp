@@ -16,6 +16,7 @@
 #include "glyph/batch.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "progress.h"
 #include "render_options.h"
 
 namespace glyph::cli {
@@ -29,6 +30,7 @@ struct RenderArgs {
     std::string input, batch, out, layout;
     std::string profile, tokenizer;
     bool no_count = false;
+    bool json = false;
     int threads = 0;
 };
 
@@ -47,7 +49,7 @@ std::optional<Tokenizer> ratio_tokenizer(const RenderArgs& a, std::string& path)
 }
 
 // Text tokens vs vision tokens for the chosen profile, recorded in the
-// manifest, which is rewritten in out_dir.
+// manifest, which is rewritten in out_dir (batch items: their folder is complete).
 CompressionStats record_accounting(const std::string& out_dir, std::string_view text, const RenderResult& r,
                                    const Tokenizer& tokenizer, const std::string& tokenizer_path,
                                    const VisionProfile& profile, nlohmann::json& manifest) {
@@ -58,11 +60,25 @@ CompressionStats record_accounting(const std::string& out_dir, std::string_view 
     return stats;
 }
 
-void run_single(const RenderArgs& a, const RenderConfig& cfg) {
-    PageWriter writer(a.out);  // fail on a bad output folder before rendering
+// Warnings and the summary go to stderr when stdout carries --json or --layout -.
+void report(FILE* to, const RenderArgs& a, const RenderResult& r, const PageWriter& writer, std::string_view text,
+            const std::string& chosen, const CompressionStats* stats) {
+    const size_t pages = r.pages.size();
+    std::fprintf(to, "%s -> %s (%s; layout %.1f ms, raster+encode %.1f ms wall, encoding %.1f ms CPU over all "
+                     "threads; %.0f chars/page)\n",
+                 plural(pages, "page").c_str(), a.out.c_str(), chosen.c_str(), r.timings.layout_ms,
+                 r.timings.raster_ms, writer.encode_ms(), pages ? double(text.size()) / double(pages) : 0.0);
+    if (stats) std::fprintf(to, "%s\n", ratio_line(*stats).c_str());
+}
+
+void run_single(const RenderArgs& a) {
+    if (a.json && a.layout == "-") throw CommandError(kExitUsage, "--json and --layout - would both write to stdout");
     const std::string text = read_text_input(a.input, "input file");
+    const RenderConfig cfg = a.flags.resolve(text);
+    validate(cfg);
+    PageWriter writer(a.out);  // fail on a bad output folder before rendering
     // Loading a tokenizer.json (~0.25 s for Qwen3's) overlaps the rendering;
-    // a bad --tokenizer still fails before the manifest marks pages complete.
+    // a bad --tokenizer still fails before the folder is swapped in.
     std::string tokenizer_path;
     std::future<std::optional<Tokenizer>> loading;
     if (!a.no_count)
@@ -73,20 +89,21 @@ void run_single(const RenderArgs& a, const RenderConfig& cfg) {
     opts.on_page = [&writer](const Page& page) { writer.write(page); };
     RenderResult r = render_text(text, cfg, opts);
     const std::optional<Tokenizer> tokenizer = a.no_count ? std::nullopt : loading.get();
-    if (!a.layout.empty()) {
-        std::string rows = layout_jsonl(r);
-        write_file_atomic(a.layout, rows.data(), rows.size());
-    }
-    nlohmann::json manifest = writer.finish(r, cfg, text);
-    // Pages are encoded inside the raster workers: report wall time for both
-    // together and the CPU time encoding took of it.
-    std::printf("%zu pages -> %s (layout %.1f ms, raster+encode %.1f ms, of which encode %.1f ms CPU; %.0f chars/page)\n",
-                r.pages.size(), a.out.c_str(), r.timings.layout_ms, r.timings.raster_ms, writer.encode_ms(),
-                r.pages.empty() ? 0.0 : double(text.size()) / double(r.pages.size()));
+    nlohmann::json manifest = writer.manifest(r, cfg, text);
+    std::optional<CompressionStats> stats;
     if (tokenizer) {
-        const CompressionStats stats =
-            record_accounting(a.out, text, r, *tokenizer, tokenizer_path, find_profile(a.profile), manifest);
-        std::printf("%s\n", ratio_line(stats).c_str());
+        stats = account(text, r, *tokenizer, find_profile(a.profile));
+        add_to_manifest(manifest, *stats, tokenizer_path);
+    }
+    writer.commit(manifest);
+    if (!a.layout.empty()) write_text_output(a.layout, layout_jsonl(r), "--layout");
+    const std::string warning = missing_glyph_warning(r.missing);
+    if (!warning.empty()) std::fprintf(stderr, "glyph: warning: %s\n", warning.c_str());
+    report(a.json || a.layout == "-" ? stderr : stdout, a, r, writer, text, a.flags.source(text),
+           stats ? &*stats : nullptr);
+    if (a.json) {
+        manifest["out"] = writer.out_dir();
+        write_text_output("-", manifest.dump(2) + "\n", "--json");
     }
 }
 
@@ -143,8 +160,14 @@ void add_render_command(CLI::App& app) {
     cmd->add_option("input", args->input, "UTF-8 text file, or - for standard input");
     cmd->add_option("--batch", args->batch,
                     "JSONL dataset: one {\"unique_id\", \"context\", \"config\"?} object per line; resumable");
-    cmd->add_option("--out", args->out, "Output folder (created if its parent exists)")->required();
-    cmd->add_option("--layout", args->layout, "Write one JSON line per rendered line (page, y, x0, x1, words)");
+    cmd->add_option("--out", args->out,
+                    "Output folder, created with its parents; an earlier render there is replaced whole when this "
+                    "one is complete")
+        ->required();
+    cmd->add_option("--layout", args->layout,
+                    "Write one JSON line per rendered line (page, y, x0, x1, words, source span) to FILE, or - for "
+                    "stdout");
+    cmd->add_flag("--json", args->json, "Print the manifest as JSON on stdout (the summary goes to stderr)");
     cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
     args->profile = default_profile_name();
     cmd->add_option("--profile", args->profile, "Vision-token profile for the compression ratio printed and recorded in each manifest (see glyph stats --list-profiles)")
@@ -156,11 +179,14 @@ void add_render_command(CLI::App& app) {
     cmd->callback([args] {
         if (args->input.empty() == args->batch.empty())
             throw ConfigError("give either an INPUT file (or -) or --batch FILE.jsonl");
-        const RenderConfig cfg = args->flags.resolve();
-        validate(cfg);
         find_profile(args->profile);  // an unknown name fails before any work
-        if (!args->batch.empty()) run_batch(*args, cfg);
-        else run_single(*args, cfg);
+        if (!args->batch.empty()) {
+            const RenderConfig cfg = args->flags.resolve("");
+            validate(cfg);
+            run_batch(*args, cfg);
+        } else {
+            run_single(*args);
+        }
     });
 }
 
