@@ -52,10 +52,12 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
         } else if (key == "keep_question") {
             p.keep_question = require(v, v.is_boolean(), key, "true or false").get<bool>();
         } else if (key == "preset") {
-            require(v, v.is_string(), key, "\"en\" or \"zh\"");
             const auto names = preset_names();
+            std::string allowed;
+            for (const std::string& n : names) allowed += (allowed.empty() ? "one of " : ", ") + n;
+            require(v, v.is_string(), key, allowed.c_str());
             if (std::find(names.begin(), names.end(), v.get<std::string>()) == names.end())
-                throw ServeError("\"glyph\".preset must be \"en\" or \"zh\", got " + v.dump());
+                throw ServeError("\"glyph\".preset must be " + allowed + ", got " + v.dump());
             p.preset = v.get<std::string>();
             p.config = nlohmann::json::object();  // keys given for another preset do not carry over
         } else if (key == "config") {

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "glyph/config.h"
 
@@ -21,7 +23,15 @@ struct RenderFlags {
     void add_to(CLI::App& cmd, bool preset_required = true);
     // The config these flags describe. With neither --preset nor --config,
     // `fallback_preset` is used (empty: error).
+    // Unknown keys in --set are errors; in --config, warnings on stderr.
     RenderConfig resolve(const std::string& fallback_preset = "") const;
 };
+
+// The CLI's config warnings: one "glyph: warning: ..." line on stderr each.
+void print_config_warning(const std::string& line);
+
+// --set KEY=VALUE as a key and a JSON value (a value that is not JSON is a
+// string). Throws ConfigError on a malformed item or an unknown key.
+std::pair<std::string, nlohmann::json> parse_set(const std::string& item);
 
 }  // namespace glyph::cli
