@@ -1,8 +1,10 @@
 // Render configuration: Glyph's hyphenated JSON config keys, their defaults,
-// the built-in presets (en, zh), and validation with one-line errors.
+// the built-in presets (en, zh, code), and validation with one-line errors;
+// unknown keys are errors or warnings, as the caller asks.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,21 +51,49 @@ struct RenderConfig {
     bool auto_crop_width = false;
     bool auto_crop_last_page = false;
     std::string newline_markup = "<br/>";
+    // Source lines per reportlab paragraph: 30 is Glyph's inference renderer,
+    // 0 its evaluation renderers (the whole text in one paragraph).
+    int paragraph_lines = 30;
+    // 0: a tab is a word break (inference renderer); N: each tab becomes N
+    // no-break spaces (evaluation renderers, N = 4), so indentation stays.
+    int tab_spaces = 0;
     LayoutMode mode = LayoutMode::Reference;
 
     double leading() const { return line_height > 0 ? line_height : font_size + 1; }
 };
 
+// Receives what the config module accepts but doubts (an unknown key in a
+// config file, an unknown alignment), one line per call. Empty: dropped.
+using ConfigWarn = std::function<void(const std::string& line)>;
+
+// What apply_config does with a key it does not know.
+enum class UnknownKeys {
+    Reject,  // ConfigError naming the nearest known key: keys a person typed
+             // (--set, a request's config, a batch item's config)
+    Warn,    // one warning, then ignored: config files, which may carry
+             // bookkeeping keys of their own
+};
+
 // Apply the keys of a JSON object on top of `base`. Relative font paths are
 // resolved against `base_dir`. Throws ConfigError naming the offending key.
 RenderConfig apply_config(const nlohmann::json& overrides, const RenderConfig& base,
-                          const std::string& base_dir = ".");
+                          const std::string& base_dir = ".", UnknownKeys unknown = UnknownKeys::Reject,
+                          const ConfigWarn& warn = {});
 
-// Read a config file (JSON object) on top of the reference defaults.
-RenderConfig load_config_file(const std::string& path);
+// Read a config file (JSON object) on top of the reference defaults; its
+// unknown keys are warnings.
+RenderConfig load_config_file(const std::string& path, const ConfigWarn& warn = {});
+
+// The keys apply_config knows, in documentation order.
+const std::vector<std::string>& config_keys();
+bool is_config_key(const std::string& key);
+// `unknown config key "font_size"; did you mean "font-size"?` (or the list of
+// keys when none is close).
+std::string unknown_key_message(const std::string& key);
 
 // Glyph's published configs with Debian fonts: "en" (DejaVu Sans) and "zh"
-// (WenQuanYi Micro Hei, Noto Sans CJK as a fallback). Throws ConfigError.
+// (WenQuanYi Micro Hei, Noto Sans CJK as a fallback); "code" is en's page
+// geometry in DejaVu Sans Mono with tabs expanded. Throws ConfigError.
 RenderConfig preset(std::string_view name);
 std::vector<std::string> preset_names();
 

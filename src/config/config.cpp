@@ -1,5 +1,7 @@
 #include "glyph/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -56,14 +58,58 @@ Color color(const std::string& key, const json& v) {
     fail(key, v, "a color \"#RRGGBB\"");
 }
 
-Alignment alignment(const json& v) {
-    // The reference maps any unknown name to JUSTIFY; so do we.
+// Levenshtein distance, for naming the key a typo was meant to be.
+size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t above = row[j];
+            const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                              std::tolower(static_cast<unsigned char>(b[j - 1]));
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// The candidate closest to `word`, or "" when none is close enough to be a typo of it.
+std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string best;
+    size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+    for (const std::string& c : candidates) {
+        const size_t d = edit_distance(word, c);
+        if (d < best_distance) {
+            best = c;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+Alignment alignment(const json& v, const ConfigWarn& warn) {
     if (!v.is_string()) fail("alignment", v, "LEFT, CENTER, RIGHT or JUSTIFY");
     const std::string s = v.get<std::string>();
     if (s == "LEFT") return Alignment::Left;
     if (s == "CENTER") return Alignment::Center;
     if (s == "RIGHT") return Alignment::Right;
+    if (s != "JUSTIFY" && warn) {
+        // The reference maps any other name to JUSTIFY, and those pages are in
+        // the training distribution, so the value stays accepted.
+        const std::string meant = nearest(s, {"LEFT", "CENTER", "RIGHT", "JUSTIFY"});
+        warn("config key \"alignment\": " + v.dump() + " is not LEFT, CENTER, RIGHT or JUSTIFY" +
+             (meant.empty() ? "" : " (did you mean \"" + meant + "\"?)") + "; using JUSTIFY, as the reference does");
+    }
     return Alignment::Justify;
+}
+
+int whole_number(const std::string& key, const json& v) {
+    const double d = number(key, v);
+    if (d != std::floor(d) || std::fabs(d) > 1e9) fail(key, v, "a whole number");
+    return int(d);
 }
 
 void page_size(const json& v, RenderConfig& c) {
@@ -87,6 +133,12 @@ void page_size(const json& v, RenderConfig& c) {
         return;
     }
     fail("page-size", v, "\"W,H\" in points, e.g. \"595,842\"");
+}
+
+void whole_range(const std::string& key, int v, int min, int max) {
+    if (v < min || v > max)
+        throw ConfigError("config key \"" + key + "\": " + std::to_string(v) + " is out of range; expected " +
+                          std::to_string(min) + ".." + std::to_string(max));
 }
 
 void positive(const std::string& key, double v, double max) {
@@ -119,7 +171,31 @@ std::string color_hex(Color c) {
     return buf;
 }
 
-RenderConfig apply_config(const json& o, const RenderConfig& base, const std::string& base_dir) {
+const std::vector<std::string>& config_keys() {
+    static const std::vector<std::string> keys{
+        "page-size", "dpi", "margin-x", "margin-y", "font-path", "font-size", "line-height", "font-color",
+        "page-bg-color", "para-bg-color", "para-border-color", "alignment", "horizontal-scale",
+        "first-line-indent", "left-indent", "right-indent", "space-before", "space-after", "border-width",
+        "border-padding", "auto-crop-width", "auto-crop-last-page", "newline-markup", "paragraph-lines",
+        "tab-spaces", "layout-mode", "mode"};
+    return keys;
+}
+
+bool is_config_key(const std::string& key) {
+    const auto& keys = config_keys();
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+std::string unknown_key_message(const std::string& key) {
+    const std::string meant = nearest(key, config_keys());
+    if (!meant.empty()) return "unknown config key \"" + key + "\"; did you mean \"" + meant + "\"?";
+    std::string all;
+    for (const std::string& k : config_keys()) all += (all.empty() ? "" : ", ") + k;
+    return "unknown config key \"" + key + "\"; known keys: " + all;
+}
+
+RenderConfig apply_config(const json& o, const RenderConfig& base, const std::string& base_dir, UnknownKeys unknown,
+                          const ConfigWarn& warn) {
     if (!o.is_object()) throw ConfigError("config must be a JSON object, got " + std::string(o.type_name()));
     RenderConfig c = base;
     for (auto it = o.begin(); it != o.end(); ++it) {
@@ -140,7 +216,7 @@ RenderConfig apply_config(const json& o, const RenderConfig& base, const std::st
         else if (k == "page-bg-color") c.page_bg_color = color(k, v);
         else if (k == "para-bg-color") c.para_bg_color = color(k, v);
         else if (k == "para-border-color") c.para_border_color = color(k, v);
-        else if (k == "alignment") c.alignment = alignment(v);
+        else if (k == "alignment") c.alignment = alignment(v, warn);
         else if (k == "horizontal-scale") c.horizontal_scale = number(k, v);
         else if (k == "first-line-indent") c.first_line_indent = number(k, v);
         else if (k == "left-indent") c.left_indent = number(k, v);
@@ -154,18 +230,22 @@ RenderConfig apply_config(const json& o, const RenderConfig& base, const std::st
         else if (k == "newline-markup") {
             if (!v.is_string()) fail(k, v, "\"<br/>\" or \"<font color=\\\"#RRGGBB\\\">TEXT</font>\"");
             c.newline_markup = v.get<std::string>();
-        } else if (k == "layout-mode" || k == "mode") {
+        } else if (k == "paragraph-lines") c.paragraph_lines = whole_number(k, v);
+        else if (k == "tab-spaces") c.tab_spaces = whole_number(k, v);
+        else if (k == "layout-mode" || k == "mode") {
             if (v == "reference") c.mode = LayoutMode::Reference;
             else if (v == "clean") c.mode = LayoutMode::Clean;
             else fail(k, v, "\"reference\" or \"clean\"");
+        } else if (unknown == UnknownKeys::Reject) {
+            throw ConfigError(unknown_key_message(k));
+        } else if (warn) {
+            warn(unknown_key_message(k) + " (ignored)");
         }
-        // Unknown keys are ignored, as the reference ignores them (Glyph's
-        // configs carry bookkeeping keys such as "config-name").
     }
     return c;
 }
 
-RenderConfig load_config_file(const std::string& path) {
+RenderConfig load_config_file(const std::string& path, const ConfigWarn& warn) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError("cannot read config file " + path);
     std::stringstream ss;
@@ -173,10 +253,12 @@ RenderConfig load_config_file(const std::string& path) {
     json j = json::parse(ss.str(), nullptr, false);
     if (j.is_discarded()) throw ConfigError("config file " + path + " is not valid JSON");
     std::string dir = fs::absolute(fs::path(path)).parent_path().string();
-    return apply_config(j, RenderConfig{}, dir);
+    const ConfigWarn in_file = warn ? ConfigWarn([&](const std::string& line) { warn(path + ": " + line); })
+                                    : ConfigWarn();
+    return apply_config(j, RenderConfig{}, dir, UnknownKeys::Warn, in_file);
 }
 
-std::vector<std::string> preset_names() { return {"en", "zh"}; }
+std::vector<std::string> preset_names() { return {"en", "zh", "code"}; }
 
 RenderConfig preset(std::string_view name) {
     RenderConfig c;
@@ -194,8 +276,15 @@ RenderConfig preset(std::string_view name) {
     } else if (name == "zh") {
         c.font_path = find_font_file({"wqy-microhei.ttc", "wqy-zenhei.ttc", "NotoSansCJK-Regular.ttc"},
                                      "WenQuanYi Micro Hei");
+    } else if (name == "code") {
+        // Source files as Glyph's evaluation renderers set them: tabs kept as
+        // indentation, the whole file one paragraph (no page-break blank
+        // lines of the 30-line split), in a monospace face so columns align.
+        c.font_path = find_font_file({"DejaVuSansMono.ttf"}, "DejaVu Sans Mono");
+        c.tab_spaces = 4;
+        c.paragraph_lines = 0;
     } else {
-        throw ConfigError("unknown preset \"" + std::string(name) + "\"; expected en or zh");
+        throw ConfigError("unknown preset \"" + std::string(name) + "\"; expected en, zh or code");
     }
     return c;
 }
@@ -213,6 +302,8 @@ void validate(const RenderConfig& c) {
     non_negative("border-padding", c.border_padding, 1000);
     non_negative("space-before", c.space_before, 14400);
     non_negative("space-after", c.space_after, 14400);
+    whole_range("paragraph-lines", c.paragraph_lines, 0, 1'000'000);
+    whole_range("tab-spaces", c.tab_spaces, 0, 16);
     for (auto [k, v] : {std::pair{"first-line-indent", c.first_line_indent},
                         {"left-indent", c.left_indent},
                         {"right-indent", c.right_indent}})
@@ -266,6 +357,8 @@ json to_json(const RenderConfig& c) {
                 {"auto-crop-width", c.auto_crop_width},
                 {"auto-crop-last-page", c.auto_crop_last_page},
                 {"newline-markup", c.newline_markup},
+                {"paragraph-lines", c.paragraph_lines},
+                {"tab-spaces", c.tab_spaces},
                 {"layout-mode", c.mode == LayoutMode::Reference ? "reference" : "clean"}};
 }
 

@@ -1,7 +1,7 @@
 // Clean mode: the reference page geometry, typeset properly. Unicode line
 // breaking (ICU, UAX #14: CJK rules apply only around CJK characters),
-// source newlines as hard breaks, whitespace kept as typed (tabs to 4-space
-// stops), continuous pagination without the reference's 30-line paragraph
+// source newlines as hard breaks, whitespace kept as typed (tabs to stops
+// every tab-spaces columns, 4 when that key is 0), continuous pagination without the reference's 30-line paragraph
 // quirks. Text is shaped with HarfBuzz (layout/shaper.h): kerning,
 // ligatures, joining and marks, characters the font lacks in the fallback
 // font that has them. A line is cut into pieces at spaces and at break
@@ -24,7 +24,9 @@ namespace glyph {
 namespace {
 
 constexpr double kFramePadding = 6;
-constexpr int kTabStop = 4;
+// Clean mode keeps indentation even when tab-spaces is 0 (the reference's
+// tabs-as-word-breaks is one of the quirks it drops).
+constexpr int kDefaultTabStop = 4;
 // Pieces longer than this are words far wider than any line: they are
 // measured by their characters, to be cut, never shaped whole.
 constexpr size_t kLongPiece = 1024;
@@ -82,6 +84,7 @@ DocumentLayout layout_clean(const SourceText& text, const RenderConfig& cfg, Fon
     const int lines_per_page = std::max(1, int(text_h / leading));
 
     // Tabs become spaces up to the next stop, counted from the line start.
+    const size_t tab_stop = cfg.tab_spaces > 0 ? size_t(cfg.tab_spaces) : kDefaultTabStop;
     std::u32string chars;
     std::vector<uint32_t> src;
     chars.reserve(text.chars.size());
@@ -89,7 +92,7 @@ DocumentLayout layout_clean(const SourceText& text, const RenderConfig& cfg, Fon
     for (size_t i = 0; i < text.chars.size(); ++i) {
         char32_t c = text.chars[i];
         if (c == U'\t') {
-            size_t n = kTabStop - column % kTabStop;
+            size_t n = tab_stop - column % tab_stop;
             for (size_t k = 0; k < n; ++k, ++column) {
                 chars.push_back(U' ');
                 src.push_back(text.offsets[i]);

@@ -24,7 +24,6 @@ namespace {
 constexpr double kFramePadding = 6;
 constexpr double kFuzz = 1e-6;
 constexpr double kSpaceShrinkage = 0.05;
-constexpr size_t kLinesPerParagraph = 30;
 // Above this many characters a paragraph's CJK re-wrap after a page break
 // only inserts reportlab's line-end spaces within a window of lines, keeping
 // the cost linear (reportlab itself is quadratic there).
@@ -393,8 +392,11 @@ NewlineMarkup parse_markup(const std::string& m) {
     return nm;
 }
 
-// Split the cleaned source into reportlab's 30-line paragraphs.
-std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMarkup& markup) {
+// Split the cleaned source into reportlab paragraphs of `paragraph_lines`
+// source lines (0: one paragraph), each tab replaced by `tab_spaces` no-break
+// spaces when that is not 0, as Glyph's renderers prepare the text.
+std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMarkup& markup, size_t paragraph_lines,
+                                       int tab_spaces) {
     std::vector<Paragraph> paras;
     const auto& cs = text.chars;
     const size_t n = cs.size();
@@ -407,9 +409,10 @@ std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMark
             b = i + 1;
         }
     }
-    for (size_t li = 0; li < lines.size(); li += kLinesPerParagraph) {
+    const size_t per_paragraph = paragraph_lines == 0 ? lines.size() : paragraph_lines;
+    for (size_t li = 0; li < lines.size(); li += per_paragraph) {
         Paragraph p;
-        size_t last = std::min(lines.size(), li + kLinesPerParagraph);
+        size_t last = std::min(lines.size(), li + per_paragraph);
         bool entities = false;
         p.src_begin = text.offsets[lines[li].first];
         p.src_end = text.offsets[lines[last - 1].second];
@@ -425,6 +428,13 @@ std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMark
             auto [lb, le] = lines[k];
             for (size_t i = lb; i < le; ++i) {
                 char32_t c = cs[i];
+                if (c == U'\t' && tab_spaces > 0) {
+                    // After the space runs became no-break spaces, so a space
+                    // next to a tab stays a plain (breaking) space.
+                    for (int k = 0; k < tab_spaces; ++k) p.chars.push_back({0xA0, text.offsets[i], false, false});
+                    entities = true;
+                    continue;
+                }
                 if (c == U'&' || c == U'<' || c == U'>') entities = true;
                 // Runs of 2+ spaces become that many no-break spaces.
                 if (c == U' ' && ((i + 1 < le && cs[i + 1] == U' ') || (i > lb && cs[i - 1] == U' '))) {
@@ -617,7 +627,8 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
         at_top = true;
     };
 
-    const std::vector<Paragraph> paras = make_paragraphs(text, markup);
+    const std::vector<Paragraph> paras =
+        make_paragraphs(text, markup, size_t(cfg.paragraph_lines), cfg.tab_spaces);
     for (const Paragraph& para : paras) {
         std::vector<PChar> chars = para.chars;  // the current (continuation) paragraph
         uint32_t start = 0;

@@ -1,5 +1,6 @@
 // Line breaking and pagination. The reference mode reproduces the reportlab
-// pipeline Glyph was trained on (30-line paragraphs, its word and CJK
+// pipelines of Glyph's renderers (paragraphs of 30 source lines or the whole
+// text as one, tabs as word breaks or no-break spaces, its word and CJK
 // wrapping, its page-split quirks); the clean mode keeps the geometry but
 // drops the quirks. Output is positioned lines in points, ready to raster.
 #pragma once

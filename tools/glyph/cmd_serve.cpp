@@ -59,16 +59,33 @@ void apply_render_flags(const RenderFlags& flags, serve::ProxyPolicy& policy) {
         auto j = nlohmann::json::parse(text.str(), nullptr, false);
         if (j.is_discarded() || !j.is_object())
             throw CommandError(kExitUsage, "--config " + flags.config_file + " is not a JSON object");
+        // A config file may carry keys of its own: each unknown one is a
+        // warning, and it is left out so the policy holds only real keys.
+        for (auto it = j.begin(); it != j.end();) {
+            if (is_config_key(it.key())) {
+                ++it;
+                continue;
+            }
+            print_config_warning(flags.config_file + ": " + unknown_key_message(it.key()) + " (ignored)");
+            it = j.erase(it);
+        }
         policy.config = j;
     }
-    for (const std::string& kv : flags.sets) {
-        const auto eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) throw CommandError(kExitUsage, "--set expects KEY=VALUE, got \"" + kv + "\"");
-        auto v = nlohmann::json::parse(kv.substr(eq + 1), nullptr, false);
-        policy.config[kv.substr(0, eq)] = v.is_discarded() ? nlohmann::json(kv.substr(eq + 1)) : v;
+    for (const std::string& item : flags.sets) {
+        try {
+            auto [key, value] = parse_set(item);
+            policy.config[key] = std::move(value);
+        } catch (const ConfigError& e) {
+            throw CommandError(kExitUsage, e.what());
+        }
     }
     if (flags.dpi != 0) policy.config["dpi"] = flags.dpi;
     if (!flags.mode.empty()) policy.config["layout-mode"] = flags.mode;
+    // The server checks the keys at start; what it accepts with a doubt (an
+    // unknown alignment) is said here, once.
+    if (policy.config.contains("alignment"))
+        (void)apply_config({{"alignment", policy.config["alignment"]}}, RenderConfig{}, ".", UnknownKeys::Reject,
+                           print_config_warning);
 }
 
 void run_serve(ServeFlags& f) {

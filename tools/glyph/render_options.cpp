@@ -1,10 +1,22 @@
 #include "render_options.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 namespace glyph::cli {
+
+void print_config_warning(const std::string& line) { std::fprintf(stderr, "glyph: warning: %s\n", line.c_str()); }
+
+std::pair<std::string, nlohmann::json> parse_set(const std::string& item) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) throw ConfigError("--set expects KEY=VALUE, got \"" + item + "\"");
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (!is_config_key(key)) throw ConfigError("--set: " + unknown_key_message(key));
+    nlohmann::json v = nlohmann::json::parse(value, nullptr, false);
+    return {key, v.is_discarded() ? nlohmann::json(value) : v};
+}
 
 void RenderFlags::add_to(CLI::App& cmd) {
     std::string names = "auto";
@@ -34,19 +46,16 @@ std::string RenderFlags::base_dir() const {
 }
 
 RenderConfig RenderFlags::resolve(std::string_view text) const {
-    RenderConfig cfg = config_file.empty() ? preset_for_text(preset, text) : load_config_file(config_file);
+    RenderConfig cfg =
+        config_file.empty() ? preset_for_text(preset, text) : load_config_file(config_file, print_config_warning);
     nlohmann::json overrides = nlohmann::json::object();
-    for (const std::string& kv : sets) {
-        auto eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0)
-            throw ConfigError("--set expects KEY=VALUE, got \"" + kv + "\"");
-        std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-        nlohmann::json v = nlohmann::json::parse(value, nullptr, false);
-        overrides[key] = v.is_discarded() ? nlohmann::json(value) : v;
+    for (const std::string& item : sets) {
+        auto [key, value] = parse_set(item);
+        overrides[key] = std::move(value);
     }
     if (dpi != 0) overrides["dpi"] = dpi;
     if (!mode.empty()) overrides["layout-mode"] = mode;
-    return apply_config(overrides, cfg, ".");
+    return apply_config(overrides, cfg, ".", UnknownKeys::Reject, print_config_warning);
 }
 
 }  // namespace glyph::cli

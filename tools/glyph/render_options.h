@@ -4,9 +4,11 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "glyph/config.h"
 
@@ -22,11 +24,19 @@ struct RenderFlags {
     void add_to(CLI::App& cmd);
     // The config these flags describe for `text`: --config, else the preset
     // (auto picks en or zh from the text), then --set/--dpi/--mode on top.
+    // Unknown keys in --set are errors; in --config, warnings on stderr.
     RenderConfig resolve(std::string_view text) const;
     // What chose the config, for reports: "config my.json", "preset zh (auto)".
     std::string source(std::string_view text) const;
     // The folder relative font paths in --config resolve against.
     std::string base_dir() const;
 };
+
+// The CLI's config warnings: one "glyph: warning: ..." line on stderr each.
+void print_config_warning(const std::string& line);
+
+// --set KEY=VALUE as a key and a JSON value (a value that is not JSON is a
+// string). Throws ConfigError on a malformed item or an unknown key.
+std::pair<std::string, nlohmann::json> parse_set(const std::string& item);
 
 }  // namespace glyph::cli

@@ -1,28 +1,36 @@
 #!/usr/bin/python3
-"""Parity harness: our renderer against the reference oracle, case by case.
+"""Parity harness: our renderer against the reference pipeline, case by case.
 
 Each case is a generated text (tools/parity/corpus.py) and a config variant.
-Both renderers get the same text, the same config file and the same font;
-the harness compares page counts, page sizes, the lines (which words sit on
-which line of which page, and where), and the pixels of every page.
+The reference pipeline (tools/parity/reference_pipeline.py: reportlab, then
+pdftoppm, scale and crop, as Glyph's renderers do) and `glyph render` get the
+same text, the same config file and the same font; the harness compares page
+counts, page sizes, the lines (which words sit on which line of which page,
+and where), and the pixels of every page.
 
   parity.py --glyph build-x/glyph [--subset smoke|full] [--seed S]
             [--work DIR] [--jobs N] [--markdown FILE] [--json FILE]
             [--min-identical PCT] [--max-page-mad MAD]
   parity.py --glyph build-x/glyph --texts FILE... [--variants V...]   your own texts
   parity.py --glyph build-x/glyph --minimize CASE   shrink a failing case's input
+  parity.py --cross-check [--oracle FILE] [--subset ...]
+            the reference pipeline against an independent oracle of Glyph's
+            pipeline (default: ../shared/reference/glyph_reference.py beside
+            the repository, when there): every page must be pixel-identical
 
 Exit status: 0 on success, 1 when --min-identical is given and the share of
 identical lines is below it or a page count differs (or, with --max-page-mad,
-a page differs in size or in mean pixel difference), 77 when the oracle is not
-there (../shared/reference next to the repository).
-Needs /usr/bin/python3 with PIL and numpy (Debian python3-pil, python3-numpy),
-the same interpreter the oracle uses.
+a page differs in size or in mean pixel difference; with --cross-check, any
+difference), 77 when reportlab or poppler-utils are missing (or, with
+--cross-check, the oracle is not there).
+Needs /usr/bin/python3 with reportlab, PIL and numpy (Debian python3-reportlab,
+python3-pil, python3-numpy) and poppler-utils.
 """
 import argparse
 import concurrent.futures
 import difflib
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -37,11 +45,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+DEFAULT_REFERENCE = os.path.join(REPO, "tools", "parity", "reference_pipeline.py")
+# Not part of the repository: an independent oracle, used only to cross-check ours.
 DEFAULT_ORACLE = os.path.normpath(os.path.join(REPO, "..", "shared", "reference", "glyph_reference.py"))
 SKIP = 77
 
-# Glyph's published en/zh configs, with Debian's TrueType fonts (the oracle's
-# reportlab cannot load CFF fonts).
+# Glyph's published en/zh configs, with Debian's TrueType fonts (the reference
+# pipeline's reportlab cannot load CFF fonts).
 BASE = {
     "page-size": "595,842", "dpi": 72, "margin-x": 10, "margin-y": 10,
     "font-size": 9, "line-height": 10, "alignment": "LEFT",
@@ -69,18 +79,25 @@ VARIANTS = {
     "72-styled": {"horizontal-scale": 0.9, "first-line-indent": 12, "left-indent": 6, "right-indent": 8,
                   "space-before": 3, "space-after": 2, "para-bg-color": "#F2F2F2",
                   "para-border-color": "#808080", "border-width": 1, "border-padding": 2},
+    # Glyph's evaluation renderers (LongBench, MRCR, RULER): the whole text in
+    # one paragraph, each tab four no-break spaces.
+    "eval-72-left": {"paragraph-lines": 0, "tab-spaces": 4},
+    "eval-96-justify": {"dpi": 96, "alignment": "JUSTIFY", "paragraph-lines": 0, "tab-spaces": 4},
+    "eval-72-fontnl": {"newline-markup": FONT_MARKER, "paragraph-lines": 0, "tab-spaces": 4},
 }
 
 # Every kind at the two small sizes in every variant; the medium size (several
 # pages, page breaks inside paragraphs) in the variants that change line breaks.
 FULL = ([(k, s, v) for k in corpus.KINDS for s in ("tiny", "small") for v in VARIANTS] +
-        [(k, "medium", v) for k in corpus.KINDS for v in ("72-left", "72-justify", "72-fontnl")])
-# A few seconds in all: one case per kind, every variant at least once.
+        [(k, "medium", v) for k in corpus.KINDS for v in ("72-left", "72-justify", "72-fontnl", "eval-72-left")])
+# Under a minute in all: one case per kind, every variant at least once.
 SMOKE = [
     ("prose", "small", "72-left"), ("dialogue", "tiny", "72-justify"), ("code", "tiny", "96-left"),
     ("lists", "tiny", "72-center"), ("longwords", "tiny", "72-right"), ("special", "tiny", "72-fontnl"),
     ("chinese", "tiny", "72-left"), ("mixed", "tiny", "96-justify-fontnl"), ("longpara", "tiny", "72-justify"),
     ("code", "tiny", "72-styled"),
+    ("code", "small", "eval-72-left"), ("chinese", "tiny", "eval-72-left"), ("prose", "small", "eval-96-justify"),
+    ("special", "tiny", "eval-72-fontnl"),
 ]
 
 
@@ -113,10 +130,10 @@ def file_digest(path):
         return hashlib.sha256(fh.read()).hexdigest()
 
 
-def run_oracle(oracle, oracle_digest, text_path, cfg_path, cache_dir):
-    """Oracle pages + layout, cached by (oracle, text, config) digest: it is slow."""
+def run_reference(script, ref_digest, text_path, cfg_path, cache_dir, extra_args=()):
+    """Reference pages + layout, cached by (script, text, config, arguments) digest: it is slow."""
     h = hashlib.sha256()
-    for part in (oracle_digest, file_digest(text_path), file_digest(cfg_path)):
+    for part in (ref_digest, file_digest(text_path), file_digest(cfg_path), *extra_args):
         h.update(part.encode())
     out = os.path.join(cache_dir, h.hexdigest()[:24])
     if os.path.exists(os.path.join(out, "done.json")):
@@ -124,10 +141,12 @@ def run_oracle(oracle, oracle_digest, text_path, cfg_path, cache_dir):
             return out, json.load(fh)
     shutil.rmtree(out + ".tmp", ignore_errors=True)
     os.makedirs(out + ".tmp")
-    proc, seconds = run(["/usr/bin/python3", oracle, "--config", cfg_path, "--input", text_path,
-                         "--out", out + ".tmp", "--layout", os.path.join(out + ".tmp", "layout.jsonl")], 1800)
+    proc, seconds = run(["/usr/bin/python3", script, "--config", cfg_path, "--input", text_path,
+                         "--out", out + ".tmp", "--layout", os.path.join(out + ".tmp", "layout.jsonl"),
+                         *extra_args], 1800)
     if proc.returncode != 0:
-        raise RuntimeError(f"oracle failed on {text_path}: {proc.stderr.strip().splitlines()[-1:]}")
+        raise RuntimeError(f"{os.path.basename(script)} failed on {text_path}: "
+                           f"{proc.stderr.strip().splitlines()[-1:]}")
     info = {"seconds": round(seconds, 3), "report": json.loads(proc.stdout.strip().splitlines()[-1])}
     write_json(os.path.join(out + ".tmp", "done.json"), info)
     shutil.rmtree(out, ignore_errors=True)
@@ -171,8 +190,8 @@ def read_lines(path):
     return lines
 
 
-def compare_lines(oracle_lines, our_lines):
-    a = [line["key"] for line in oracle_lines]
+def compare_lines(ref_lines, our_lines):
+    a = [line["key"] for line in ref_lines]
     b = [line["key"] for line in our_lines]
     sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
     matched, max_dy, max_dx, y_off, split_diff = 0, 0.0, 0.0, 0, 0
@@ -181,7 +200,7 @@ def compare_lines(oracle_lines, our_lines):
         if tag == "equal":
             matched += i2 - i1
             for i, j in zip(range(i1, i2), range(j1, j2)):
-                o, g = oracle_lines[i], our_lines[j]
+                o, g = ref_lines[i], our_lines[j]
                 dy = abs(o["y"] - g["y"])
                 dx = max(abs(o["x0"] - g["x0"]), abs(o["x1"] - g["x1"]))
                 max_dy, max_dx = max(max_dy, dy), max(max_dx, dx)
@@ -189,11 +208,11 @@ def compare_lines(oracle_lines, our_lines):
                 split_diff += o["words"] != g["words"]
         elif len(examples) < 6:
             examples.append({
-                "oracle": [{"page": x["page"], "y": x["y"], "text": " ".join(x["words"])} for x in oracle_lines[i1:i2][:4]],
+                "reference": [{"page": x["page"], "y": x["y"], "text": " ".join(x["words"])} for x in ref_lines[i1:i2][:4]],
                 "ours": [{"page": x["page"], "y": x["y"], "text": " ".join(x["words"])} for x in our_lines[j1:j2][:4]],
             })
     total = max(len(a), len(b))
-    return {"oracle_lines": len(a), "our_lines": len(b), "identical": matched,
+    return {"ref_lines": len(a), "our_lines": len(b), "identical": matched,
             "identical_pct": 100.0 if total == 0 else round(100.0 * matched / total, 3),
             "y_off": y_off, "max_dy_pt": round(max_dy, 3), "max_dx_pt": round(max_dx, 3),
             "word_split_diff": split_diff, "examples": examples}
@@ -207,7 +226,7 @@ def page_files(folder):
 
 
 def write_diff_image(path, a, b):
-    """Grey where the pages agree, red where only the oracle has ink, blue where only ours has."""
+    """Grey where the pages agree, red where only the reference has ink, blue where only ours has."""
     h, w = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
     ga = np.full((h, w), 255, np.int16)
     gb = np.full((h, w), 255, np.int16)
@@ -217,10 +236,10 @@ def write_diff_image(path, a, b):
     Image.fromarray(out.astype(np.uint8)).save(path)
 
 
-def compare_pixels(oracle_pages, our_pages, diff_dir=None):
+def compare_pixels(ref_pages, our_pages, diff_dir=None):
     """Per page: sizes, mean absolute difference (0-255) and % of pixels off by >32 levels."""
     pages = []
-    for number, (po, pg) in enumerate(zip(oracle_pages, our_pages), start=1):
+    for number, (po, pg) in enumerate(zip(ref_pages, our_pages), start=1):
         with Image.open(po) as io_, Image.open(pg) as ig:
             a = np.asarray(io_.convert("RGB"), dtype=np.int16)
             b = np.asarray(ig.convert("RGB"), dtype=np.int16)
@@ -228,7 +247,7 @@ def compare_pixels(oracle_pages, our_pages, diff_dir=None):
         diff = np.abs(a[:h, :w] - b[:h, :w])
         if diff_dir and (a.shape != b.shape or diff.any()):
             write_diff_image(os.path.join(diff_dir, f"diff_{number:03d}.png"), a, b)
-        pages.append({"page": number, "oracle_size": [a.shape[1], a.shape[0]], "our_size": [b.shape[1], b.shape[0]],
+        pages.append({"page": number, "ref_size": [a.shape[1], a.shape[0]], "our_size": [b.shape[1], b.shape[0]],
                       "mad": round(float(diff.mean()), 3),
                       "off32_pct": round(100.0 * float((diff.max(axis=2) > 32).mean()), 3)})
     return pages
@@ -246,15 +265,15 @@ def case_files(args, kind, size, variant):
     return case_dir, text_path, cfg_path
 
 
-def warm_case(args, oracle_digest, kind, size, variant):
+def warm_case(args, ref_digest, kind, size, variant):
     _, text_path, cfg_path = case_files(args, kind, size, variant)
-    run_oracle(args.oracle, oracle_digest, text_path, cfg_path, os.path.join(args.work, "oracle-cache"))
+    run_reference(args.reference, ref_digest, text_path, cfg_path, os.path.join(args.work, "reference-cache"))
 
 
-def run_case(args, oracle_digest, kind, size, variant):
+def run_case(args, ref_digest, kind, size, variant):
     name = case_name(kind, size, variant)
     case_dir, text_path, cfg_path = case_files(args, kind, size, variant)
-    return compare_case(args, oracle_digest, name, text_path, cfg_path, case_dir) | {
+    return compare_case(args, ref_digest, name, text_path, cfg_path, case_dir) | {
         "kind": kind, "size": size, "variant": variant}
 
 
@@ -262,7 +281,7 @@ def has_cjk(text):
     return any(0x3000 <= ord(c) <= 0x30FF or 0x3400 <= ord(c) <= 0x9FFF or 0xFF00 <= ord(c) <= 0xFFEF for c in text)
 
 
-def run_file_case(args, oracle_digest, path, variant):
+def run_file_case(args, ref_digest, path, variant):
     """A case from a text file of the user's (not generated): en or zh font by its content."""
     base = os.path.basename(path)
     name = "file-" + "".join(c if c.isalnum() or c in ".-" else "_" for c in base) + "_" + variant
@@ -275,28 +294,28 @@ def run_file_case(args, oracle_digest, path, variant):
     cfg.update(VARIANTS[variant])
     cfg_path = os.path.join(case_dir, "config.json")
     write_json(cfg_path, cfg)
-    return compare_case(args, oracle_digest, name, text_path, cfg_path, case_dir) | {
+    return compare_case(args, ref_digest, name, text_path, cfg_path, case_dir) | {
         "kind": "file", "size": base, "variant": variant}
 
 
-def compare_case(args, oracle_digest, name, text_path, cfg_path, case_dir):
-    oracle_dir, oracle_info = run_oracle(args.oracle, oracle_digest, text_path, cfg_path,
-                                         os.path.join(args.work, "oracle-cache"))
+def compare_case(args, ref_digest, name, text_path, cfg_path, case_dir):
+    ref_dir, ref_info = run_reference(args.reference, ref_digest, text_path, cfg_path,
+                                         os.path.join(args.work, "reference-cache"))
     our_dir, our_layout, our_info = run_ours(args.glyph, text_path, cfg_path, os.path.join(case_dir, "ours"))
-    o_pages, g_pages = page_files(oracle_dir), page_files(our_dir)
-    lines = compare_lines(read_lines(os.path.join(oracle_dir, "layout.jsonl")), read_lines(our_layout))
+    o_pages, g_pages = page_files(ref_dir), page_files(our_dir)
+    lines = compare_lines(read_lines(os.path.join(ref_dir, "layout.jsonl")), read_lines(our_layout))
     for old in os.listdir(case_dir):
         if old.startswith("diff_") and old.endswith(".png"):
             os.remove(os.path.join(case_dir, old))
     pixels = compare_pixels(o_pages, g_pages, case_dir)
     with open(text_path, encoding="utf-8") as fh:
         chars = len(fh.read())
-    return {"case": name, "chars": chars, "oracle_pages": len(o_pages), "our_pages": len(g_pages),
+    return {"case": name, "chars": chars, "ref_pages": len(o_pages), "our_pages": len(g_pages),
             "pages_equal": len(o_pages) == len(g_pages) and our_info["exit"] == 0,
-            "size_mismatch": [p["page"] for p in pixels if p["oracle_size"] != p["our_size"]],
+            "size_mismatch": [p["page"] for p in pixels if p["ref_size"] != p["our_size"]],
             "max_mad": max((p["mad"] for p in pixels), default=None),
             "max_off32_pct": max((p["off32_pct"] for p in pixels), default=None),
-            "oracle_s": oracle_info["seconds"], "our_s": our_info["seconds"], "our_error": our_info.get("error"),
+            "ref_s": ref_info["seconds"], "our_s": our_info["seconds"], "our_error": our_info.get("error"),
             "lines": lines, "pixels": pixels}
 
 
@@ -309,13 +328,13 @@ def aggregate(results, field, title):
     groups = {}
     for r in results:
         groups.setdefault(r.get(field, "?"), []).append(r)
-    out = [f"| {title} | cases | lines (oracle) | identical lines | page count equal | pages of other size "
+    out = [f"| {title} | cases | lines (reference) | identical lines | page count equal | pages of other size "
            "| mean MAD | max % px >32 |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, rs in groups.items():
-        total = sum(max(r["lines"]["oracle_lines"], r["lines"]["our_lines"]) for r in rs)
+        total = sum(max(r["lines"]["ref_lines"], r["lines"]["our_lines"]) for r in rs)
         same = sum(r["lines"]["identical"] for r in rs)
         mads = [p["mad"] for r in rs for p in r["pixels"]]
-        out.append(f"| {name} | {len(rs)} | {sum(r['lines']['oracle_lines'] for r in rs)} "
+        out.append(f"| {name} | {len(rs)} | {sum(r['lines']['ref_lines'] for r in rs)} "
                    f"| {100.0 * same / max(total, 1):.2f}% | {sum(r['pages_equal'] for r in rs)}/{len(rs)} "
                    f"| {sum(len(r['size_mismatch']) for r in rs)} | {sum(mads) / max(len(mads), 1):.3f} "
                    f"| {max((r['max_off32_pct'] or 0) for r in rs):.2f} |")
@@ -323,7 +342,7 @@ def aggregate(results, field, title):
 
 
 def markdown(results, seed):
-    total = sum(max(r["lines"]["oracle_lines"], r["lines"]["our_lines"]) for r in results)
+    total = sum(max(r["lines"]["ref_lines"], r["lines"]["our_lines"]) for r in results)
     same = sum(r["lines"]["identical"] for r in results)
     page_diff = [r["case"] for r in results if not r["pages_equal"]]
     size_diff = sum(len(r["size_mismatch"]) for r in results)
@@ -331,16 +350,16 @@ def markdown(results, seed):
            f"**{100.0 * same / max(total, 1):.2f}% identical lines**, "
            f"page count differs in {len(page_diff)} case(s), page size differs on {size_diff} page(s).", "",
            aggregate(results, "kind", "kind"), aggregate(results, "variant", "variant"),
-           "| case | chars | pages oracle/ours | lines oracle/ours | identical lines | max Δy pt | max Δx pt "
-           "| pages of other size | max MAD | max % px >32 | oracle s | ours s |",
+           "| case | chars | pages reference/ours | lines reference/ours | identical lines | max Δy pt | max Δx pt "
+           "| pages of other size | max MAD | max % px >32 | reference s | ours s |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ln = r["lines"]
         flag = "" if r["pages_equal"] and ln["identical_pct"] >= 99.5 else " ⚠"
-        out.append(f"| {r['case']}{flag} | {r['chars']} | {r['oracle_pages']}/{r['our_pages']} "
-                   f"| {ln['oracle_lines']}/{ln['our_lines']} | {ln['identical_pct']:.2f}% | {ln['max_dy_pt']:.2f} "
+        out.append(f"| {r['case']}{flag} | {r['chars']} | {r['ref_pages']}/{r['our_pages']} "
+                   f"| {ln['ref_lines']}/{ln['our_lines']} | {ln['identical_pct']:.2f}% | {ln['max_dy_pt']:.2f} "
                    f"| {ln['max_dx_pt']:.2f} | {len(r['size_mismatch'])} | {fmt(r['max_mad'])} "
-                   f"| {fmt(r['max_off32_pct'])} | {r['oracle_s']:.2f} | {r['our_s']:.2f} |")
+                   f"| {fmt(r['max_off32_pct'])} | {r['ref_s']:.2f} | {r['our_s']:.2f} |")
     return "\n".join(out) + "\n", 100.0 * same / max(total, 1), page_diff
 
 
@@ -361,7 +380,7 @@ def ddmin(items, fails):
     return items
 
 
-def minimize(args, oracle_digest, name):
+def minimize(args, ref_digest, name):
     """Delta-debug a failing case: fewest source lines, then fewest words per line."""
     kind, size, variant = parse_case(name)
     lines = corpus.make_text(kind, corpus.SIZES[size], args.seed).split("\n")
@@ -373,11 +392,11 @@ def minimize(args, oracle_digest, name):
 
     def check(subset):
         corpus.write_atomic(text_path, "\n".join(subset))
-        return compare_case(args, oracle_digest, name, text_path, cfg_path, work)
+        return compare_case(args, ref_digest, name, text_path, cfg_path, work)
 
     def fails(subset):
         r = check(subset)
-        if not r["pages_equal"] or r["lines"]["identical"] < max(r["lines"]["oracle_lines"], r["lines"]["our_lines"]):
+        if not r["pages_equal"] or r["lines"]["identical"] < max(r["lines"]["ref_lines"], r["lines"]["our_lines"]):
             return True
         if args.minimize_on == "pixels":
             return r["size_mismatch"] != [] or any(p["off32_pct"] > 0 for p in r["pixels"])
@@ -392,7 +411,62 @@ def minimize(args, oracle_digest, name):
         lines[i] = " ".join(words)
     r = check(lines)
     print(json.dumps({"case": name, "config": config_for(kind, variant), "input": "\n".join(lines),
-                      "lines": r["lines"], "pages": [r["oracle_pages"], r["our_pages"]]}, ensure_ascii=False, indent=1))
+                      "lines": r["lines"], "pages": [r["ref_pages"], r["our_pages"]]}, ensure_ascii=False, indent=1))
+
+
+def oracle_variant(cfg):
+    """The oracle's --variant for a config, or None when the oracle has no such renderer."""
+    shape = (cfg.get("paragraph-lines", 30), cfg.get("tab-spaces", 0))
+    return {(30, 0): "inference", (0, 4): "eval"}.get(shape)
+
+
+def same_pixels(path_a, path_b):
+    with Image.open(path_a) as a, Image.open(path_b) as b:
+        return a.size == b.size and np.array_equal(np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB")))
+
+
+def cross_check_case(args, ref_digest, oracle_digest, kind, size, variant):
+    """Our reference pipeline against the oracle on one case: pages and layout must be identical."""
+    name = case_name(kind, size, variant)
+    _, text_path, cfg_path = case_files(args, kind, size, variant)
+    with open(cfg_path, encoding="utf-8") as fh:
+        which = oracle_variant(json.load(fh))
+    if which is None:
+        return None
+    ref_dir, ref_info = run_reference(args.reference, ref_digest, text_path, cfg_path,
+                                      os.path.join(args.work, "reference-cache"))
+    orc_dir, orc_info = run_reference(args.oracle, oracle_digest, text_path, cfg_path,
+                                      os.path.join(args.work, "oracle-cache"), ("--variant", which))
+    ref_pages, orc_pages = page_files(ref_dir), page_files(orc_dir)
+    with open(os.path.join(ref_dir, "layout.jsonl"), "rb") as a, open(os.path.join(orc_dir, "layout.jsonl"), "rb") as b:
+        layout_equal = a.read() == b.read()
+    identical = sum(same_pixels(o, r) for o, r in zip(orc_pages, ref_pages))
+    return {"case": name, "oracle_variant": which, "oracle_pages": len(orc_pages), "ref_pages": len(ref_pages),
+            "identical_pages": identical, "layout_equal": layout_equal,
+            "ok": layout_equal and len(orc_pages) == len(ref_pages) == identical,
+            "oracle_s": orc_info["seconds"], "ref_s": ref_info["seconds"]}
+
+
+def cross_check(args, ref_digest, cases):
+    if not os.path.exists(args.oracle):
+        print(f"parity: SKIP, no oracle at {args.oracle} to cross-check the reference pipeline with")
+        return SKIP
+    oracle_digest = file_digest(args.oracle)
+    os.makedirs(os.path.join(args.work, "oracle-cache"), exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = [r for r in pool.map(lambda c: cross_check_case(args, ref_digest, oracle_digest, *c), cases) if r]
+    print("| case | oracle variant | pages oracle/reference | pixel-identical pages | layout identical "
+          "| oracle s | reference s |\n|---|---|---:|---:|---|---:|---:|")
+    for r in results:
+        print(f"| {r['case']}{'' if r['ok'] else ' ⚠'} | {r['oracle_variant']} | {r['oracle_pages']}/{r['ref_pages']} "
+              f"| {r['identical_pages']} | {'yes' if r['layout_equal'] else 'NO'} | {r['oracle_s']:.2f} "
+              f"| {r['ref_s']:.2f} |")
+    bad = [r["case"] for r in results if not r["ok"]]
+    if bad:
+        print(f"parity: FAIL, the reference pipeline differs from the oracle in {', '.join(bad)}", file=sys.stderr)
+        return 1
+    print(f"parity: the reference pipeline matches the oracle on all {len(results)} cases, page for page")
+    return 0
 
 
 def parse_case(name):
@@ -407,7 +481,12 @@ def parse_case(name):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--glyph", help="path to the built glyph CLI")
-    ap.add_argument("--oracle", default=DEFAULT_ORACLE)
+    ap.add_argument("--reference", default=DEFAULT_REFERENCE,
+                    help="the reference pipeline script glyph is compared with")
+    ap.add_argument("--oracle", default=DEFAULT_ORACLE,
+                    help="with --cross-check: an independent oracle of Glyph's pipeline")
+    ap.add_argument("--cross-check", action="store_true",
+                    help="compare the reference pipeline with the oracle (pixel-identical pages, same layout)")
     ap.add_argument("--subset", choices=("smoke", "full"), default="smoke")
     ap.add_argument("--cases", nargs="+", help="case names (kind_size_variant) instead of a subset")
     ap.add_argument("--texts", nargs="+", metavar="FILE",
@@ -426,37 +505,43 @@ def main(argv):
     ap.add_argument("--minimize", metavar="CASE")
     ap.add_argument("--minimize-on", choices=("lines", "pixels", "positions"), default="lines",
                     help="what counts as a difference while minimizing (lines always do)")
-    ap.add_argument("--warm-cache", action="store_true", help="only run the oracle on the cases, filling its cache")
+    ap.add_argument("--warm-cache", action="store_true",
+                    help="only run the reference pipeline on the cases, filling its cache")
     args = ap.parse_args(argv)
 
-    if not os.path.exists(args.oracle):
-        print(f"parity: SKIP, the reference oracle {args.oracle} is not there")
+    missing = [what for what, ok in (("reportlab (python3-reportlab)", importlib.util.find_spec("reportlab")),
+                                     ("pdftoppm (poppler-utils)", shutil.which("pdftoppm")),
+                                     ("pdftotext (poppler-utils)", shutil.which("pdftotext"))) if not ok]
+    if missing:
+        print(f"parity: SKIP, the reference pipeline needs {', '.join(missing)}")
         return SKIP
-    if not args.warm_cache and not (args.glyph and os.access(args.glyph, os.X_OK)):
+    if not (args.warm_cache or args.cross_check) and not (args.glyph and os.access(args.glyph, os.X_OK)):
         print(f"parity: the glyph CLI {args.glyph} is not an executable file", file=sys.stderr)
         return 2
     args.work = os.path.abspath(args.work)
     # The seed is part of the folder so inputs from another seed are never reused.
     args.work = os.path.join(args.work, f"seed-{args.seed}")
-    os.makedirs(os.path.join(args.work, "oracle-cache"), exist_ok=True)
-    oracle_digest = file_digest(args.oracle)
+    os.makedirs(os.path.join(args.work, "reference-cache"), exist_ok=True)
+    ref_digest = file_digest(args.reference)
     cases = [parse_case(c) for c in args.cases] if args.cases else (SMOKE if args.subset == "smoke" else FULL)
+    if args.cross_check:
+        return cross_check(args, ref_digest, cases)
 
     if args.warm_cache:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            list(pool.map(lambda c: warm_case(args, oracle_digest, *c), cases))
+            list(pool.map(lambda c: warm_case(args, ref_digest, *c), cases))
         return 0
     args.glyph = os.path.abspath(args.glyph)
     if args.minimize:
-        minimize(args, oracle_digest, args.minimize)
+        minimize(args, ref_digest, args.minimize)
         return 0
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         if args.texts:
             jobs = [(path, v) for path in args.texts for v in args.variants]
-            results = list(pool.map(lambda c: run_file_case(args, oracle_digest, *c), jobs))
+            results = list(pool.map(lambda c: run_file_case(args, ref_digest, *c), jobs))
         else:
-            results = list(pool.map(lambda c: run_case(args, oracle_digest, *c), cases))
+            results = list(pool.map(lambda c: run_case(args, ref_digest, *c), cases))
 
     table, identical_pct, page_diff = markdown(results, args.seed)
     print(table)
@@ -464,7 +549,7 @@ def main(argv):
         if r["our_error"]:
             print(f"{r['case']}: glyph render failed: {r['our_error']}")
         for ex in r["lines"]["examples"][:2]:
-            print(f"{r['case']}: oracle {json.dumps(ex['oracle'], ensure_ascii=False)}\n"
+            print(f"{r['case']}: reference {json.dumps(ex['reference'], ensure_ascii=False)}\n"
                   f"{' ' * len(r['case'])}  ours   {json.dumps(ex['ours'], ensure_ascii=False)}")
     if args.markdown:
         with open(args.markdown + ".tmp", "w", encoding="utf-8") as fh:
@@ -479,7 +564,7 @@ def main(argv):
         return 1
     if args.max_page_mad is not None:
         bad = [f"{r['case']} page {p['page']}" for r in results for p in r["pixels"]
-               if p["oracle_size"] != p["our_size"] or p["mad"] > args.max_page_mad]
+               if p["ref_size"] != p["our_size"] or p["mad"] > args.max_page_mad]
         if bad:
             print(f"parity: FAIL, pages differ in size or by more than MAD {args.max_page_mad}: {', '.join(bad)}",
                   file=sys.stderr)
