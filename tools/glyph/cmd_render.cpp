@@ -16,6 +16,7 @@
 #include "glyph/batch.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "progress.h"
 #include "render_options.h"
 
 namespace glyph::cli {
@@ -28,6 +29,7 @@ struct RenderArgs {
     RenderFlags flags;
     std::string input, batch, out, layout;
     std::string profile, tokenizer;
+    std::string id_field = "unique_id", text_field = "context";
     bool no_count = false;
     int threads = 0;
 };
@@ -90,22 +92,27 @@ void run_single(const RenderArgs& a, const RenderConfig& cfg) {
     }
 }
 
+// "line 3 (id \"a\"): not valid JSON (byte 4)": the first failure, for the error line.
+std::string failure_text(const BatchFailure& f) {
+    std::string where = "line " + std::to_string(f.line);
+    if (!f.id.is_null()) where += " (id " + f.id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ")";
+    return where + ": " + f.error;
+}
+
 void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     BatchOptions opts;
     opts.threads = a.threads;
     opts.stop = &g_stop;
-    const bool tty = isatty(STDERR_FILENO);
-    if (tty) {
-        opts.progress = [](size_t done, size_t total) {
-            const int width = 30;
-            const int filled = total ? int(double(done) / double(total) * width) : width;
-            std::fprintf(stderr, "\r[%s%s] %zu/%zu items", std::string(size_t(filled), '#').c_str(),
-                         std::string(size_t(width - filled), ' ').c_str(), done, total);
-            std::fflush(stderr);
-        };
-    }
+    opts.id_field = a.id_field;
+    opts.text_field = a.text_field;
+    std::optional<ProgressReporter> progress;
+    opts.on_start = [&progress](size_t total, size_t already_done) {
+        progress.emplace("items", total);
+        progress->skip(already_done);
+    };
+    opts.progress = [&progress](size_t pages) { progress->advance(1, pages); };
     std::string tokenizer_path;
     const std::optional<Tokenizer> tokenizer =
         a.no_count ? std::nullopt : ratio_tokenizer(a, tokenizer_path);
@@ -126,13 +133,22 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     const std::string base_dir = a.flags.config_file.empty()
                                      ? std::string(".")
                                      : std::filesystem::absolute(a.flags.config_file).parent_path().string();
-    BatchReport rep = render_batch(a.batch, cfg, base_dir, a.out, opts);
-    if (tty) std::fprintf(stderr, "\n");
-    std::printf("%zu items: %zu rendered (%zu pages), %zu already done, %zu failed -> %s\n", rep.total, rep.rendered,
-                rep.pages, rep.skipped, rep.failed, rep.results_path.c_str());
+    BatchReport rep;
+    try {
+        rep = render_batch(a.batch, cfg, base_dir, a.out, opts);
+    } catch (...) {
+        if (progress) progress->finish();
+        throw;
+    }
+    if (progress) progress->finish();
+    std::printf("%s: %zu rendered (%s), %zu already done, %zu failed -> %s\n", plural(rep.total, "item").c_str(),
+                rep.rendered, plural(rep.pages, "page").c_str(), rep.skipped, rep.failed, rep.results_path.c_str());
     if (tokenizer && rep.rendered > 0) std::printf("%s, items rendered now\n", ratio_line(total).c_str());
     if (rep.stopped) throw CommandError(kExitInterrupted, "interrupted; run the same command again to resume");
-    if (rep.failed) throw CommandError(kExitPartial, std::to_string(rep.failed) + " items failed; see \"error\" in " + rep.results_path);
+    if (rep.failed)
+        throw CommandError(kExitPartial, plural(rep.failed, "item") + " failed (first: " +
+                                             failure_text(rep.failures.front()) + "); all listed in " +
+                                             rep.failures_path);
 }
 
 }  // namespace
@@ -142,7 +158,12 @@ void add_render_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("render", "Render a text into Glyph page images (page_001.png ... + manifest.json)");
     cmd->add_option("input", args->input, "UTF-8 text file, or - for standard input");
     cmd->add_option("--batch", args->batch,
-                    "JSONL dataset: one {\"unique_id\", \"context\", \"config\"?} object per line; resumable");
+                    "JSONL dataset (or - for standard input): one {\"unique_id\", \"context\", \"config\"?} object per "
+                    "line; resumable; bad lines and failed items go to OUT/failures.jsonl and the rest renders");
+    cmd->add_option("--id-field", args->id_field, "--batch: the field holding each item's id (a string or an integer)")
+        ->capture_default_str();
+    cmd->add_option("--text-field", args->text_field, "--batch: the field holding each item's text")
+        ->capture_default_str();
     cmd->add_option("--out", args->out, "Output folder (created if its parent exists)")->required();
     cmd->add_option("--layout", args->layout, "Write one JSON line per rendered line (page, y, x0, x1, words)");
     cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
