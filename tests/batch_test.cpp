@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -451,4 +452,38 @@ TEST(Batch, StandardInputAndIdsNeverEscapeTheOutput) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_FALSE(fs::exists(dir.path + "/escape"));
     expect_pages_decode(out, row_for(read_rows(out + "/results.jsonl"), "../escape"));
+}
+
+TEST(Batch, KillNineThenResumeRecordsEveryItemOnce) {
+    TempDir dir;
+    std::string text;
+    while (text.size() < 8000) text += "Words enough to make a page or two of text. ";
+    std::string input;
+    for (int i = 0; i < 150; ++i) input += line_of({{"unique_id", "doc" + std::to_string(i)}, {"context", text}});
+    write_file(dir.file("d.jsonl"), input);
+    const std::string out = dir.file("out");
+    const std::string cmd = std::string(GLYPH_CLI) + " render --batch " + shell_quote(dir.file("d.jsonl")) +
+                            " --preset en --no-count --threads 2 --out " + shell_quote(out);
+    const std::string ledger = shell_quote(out + "/results.jsonl");
+    // Killed once a few rows are in (or when it is over, whichever comes first).
+    const auto killed = run_command("(" + cmd + " >/dev/null 2>&1 & pid=$!; "
+                                    "while kill -0 $pid 2>/dev/null && [ \"$(cat " + ledger + " 2>/dev/null | wc -l)\" -lt 5 ]; "
+                                    "do sleep 0.01; done; kill -9 $pid 2>/dev/null; wait $pid; true)");
+    ASSERT_EQ(killed.exit_code, 0) << killed.err;
+    const size_t before = read_rows(out + "/results.jsonl").size();
+    EXPECT_GE(before, 5u);
+    if (before == 150) GTEST_SKIP() << "the batch finished before the kill";
+    const auto resumed = run_command(cmd);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_NE(resumed.out.find(std::to_string(before) + " already done"), std::string::npos) << resumed.out;
+    const auto rows = read_rows(out + "/results.jsonl");
+    ASSERT_EQ(rows.size(), 150u);
+    std::set<std::string> ids;
+    for (const json& r : rows) {
+        EXPECT_TRUE(ids.insert(r["unique_id"].get<std::string>()).second) << "recorded twice: " << r["unique_id"];
+        const json manifest = json::parse(read_file(out + "/" + r["manifest"].get<std::string>()));
+        EXPECT_EQ(manifest["source_bytes"], text.size());
+    }
+    expect_pages_decode(out, rows.front());
+    expect_pages_decode(out, rows.back());
 }

@@ -51,7 +51,7 @@ struct BatchFailure {
     size_t line = 0;
     std::string stage;
     std::string error;
-    nlohmann::json to_json() const;
+    nlohmann::ordered_json to_json() const;  // keys in that order
 };
 
 struct BatchReport {

@@ -58,8 +58,8 @@ std::string item_folder_name(const std::string& id) {
     return (out.empty() || out[0] == '.' ? "item" + out : out) + hash;
 }
 
-json BatchFailure::to_json() const {
-    return json{{"id", id}, {"line", line}, {"stage", stage}, {"error", error}};
+nlohmann::ordered_json BatchFailure::to_json() const {
+    return nlohmann::ordered_json{{"id", id}, {"line", line}, {"stage", stage}, {"error", error}};
 }
 
 namespace {
@@ -268,7 +268,7 @@ public:
 
     // Appends one row, whole and durably, or throws and leaves the file as
     // it was. Callers serialize.
-    void append(const json& row) {
+    void append(const nlohmann::ordered_json& row) {
         if (broken_) throw std::runtime_error(path_ + " could not be restored after a failed write; not recording");
         struct stat st {};
         if (::fstat(fd_, &st) != 0) fail_io("write", path_, errno);
@@ -329,7 +329,8 @@ private:
 
 // Renders one item into OUT/<folder>/ and returns its results.jsonl row
 // (paths relative to OUT). Throws on any failure.
-json render_item(const Item& item, const std::string& out_dir, const BatchOptions& options, size_t& pages) {
+nlohmann::ordered_json render_item(const Item& item, const std::string& out_dir, const BatchOptions& options,
+                                   size_t& pages) {
     const std::string dir = (fs::path(out_dir) / item.folder).string();
     PageWriter writer(dir);
     RenderOptions ro;
@@ -340,7 +341,8 @@ json render_item(const Item& item, const std::string& out_dir, const BatchOption
     json files = json::array();
     for (const auto& p : manifest["pages"]) files.push_back(item.folder + "/" + p["file"].get<std::string>());
     pages = r.pages.size();
-    return json{{"unique_id", item.id}, {"pages", files}, {"page_count", pages}, {"manifest", item.folder + "/manifest.json"}};
+    return nlohmann::ordered_json{
+        {"unique_id", item.id}, {"pages", files}, {"page_count", pages}, {"manifest", item.folder + "/manifest.json"}};
 }
 
 // failures.jsonl describes the run that just ended: written (durably, via a
@@ -414,7 +416,7 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
                 }
                 size_t pages = 0;
                 std::string error;
-                json row;
+                nlohmann::ordered_json row;
                 try {
                     row = render_item(*it, out_dir, options, pages);
                 } catch (const std::exception& e) {
