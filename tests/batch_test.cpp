@@ -4,6 +4,8 @@
 // never mix two items, and result paths relative to the output folder.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -486,4 +488,23 @@ TEST(Batch, KillNineThenResumeRecordsEveryItemOnce) {
     }
     expect_pages_decode(out, rows.front());
     expect_pages_decode(out, rows.back());
+}
+
+TEST(Batch, OneRunAtATimePerOutputFolder) {
+    TempDir dir;
+    write_file(dir.file("d.jsonl"), line_of({{"unique_id", "a"}, {"context", "text"}}));
+    const std::string out = dir.file("out");
+    fs::create_directories(out);
+    const int held = ::open(out.c_str(), O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(held, 0);
+    ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);  // as a running batch holds it
+    try {
+        render_batch(dir.file("d.jsonl"), preset("en"), ".", out, {});
+        ADD_FAILURE() << "expected the second run to be refused";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("another batch is rendering into"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(out + "/results.jsonl"));
+    ::close(held);
+    EXPECT_EQ(render_batch(dir.file("d.jsonl"), preset("en"), ".", out, {}).rendered, 1u);
 }

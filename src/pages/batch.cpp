@@ -1,6 +1,7 @@
 #include "glyph/batch.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,13 +83,14 @@ std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 // a longer line is reported as too long and skipped, never held whole.
 class LineReader {
 public:
-    explicit LineReader(const std::string& path) : path_(path) {
+    // `what` names the file in errors ("batch file").
+    LineReader(const std::string& path, const std::string& what) : path_(path), what_(what) {
         fd_ = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) throw InputError("cannot read batch file " + path + ": " + std::strerror(errno));
+        if (fd_ < 0) throw InputError("cannot read " + what + " " + path + ": " + std::strerror(errno));
         struct stat st {};
         if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
             close_fd();
-            throw InputError("batch file " + path + " is a folder; expected a JSONL file");
+            throw InputError(what + " " + path + " is a folder; expected a JSONL file");
         }
     }
     ~LineReader() { close_fd(); }
@@ -135,7 +137,7 @@ private:
         for (;;) {
             const ssize_t n = ::read(fd_, buf_, sizeof buf_);
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw InputError("cannot read batch file " + path_ + ": " + std::strerror(errno));
+            if (n < 0) throw InputError("cannot read " + what_ + " " + path_ + ": " + std::strerror(errno));
             pos_ = 0;
             len_ = size_t(n);
             return n > 0;
@@ -146,7 +148,7 @@ private:
         fd_ = -1;
     }
 
-    std::string path_;
+    std::string path_, what_;
     int fd_ = -1;
     char buf_[1 << 16];
     size_t pos_ = 0, len_ = 0, consumed_ = 0;
@@ -213,7 +215,7 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
 Input read_input(const std::string& path, const BatchOptions& options, const RenderConfig& base,
                  const std::string& base_dir) {
     Input in;
-    LineReader reader(path);
+    LineReader reader(path, "batch file");
     std::map<std::string, size_t> line_of_key, line_of_folder;
     std::string line;
     bool too_long = false;
@@ -284,7 +286,7 @@ private:
             if (errno == ENOENT) return;
             fail_io("read", path_, errno);
         }
-        LineReader reader(path_);
+        LineReader reader(path_, "results file");
         std::string line;
         bool too_long = false;
         while (reader.next(line, too_long)) {
@@ -325,6 +327,30 @@ private:
     size_t complete_bytes_ = 0;  // up to the end of the last whole row's newline
     Tail tail_ = Tail::Clean;
     bool broken_ = false;
+};
+
+// Holds OUT for one run: two runs into one folder would render the same
+// items into the same folders at once. Released when the process ends, so a
+// killed run never leaves it held.
+class FolderLock {
+public:
+    explicit FolderLock(const std::string& dir) {
+        fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd_ < 0) fail_io("open", dir, errno);
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            const int error = errno;
+            ::close(fd_);
+            if (error == EWOULDBLOCK)
+                throw std::runtime_error("another batch is rendering into " + dir + "; wait for it to end");
+            fail_io("lock", dir, error);
+        }
+    }
+    ~FolderLock() { ::close(fd_); }
+    FolderLock(const FolderLock&) = delete;
+    FolderLock& operator=(const FolderLock&) = delete;
+
+private:
+    int fd_ = -1;
 };
 
 // Renders one item into OUT/<folder>/ and returns its results.jsonl row
@@ -374,6 +400,7 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (!fs::is_directory(out_dir)) throw InputError("cannot create output folder " + out_dir);
+    const FolderLock lock(out_dir);
     BatchReport report;
     report.total = input.lines;
     report.results_path = (fs::path(out_dir) / "results.jsonl").string();
