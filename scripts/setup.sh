@@ -53,6 +53,6 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"
 
 if [ $run_sample -eq 1 ]; then
-  echo "setup: rendering samples/novel_excerpt.txt with the en preset"
-  "$build_dir"/glyph render samples/novel_excerpt.txt --preset en --out out/sample
+  echo "setup: rendering samples/novel_excerpt.txt (preset auto) into out/sample"
+  "$build_dir"/glyph render samples/novel_excerpt.txt --out out/sample
 fi

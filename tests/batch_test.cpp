@@ -347,8 +347,14 @@ TEST(Batch, ShortWriteOfAResultRowFailsTheItemAndLeavesNoTornRow) {
     ASSERT_EQ(padding.size(), 4096u - 40);
     write_file(ledger, padding);
     write_file(dir.file("d.jsonl"), line_of({{"unique_id", "a"}, {"context", "rendered, then the disk fills"}}));
+    // The disk fills while the item renders, but for one page: its manifest
+    // (under 4 KiB) takes that, which leaves the ledger's row no room.
     BatchOptions opts;
-    opts.on_item = [&](const std::string&, std::string_view, const RenderResult&, json&) { fill_disk(disk.dir + "/filler"); };
+    opts.on_item = [&](const std::string&, std::string_view, const RenderResult&, json&) {
+        const std::string filler = disk.dir + "/filler";
+        fill_disk(filler);
+        fs::resize_file(filler, fs::file_size(filler) / 4096 * 4096 - 4096);
+    };
     BatchReport rep;
     try {
         rep = render_batch(dir.file("d.jsonl"), preset("en"), ".", out, opts);
@@ -507,4 +513,27 @@ TEST(Batch, OneRunAtATimePerOutputFolder) {
     EXPECT_FALSE(fs::exists(out + "/results.jsonl"));
     ::close(held);
     EXPECT_EQ(render_batch(dir.file("d.jsonl"), preset("en"), ".", out, {}).rendered, 1u);
+}
+
+TEST(Batch, AutoPresetPerItemAndABoxWarning) {
+    TempDir dir;
+    const std::string zh = "\xE4\xB8\xAD\xE6\x96\x87\xE7\x9A\x84\xE6\x96\x87\xE6\x9C\xAC\xE3\x80\x82";  // 中文的文本。
+    write_file(dir.file("d.jsonl"), line_of({{"unique_id", "en"}, {"context", "An English text."}}) +
+                                        line_of({{"unique_id", "zh"}, {"context", zh}}));
+    const std::string out = dir.file("out");
+    const auto r = run_glyph("render --batch " + shell_quote(dir.file("d.jsonl")) + " --no-count --out " + shell_quote(out));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("boxes"), std::string::npos) << r.err;
+    const json en_cfg = json::parse(read_file(out + "/en/manifest.json"))["config"];
+    const json zh_manifest = json::parse(read_file(out + "/zh/manifest.json"));
+    EXPECT_EQ(en_cfg, to_json(preset("en")));
+    EXPECT_EQ(zh_manifest["config"], to_json(preset("zh")));
+    EXPECT_FALSE(zh_manifest.contains("missing_glyphs"));
+
+    const auto forced = run_glyph("render --batch " + shell_quote(dir.file("d.jsonl")) + " --preset en --no-count --out " +
+                                  shell_quote(dir.file("out-en")));
+    ASSERT_EQ(forced.exit_code, 0) << forced.err;
+    EXPECT_NE(forced.err.find("glyph: warning: characters with no glyph in their font are drawn as boxes in 1 item "),
+              std::string::npos) << forced.err;
+    EXPECT_TRUE(json::parse(read_file(dir.file("out-en") + "/zh/manifest.json")).contains("missing_glyphs"));
 }

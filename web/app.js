@@ -105,10 +105,11 @@ function showStats(stats) {
   $("bar-vision").textContent = formatNumber(stats.vision_tokens);
   const saved = stats.text_tokens - stats.vision_tokens;
   const saving = $("saving");
-  saving.className = "saving " + (saved > 0 ? "good" : "bad");
-  saving.textContent = saved > 0
+  // A saving over pages of missing-glyph boxes is no saving: say so first.
+  saving.className = "saving " + (saved > 0 && !stats.warning ? "good" : "bad");
+  saving.textContent = (stats.warning ? "Warning: " + stats.warning + ". " : "") + (saved > 0
     ? "Pages save " + formatNumber(saved) + " tokens: " + Math.round(100 * saved / stats.text_tokens) + "% fewer than the text."
-    : "Pages cost " + formatNumber(-saved) + " tokens more than the text: try a lower DPI or a longer text.";
+    : "Pages cost " + formatNumber(-saved) + " tokens more than the text: try a lower DPI or a longer text.");
   $("bars").hidden = false;
   $("stats-note").textContent =
     "Vision tokens priced for " + stats.profile + "; text tokens by the Qwen3 tokenizer" +

@@ -32,10 +32,14 @@ struct BatchOptions {
     // Called after each item this run attempts (from worker threads,
     // serialized) with the pages it made: 0 when it failed.
     std::function<void(size_t pages)> progress;
-    // Called from worker threads, concurrently, once an item's pages and
-    // manifest.json are written and before it is recorded as done: a later
-    // stage (accounting) can add to the manifest and rewrite it in item_dir.
-    // Throwing marks the item failed with the message.
+    // When set, an item's config before its own "config" keys, chosen from
+    // its text (the CLI's --preset auto: en or zh per item); else `base`.
+    // Throwing ConfigError makes the item a read failure.
+    std::function<RenderConfig(std::string_view text)> base_for_text;
+    // Called from worker threads, concurrently, once an item's pages are
+    // written and before its manifest is: a later stage (accounting) can add
+    // to the manifest, which is then written and the item's folder (item_dir)
+    // swapped in whole. Throwing marks the item failed with the message.
     std::function<void(const std::string& item_dir, std::string_view text, const RenderResult& result,
                        nlohmann::json& manifest)>
         on_item;

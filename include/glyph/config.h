@@ -67,6 +67,13 @@ RenderConfig load_config_file(const std::string& path);
 RenderConfig preset(std::string_view name);
 std::vector<std::string> preset_names();
 
+// The preset "auto" stands for, for this text: "zh" when Han, kana, Hangul
+// and Bopomofo letters outnumber the other letters (digits, punctuation and
+// spaces do not count), else "en". Every entry point uses this one rule.
+std::string auto_preset_name(std::string_view text);
+// preset(name), with "auto" resolved against `text`.
+RenderConfig preset_for_text(std::string_view name, std::string_view text);
+
 // Check ranges and cross-key constraints (margins inside the page, font file
 // readable, ...). Throws ConfigError.
 void validate(const RenderConfig& config);

@@ -47,11 +47,24 @@ struct RenderTimings {
     double raster_ms = 0;
 };
 
+// Characters the pages draw as missing-glyph boxes: the font (and, in clean
+// mode, its fallbacks) lacks them.
+struct MissingGlyphs {
+    size_t count = 0;        // drawn characters, counting repeats
+    std::string examples;    // up to 8 distinct ones, UTF-8, space-separated
+    std::string font_path;
+};
+
 struct RenderResult {
     std::vector<Page> pages;
     std::vector<LayoutLine> lines;
     RenderTimings timings;
+    MissingGlyphs missing;
 };
+
+// One line for a person when pages show boxes ("" when none): how many, which,
+// and the fixes (another preset, a font with them, or --mode clean).
+std::string missing_glyph_warning(const MissingGlyphs& missing);
 
 struct RenderOptions {
     int threads = 1;            // raster threads; 0 = all cores
@@ -66,21 +79,36 @@ struct RenderOptions {
 RenderResult render_text(std::string_view utf8, const RenderConfig& config,
                          const RenderOptions& options = {});
 
-// Writes page_001.png ... and manifest.json into a folder (created if its
-// parent exists). Every file goes through a temporary name; manifest.json is
-// written last and an old one is removed first, so a folder without it is
-// incomplete. write() may be called from several threads.
+// Writes page_001.png ... and manifest.json into a folder so that the folder
+// always holds exactly one complete render: pages go into a hidden staging
+// folder beside it, and commit() swaps that in (an atomic exchange where the
+// file system has one), so a failed or interrupted render leaves the previous
+// one intact and two renders never mix. Missing parent folders are created.
+// A folder holding files glyph does not write (anything but page_NNN.png,
+// manifest.json, layout.jsonl) is refused rather than emptied. write() may be
+// called from several threads.
 class PageWriter {
 public:
     explicit PageWriter(std::string out_dir);  // throws InputError
+    ~PageWriter();                              // drops the staging folder unless committed
+    PageWriter(const PageWriter&) = delete;
+    PageWriter& operator=(const PageWriter&) = delete;
+
     void write(const Page& page);
-    // Writes manifest.json describing `result` and returns it.
+    // The manifest describing `result` (not yet written).
+    nlohmann::json manifest(const RenderResult& result, const RenderConfig& config, std::string_view source) const;
+    // Writes `manifest` as manifest.json and swaps the staging folder in.
+    void commit(const nlohmann::json& manifest);
+    // manifest() then commit(); returns the manifest.
     nlohmann::json finish(const RenderResult& result, const RenderConfig& config, std::string_view source);
     double encode_ms() const { return encode_us_.load() / 1000.0; }
+    const std::string& out_dir() const { return dir_; }
     static std::string page_file_name(int number);
 
 private:
     std::string dir_;
+    std::string staging_;
+    bool committed_ = false;
     std::atomic<long long> encode_us_{0};
 };
 

@@ -32,7 +32,7 @@ struct ProxyPolicy {
     long long min_tokens = 1000;              // parts with more text tokens are rendered
     std::vector<std::string> roles{"user"};   // roles whose text parts may be rendered
     bool keep_question = true;                // the last user question always stays text
-    std::string preset = "en";
+    std::string preset = "auto";  // auto: en or zh per document (glyph::auto_preset_name)
     nlohmann::json config = nlohmann::json::object();  // Glyph config keys over the preset
     std::string profile;                      // vision-token profile; "" = default
 };

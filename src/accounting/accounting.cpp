@@ -123,9 +123,14 @@ std::string group_thousands(int64_t n) {
 std::string ratio_line(const CompressionStats& stats) {
     char ratio[32];
     std::snprintf(ratio, sizeof ratio, "%.2fx", stats.ratio());
-    return "compression " + std::string(ratio) + ": " + group_thousands(stats.text.tokens) + " text tokens -> " +
-           group_thousands(stats.vision.tokens) + " vision tokens (" + stats.vision.profile + ", " +
-           std::to_string(stats.vision.pages.size()) + " pages)";
+    const size_t pages = stats.vision.pages.size();
+    std::string line = "compression " + std::string(ratio) + ": " + group_thousands(stats.text.tokens) +
+                       " text tokens -> " + group_thousands(stats.vision.tokens) + " vision tokens (" +
+                       stats.vision.profile + ", " + std::to_string(pages) + (pages == 1 ? " page)" : " pages)");
+    // A page has a fixed vision-token cost; a short text does not fill it.
+    if (stats.vision.tokens > 0 && stats.ratio() < 1)
+        line += "; the pages cost more than the text: it is too short to gain (try a longer text or a lower dpi)";
+    return line;
 }
 
 }  // namespace glyph

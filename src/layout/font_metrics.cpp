@@ -49,6 +49,13 @@ FontMetrics::~FontMetrics() = default;
 
 bool FontMetrics::has_glyph(char32_t cp) const { return FT_Get_Char_Index(face_->face, cp) != 0; }
 
+bool FontMetrics::covers(char32_t cp) const {
+    if (has_glyph(cp)) return true;
+    for (FT_Face f : face_->fallbacks)
+        if (FT_Get_Char_Index(f, cp) != 0) return true;
+    return false;
+}
+
 double FontMetrics::lookup(char32_t cp) const {
     FT_Face face = face_->face;
     FT_UInt gid = FT_Get_Char_Index(face, cp);

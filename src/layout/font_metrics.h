@@ -37,6 +37,8 @@ public:
         return lookup_pdf(cp);
     }
     bool has_glyph(char32_t cp) const;
+    // The main font or one of the fallbacks draws cp (else it prints as a box).
+    bool covers(char32_t cp) const;
     // The ascent reportlab writes into the PDF font descriptor, in 1/1000 em
     // (OS/2 typographic ascender, else hhea); pdftotext places lines with it.
     double ascent1000() const { return ascent_; }

@@ -195,12 +195,16 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
     item.key = id_key(id);
     item.folder = item_folder_name(item.key);
     item.context = text_it->get<std::string>();
-    item.config = base;
+    try {
+        item.config = options.base_for_text ? options.base_for_text(item.context) : base;
+    } catch (const ConfigError& e) {
+        throw InputError(e.what());
+    }
     const auto config_it = j.find("config");
     if (config_it != j.end() && !config_it->is_null()) {
         if (!config_it->is_object()) throw InputError("\"config\" must be an object of config keys");
         try {
-            item.config = apply_config(*config_it, base, base_dir);
+            item.config = apply_config(*config_it, item.config, base_dir);
             validate(item.config);
         } catch (const ConfigError& e) {
             throw InputError(std::string("\"config\": ") + e.what());
@@ -357,13 +361,13 @@ private:
 // (paths relative to OUT). Throws on any failure.
 nlohmann::ordered_json render_item(const Item& item, const std::string& out_dir, const BatchOptions& options,
                                    size_t& pages) {
-    const std::string dir = (fs::path(out_dir) / item.folder).string();
-    PageWriter writer(dir);
+    PageWriter writer((fs::path(out_dir) / item.folder).string());
     RenderOptions ro;
     ro.on_page = [&writer](const Page& page) { writer.write(page); };
     const RenderResult r = render_text(item.context, item.config, ro);
-    json manifest = writer.finish(r, item.config, item.context);
-    if (options.on_item) options.on_item(dir, item.context, r, manifest);
+    json manifest = writer.manifest(r, item.config, item.context);
+    if (options.on_item) options.on_item(writer.out_dir(), item.context, r, manifest);
+    writer.commit(manifest);
     json files = json::array();
     for (const auto& p : manifest["pages"]) files.push_back(item.folder + "/" + p["file"].get<std::string>());
     pages = r.pages.size();

@@ -125,6 +125,34 @@ Image auto_crop(const Image& img, const RenderConfig& cfg, bool last_page) {
     return crop(img, std::max(1, new_w), std::max(1, new_h));
 }
 
+// Whitespace and controls draw nothing, so a font need not have them.
+bool draws_ink(char32_t c) {
+    return c > 0x20 && c != 0x7F && !(c >= 0x80 && c <= 0xA0) && c != 0x2028 && c != 0x2029 &&
+           !(c >= 0x2000 && c <= 0x200F) && c != 0x3000 && c != 0xFEFF;
+}
+
+MissingGlyphs find_missing_glyphs(const DocumentLayout& layout, const FontMetrics& metrics) {
+    MissingGlyphs missing;
+    missing.font_path = metrics.path();
+    // Each distinct code point is asked of the font once: 0 unknown, 1 drawn, 2 missing.
+    std::vector<uint8_t> seen;
+    size_t distinct = 0;
+    for (char32_t c : layout.glyphs) {
+        if (!draws_ink(c)) continue;
+        if (c >= seen.size()) seen.resize(std::min<size_t>(0x110000, size_t(c) * 2 + 1), 0);
+        uint8_t& state = seen[c];
+        if (state == 0) {
+            state = metrics.covers(c) ? 1 : 2;
+            if (state == 2 && distinct++ < 8) {
+                if (!missing.examples.empty()) missing.examples += ' ';
+                append_utf8(missing.examples, c);
+            }
+        }
+        missing.count += state == 2;
+    }
+    return missing;
+}
+
 size_t char_index(const SourceText& src, uint32_t byte) {
     auto it = std::lower_bound(src.offsets.begin(), src.offsets.end(), byte);
     return size_t(it - src.offsets.begin());
@@ -143,6 +171,7 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
     const DocumentLayout layout = layout_document(src, config, metrics);
 
     RenderResult result;
+    result.missing = find_missing_glyphs(layout, metrics);
     result.timings.layout_ms = ms_since(t0);
     const auto t1 = std::chrono::steady_clock::now();
 
@@ -238,6 +267,16 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
     return result;
 }
 
+std::string missing_glyph_warning(const MissingGlyphs& missing) {
+    if (missing.count == 0) return "";
+    const std::string font = fs::path(missing.font_path).filename().string();
+    return std::to_string(missing.count) + (missing.count == 1 ? " character" : " characters") + " (" +
+           missing.examples + ") " + (missing.count == 1 ? "has" : "have") + " no glyph in " + font +
+           " and " + (missing.count == 1 ? "is" : "are") +
+           " drawn as boxes; use another preset (--preset auto picks zh for Chinese), a font that has them "
+           "(--set font-path=FILE), or --mode clean (falls back to other fonts)";
+}
+
 std::string layout_jsonl(const RenderResult& result) {
     std::string out;
     for (const LayoutLine& l : result.lines) {
@@ -247,65 +286,6 @@ std::string layout_jsonl(const RenderResult& result) {
         out += '\n';
     }
     return out;
-}
-
-PageWriter::PageWriter(std::string out_dir) : dir_(std::move(out_dir)) {
-    std::error_code ec;
-    fs::path dir(dir_);
-    if (!fs::is_directory(dir, ec)) {
-        if (fs::exists(dir, ec)) throw InputError("output path " + dir_ + " exists and is not a folder");
-        fs::path parent = fs::absolute(dir, ec).parent_path();
-        if (!fs::is_directory(parent, ec))
-            throw InputError("output folder " + dir_ + " cannot be created: its parent " + parent.string() +
-                             " does not exist");
-        fs::create_directory(dir, ec);
-        if (ec) throw InputError("cannot create output folder " + dir_ + ": " + ec.message());
-    }
-    // A stale manifest would make a half-rewritten folder look complete.
-    fs::remove(dir / "manifest.json", ec);
-}
-
-std::string PageWriter::page_file_name(int number) {
-    char name[32];
-    std::snprintf(name, sizeof name, "page_%03d.png", number);
-    return name;
-}
-
-void PageWriter::write(const Page& page) {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<uint8_t> png = encode_png(page.image);
-    write_file_atomic((fs::path(dir_) / page_file_name(page.number)).string(), png.data(), png.size());
-    encode_us_ += static_cast<long long>(ms_since(t0) * 1000);
-}
-
-json PageWriter::finish(const RenderResult& result, const RenderConfig& config, std::string_view source) {
-    json pages = json::array();
-    for (const Page& p : result.pages) {
-        pages.push_back({{"file", page_file_name(p.number)},
-                         {"width", p.image.width},
-                         {"height", p.image.height},
-                         {"channels", p.image.channels},
-                         {"lines", p.line_count},
-                         {"text_begin", p.text_begin},
-                         {"text_end", p.text_end},
-                         {"char_begin", p.char_begin},
-                         {"char_end", p.char_end}});
-    }
-    size_t chars = 0;
-    for (char c : source) chars += (uint8_t(c) & 0xC0) != 0x80;
-    json manifest{{"generator", "glyph 0.1.0"},
-                  {"pages", pages},
-                  {"page_count", result.pages.size()},
-                  {"source_bytes", source.size()},
-                  {"source_chars", chars},
-                  {"config", to_json(config)},
-                  {"timings_ms",
-                   {{"layout", result.timings.layout_ms},
-                    {"raster", result.timings.raster_ms},
-                    {"encode", encode_ms()}}}};
-    const std::string text = manifest.dump(2);
-    write_file_atomic((fs::path(dir_) / "manifest.json").string(), text.data(), text.size());
-    return manifest;
 }
 
 json write_pages(const RenderResult& result, const RenderConfig& config, std::string_view source,

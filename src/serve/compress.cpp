@@ -64,20 +64,22 @@ SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const Ren
     auto segment = std::make_shared<Segment>();
     segment->pages = encode_pages(rendered.pages, std::max(1, threads_));
     segment->render_ms = ms_since(start);
+    segment->missing = rendered.missing;
     r.segment = segment;
     cache_.store(r.key, segment);
     return r;
 }
 
-RenderConfig policy_render_config(const ProxyPolicy& policy) {
-    return apply_config(policy.config, preset(policy.preset));
+RenderConfig policy_render_config(const ProxyPolicy& policy, std::string_view document) {
+    return apply_config(policy.config, preset_for_text(policy.preset, document));
 }
 
 nlohmann::json CompressionReport::to_json() const {
     return {{"text_tokens", text_tokens},         {"vision_tokens", vision_tokens},
             {"tokens_saved", tokens_saved()},     {"pages", pages},
             {"segments_rendered", segments_rendered}, {"segments_cached", segments_cached},
-            {"render_ms", render_ms}};
+            {"render_ms", render_ms},
+            {"missing_glyphs", missing_glyphs}};
 }
 
 size_t question_split(std::string_view text) {
@@ -106,7 +108,6 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
             throw ServeError("messages[" + std::to_string(i) + "] must be an object with a string \"role\"");
         if (m["role"] == "user") last_user = i;
     }
-    const RenderConfig config = policy_render_config(policy);
     const auto start = std::chrono::steady_clock::now();
 
     for (size_t i = 0; i < messages.size(); ++i) {
@@ -153,7 +154,7 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
                 rewritten.push_back(part);
                 continue;
             }
-            const auto r = renderer.render(document, config);
+            const auto r = renderer.render(document, policy_render_config(policy, document));
             for (const auto& page : r.segment->pages) {
                 rewritten.push_back(image_part(page));
                 report.vision_tokens += profile.per_image_total(page.width, page.height);
@@ -161,6 +162,8 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
             if (!question.empty()) rewritten.push_back({{"type", "text"}, {"text", question}});
             report.text_tokens += tokens;
             report.pages += int(r.segment->pages.size());
+            report.missing_glyphs += r.segment->missing.count;
+            if (report.warning.empty()) report.warning = missing_glyph_warning(r.segment->missing);
             (r.cached ? report.segments_cached : report.segments_rendered) += 1;
             changed = true;
         }

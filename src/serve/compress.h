@@ -38,7 +38,7 @@ private:
 };
 
 // The render config a policy names: its preset with its config keys on top.
-RenderConfig policy_render_config(const ProxyPolicy& policy);
+RenderConfig policy_render_config(const ProxyPolicy& policy, std::string_view document);
 
 // What compressing one request did.
 struct CompressionReport {
@@ -48,6 +48,8 @@ struct CompressionReport {
     int segments_rendered = 0;
     int segments_cached = 0;
     double render_ms = 0;
+    size_t missing_glyphs = 0;  // characters drawn as boxes, over every rendered part
+    std::string warning;        // the first part's missing-glyph warning, "" when none
     long long tokens_saved() const { return text_tokens - vision_tokens; }
     nlohmann::json to_json() const;
 };

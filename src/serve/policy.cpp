@@ -52,10 +52,13 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
         } else if (key == "keep_question") {
             p.keep_question = require(v, v.is_boolean(), key, "true or false").get<bool>();
         } else if (key == "preset") {
-            require(v, v.is_string(), key, "\"en\" or \"zh\"");
-            const auto names = preset_names();
+            auto names = preset_names();
+            names.insert(names.begin(), "auto");
+            std::string allowed;
+            for (const auto& n : names) allowed += (allowed.empty() ? "\"" : ", \"") + n + "\"";
+            require(v, v.is_string(), key, allowed.c_str());
             if (std::find(names.begin(), names.end(), v.get<std::string>()) == names.end())
-                throw ServeError("\"glyph\".preset must be \"en\" or \"zh\", got " + v.dump());
+                throw ServeError("\"glyph\".preset must be one of " + allowed + ", got " + v.dump());
             p.preset = v.get<std::string>();
             p.config = nlohmann::json::object();  // keys given for another preset do not carry over
         } else if (key == "config") {
@@ -83,7 +86,7 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
     // Rejected here, not halfway through a request.
     RenderConfig resolved;
     try {
-        resolved = apply_config(p.config, preset(p.preset));
+        resolved = apply_config(p.config, preset_for_text(p.preset, ""));
         validate(resolved);
     } catch (const ConfigError& e) {
         throw ServeError(std::string("\"glyph\".config: ") + e.what());

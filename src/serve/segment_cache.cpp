@@ -118,6 +118,10 @@ SegmentCache::Stats SegmentCache::stats() const {
 void SegmentCache::save_file(const std::string& key, const Segment& segment) const {
     nlohmann::json meta;
     meta["render_ms"] = segment.render_ms;
+    if (segment.missing.count)
+        meta["missing_glyphs"] = {{"count", segment.missing.count},
+                                  {"examples", segment.missing.examples},
+                                  {"font", segment.missing.font_path}};
     meta["pages"] = nlohmann::json::array();
     size_t total = 0;
     for (const auto& p : segment.pages) {
@@ -146,6 +150,12 @@ std::shared_ptr<const Segment> SegmentCache::load_file(const std::string& key) c
     auto seg = std::make_shared<Segment>();
     try {
         seg->render_ms = meta.value("render_ms", 0.0);
+        if (meta.contains("missing_glyphs")) {
+            const auto& m = meta["missing_glyphs"];
+            seg->missing.count = m.at("count").get<size_t>();
+            seg->missing.examples = m.at("examples").get<std::string>();
+            seg->missing.font_path = m.at("font").get<std::string>();
+        }
         for (const auto& p : meta["pages"]) {
             SegmentPage page;
             page.width = p.at("width").get<int>();

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "glyph/render.h"
+
 namespace glyph::serve {
 
 struct SegmentPage {
@@ -22,6 +24,7 @@ struct SegmentPage {
 struct Segment {
     std::vector<SegmentPage> pages;
     double render_ms = 0;  // what producing it cost the first time
+    MissingGlyphs missing;  // characters its pages draw as boxes
     size_t bytes() const;
 };
 

@@ -91,9 +91,10 @@ struct AppSettings {
 
 const char* kNewlineMarker = "<font color=\"#FF0000\"> \\n </font>";
 
-AppSettings parse_app_settings(const json& body) {
+AppSettings parse_app_settings(const json& body, std::string_view text) {
     AppSettings s;
-    s.preset = body.value("preset", std::string("en"));
+    s.preset = body.value("preset", std::string("auto"));
+    if (s.preset == "auto") s.preset = auto_preset_name(text);
     json overrides = json::object();
     if (body.contains("dpi") && !body["dpi"].is_null()) {
         const auto& d = body["dpi"];
@@ -105,7 +106,7 @@ AppSettings parse_app_settings(const json& body) {
     if (newline == "marker") overrides["newline-markup"] = kNewlineMarker;
     else if (newline != "br") throw ServeError("newline must be \"br\" or \"marker\", got \"" + newline + "\"");
     try {
-        s.config = apply_config(overrides, preset(s.preset));
+        s.config = apply_config(overrides, preset_for_text(s.preset, text));
         s.profile = &find_profile(body.value("profile", default_profile_name()));
     } catch (const std::exception& e) {
         throw ServeError(e.what());
@@ -129,7 +130,7 @@ void validate(const ServeOptions& o) {
     for (const std::string* url : {&o.upstream, &o.text_endpoint})
         if (!url->empty()) (void)upstream_url(*url, "/models");
     try {
-        glyph::validate(policy_render_config(o.policy));  // a bad --set fails at start, not per request
+        glyph::validate(policy_render_config(o.policy, ""));  // a bad --set fails at start, not per request
         if (!o.policy.profile.empty()) (void)find_profile(o.policy.profile);
     } catch (const std::exception& e) {
         throw ServeError(e.what());
@@ -343,7 +344,7 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
     if (text.empty()) return send_error(res, 400, "text is empty");
     AppSettings settings;
     try {
-        settings = parse_app_settings(body);
+        settings = parse_app_settings(body, text);
     } catch (const ServeError& e) {
         return send_error(res, 400, e.what());
     }
@@ -383,7 +384,11 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
                   {"pages", number},
                   {"render_ms", rendered.cached ? request_ms : rendered.segment->render_ms},
                   {"cached", rendered.cached},
-                  {"profile", settings.profile->name}};
+                  {"profile", settings.profile->name},
+                  {"preset", settings.preset},
+                  {"missing_glyphs", rendered.segment->missing.count}};
+    const std::string warning = missing_glyph_warning(rendered.segment->missing);
+    if (!warning.empty()) stats["warning"] = warning;
     res.set_content(json{{"key", rendered.key},
                          {"pages", pages},
                          {"stats", stats},
@@ -463,7 +468,7 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
                           "no_endpoint");
     AppSettings settings;
     try {
-        settings = parse_app_settings(body);
+        settings = parse_app_settings(body, text);
     } catch (const ServeError& e) {
         return send_error(res, 400, e.what());
     }
@@ -605,6 +610,7 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     res.set_header("X-Glyph-Text-Tokens", std::to_string(report.text_tokens));
     res.set_header("X-Glyph-Vision-Tokens", std::to_string(report.vision_tokens));
     res.set_header("X-Glyph-Pages", std::to_string(report.pages));
+    if (!report.warning.empty()) res.set_header("X-Glyph-Warning", report.warning);
     const bool stream = call->status() == 200 && call->content_type().rfind("text/event-stream", 0) == 0;
     if (!stream) {
         std::string reply;

@@ -61,37 +61,18 @@ struct AskArgs {
     std::vector<int> stop_token_ids;
     std::string extra_json;
     bool no_stream = false, hide_thinking = false;
+    bool json = false;
     double connect_timeout = 10, read_timeout = 600, retry_base = 0.5, max_retry_after = 120;
     int retries = 3, threads = 0;
     std::string compare_endpoint, compare_model, compare_api_key_env;
 };
 
 
-bool is_cjk(char32_t c) {
-    return (c >= 0x2E80 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0xF900 && c <= 0xFAFF) ||
-           (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x3FFFF);
-}
-
-// "zh" when more than half of the non-space characters are CJK (Han, kana,
-// Hangul, CJK punctuation, full-width forms), else "en".
-std::string auto_preset(std::string_view text) {
-    size_t cjk = 0, other = 0;
-    for (size_t i = 0; i < text.size();) {
-        const unsigned char b = static_cast<unsigned char>(text[i]);
-        const int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
-        char32_t c = len == 1 ? b : (b & (0x7F >> len));
-        for (int k = 1; k < len && i + k < text.size(); ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-        i += size_t(len);
-        if (c == ' ' || c == '\n' || c == '\t' || c == '\r') continue;
-        (is_cjk(c) ? cjk : other)++;
-    }
-    return cjk > other ? "zh" : "en";
-}
-
 struct RenderedPages {
     std::vector<std::string> data_urls;  // page order
     std::vector<std::pair<int, int>> sizes;  // as sent, after --max-pixels
     double seconds = 0;
+    MissingGlyphs missing;
 };
 
 RenderedPages render_pages(const std::string& text, const RenderConfig& config, const AskArgs& a) {
@@ -115,6 +96,7 @@ RenderedPages render_pages(const std::string& text, const RenderConfig& config, 
         pages.data_urls.push_back(std::move(page.first));
         pages.sizes.push_back(page.second);
     }
+    pages.missing = result.missing;
     if (pages.data_urls.size() != result.pages.size())
         throw std::runtime_error("renderer returned " + std::to_string(result.pages.size()) + " pages but delivered " +
                                  std::to_string(pages.data_urls.size()));
@@ -218,6 +200,24 @@ Outcome run_chat(vlm::Client& client, const vlm::ChatRequest& request, const vlm
     }
 }
 
+// One request's outcome for --json: the answer, thinking and the server's usage.
+nlohmann::json response_json(const Outcome& o) {
+    if (!o.response) return {{"error", o.error ? o.error->what() : "no reply"}};
+    const vlm::ChatResponse& r = *o.response;
+    auto count = [](long long n) { return n >= 0 ? nlohmann::json(n) : nlohmann::json(); };
+    return {{"content", r.content},
+            {"thinking", r.reasoning},
+            {"finish_reason", r.finish_reason},
+            {"model", r.model},
+            {"usage",
+             {{"prompt_tokens", count(r.usage.prompt_tokens)},
+              {"completion_tokens", count(r.usage.completion_tokens)},
+              {"total_tokens", count(r.usage.total_tokens)}}},
+            {"first_token_seconds", r.first_token_ms >= 0 ? nlohmann::json(r.first_token_ms / 1000) : nlohmann::json()},
+            {"total_seconds", r.total_ms / 1000},
+            {"attempts", r.attempts}};
+}
+
 void run(const AskArgs& a) {
     if (a.question.empty()) throw CommandError(kExitInput, "--question is empty");
     nlohmann::json extra = nlohmann::json::object();
@@ -239,11 +239,8 @@ void run(const AskArgs& a) {
                 a, a.compare_endpoint,
                 api_key(a.api_key, a.compare_api_key_env.empty() ? a.api_key_env : a.compare_api_key_env)));
         text = read_text_input(a.doc, "--doc");
-        RenderFlags flags = a.render;
-        if (flags.config_file.empty() && (flags.preset.empty() || flags.preset == "auto"))
-            flags.preset = auto_preset(text);
-        preset_used = flags.config_file.empty() ? flags.preset : flags.config_file;
-        config = flags.resolve();
+        preset_used = a.render.source(text);
+        config = a.render.resolve(text);
     } catch (const CommandError&) {
         throw;
     } catch (const std::exception& e) {
@@ -266,7 +263,9 @@ void run(const AskArgs& a) {
     } catch (const std::exception& e) {
         tokenizer_problem = e.what();
     }
-    std::fprintf(stderr, "glyph ask: %zu pages (preset %s, %g dpi) rendered in %s; sending them to %s\n",
+    const std::string warning = missing_glyph_warning(pages.missing);
+    if (!warning.empty()) std::fprintf(stderr, "glyph: warning: %s\n", warning.c_str());
+    std::fprintf(stderr, "glyph ask: %zu pages (%s, %g dpi) rendered in %s; sending them to %s\n",
                  pages.data_urls.size(), preset_used.c_str(), config.dpi, seconds(pages.seconds).c_str(),
                  client->url().c_str());
 
@@ -295,8 +294,9 @@ void run(const AskArgs& a) {
         });
     }
 
-    Terminal terminal(!a.hide_thinking);
-    Outcome vision = run_chat(*client, request, terminal.handler());
+    // --json keeps stdout for the one JSON document: nothing streams there.
+    Terminal terminal(!a.hide_thinking && !a.json);
+    Outcome vision = run_chat(*client, request, a.json ? vlm::StreamHandler{} : terminal.handler());
     terminal.finish();
     const bool comparing = compared.valid();
     Outcome textual;
@@ -324,7 +324,20 @@ void run(const AskArgs& a) {
         if (r.attempts > 1) row("attempts", std::to_string(r.attempts));
     }
 
-    if (comparing) {
+    if (a.json) {
+        nlohmann::json out{{"pages", pages.sizes.size()},
+                           {"config_source", preset_used},
+                           {"dpi", config.dpi},
+                           {"profile", profile->name},
+                           {"vision_tokens", vision_tokens},
+                           {"text_tokens", text_tokens >= 0 ? nlohmann::json(text_tokens) : nlohmann::json()},
+                           {"compression_ratio", ratio > 0 ? nlohmann::json(ratio) : nlohmann::json()},
+                           {"render_seconds", pages.seconds}};
+        if (pages.missing.count) out["missing_glyphs"] = pages.missing.count;
+        out["answer"] = response_json(vision);
+        if (comparing) out["text_llm"] = response_json(textual);
+        std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else if (comparing) {
         std::printf("\n--- text LLM answer (%s) ---\n", compare_client->url().c_str());
         if (textual.response) std::printf("%s\n", textual.response->content.c_str());
         else std::printf("(failed: %s)\n", textual.error->what());
@@ -363,8 +376,7 @@ void add_ask_command(CLI::App& app) {
     cmd->add_option("--endpoint", args->endpoint, "OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
         ->required();
     cmd->add_option("--model", args->model, "Model name the server knows")->capture_default_str();
-    args->render.add_to(*cmd, false);
-    cmd->get_option("--preset")->description("Built-in config: en, zh or auto (zh when the text is mostly CJK; default)");
+    args->render.add_to(*cmd);
     cmd->add_option("--profile", args->profile, "Vision-token profile for the accounting and the request defaults")
         ->capture_default_str();
     cmd->add_option("--max-pixels", args->max_pixels, "Downscale each page to at most this many pixels (Lanczos)");
@@ -388,6 +400,9 @@ void add_ask_command(CLI::App& app) {
                     "JSON object merged into the request body last (null removes a key)");
     cmd->add_flag("--no-stream", args->no_stream, "Wait for the whole answer instead of streaming it");
     cmd->add_flag("--hide-thinking", args->hide_thinking, "Do not show reasoning_content on stderr");
+    cmd->add_flag("--json", args->json,
+                  "Print one JSON object on stdout when done: answer, thinking, usage, pages, text and vision "
+                  "tokens, compression ratio (the report still goes to stderr; nothing streams to stdout)");
     cmd->add_option("--connect-timeout", args->connect_timeout, "Seconds to establish a connection")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();

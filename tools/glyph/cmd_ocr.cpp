@@ -69,7 +69,7 @@ void add_check(Job& job, int number, size_t begin, size_t end) {
 Job render_job(const OcrArgs& a) {
     Job job;
     job.source = read_text_input(a.input, "input");
-    RenderConfig cfg = a.flags.resolve();
+    RenderConfig cfg = a.flags.resolve(job.source);
     if (a.font_size > 0) {
         // Leading follows the size as in Glyph's configs (size + 1).
         cfg = apply_config(json{{"font-size", a.font_size}, {"line-height", a.font_size + 1}}, cfg, ".");
@@ -155,7 +155,7 @@ void print_table(const std::vector<PageReading>& readings, const Job& job, const
 void run_ocr(const OcrArgs& a) {
     if (a.pages_dir.empty() == a.input.empty())
         throw InputError("give either an INPUT text to render or --pages DIR, not both or neither");
-    if (!a.pages_dir.empty() && (!a.flags.preset.empty() || !a.flags.config_file.empty() || a.flags.dpi != 0 ||
+    if (!a.pages_dir.empty() && (a.flags.preset != "auto" || !a.flags.config_file.empty() || a.flags.dpi != 0 ||
                                  a.font_size != 0 || !a.flags.sets.empty() || !a.flags.mode.empty()))
         throw InputError("--pages reads pages as rendered: render options (--preset, --config, --set, --dpi, "
                          "--mode, --font-size) do not apply");

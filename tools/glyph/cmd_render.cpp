@@ -31,6 +31,7 @@ struct RenderArgs {
     std::string profile, tokenizer;
     std::string id_field = "unique_id", text_field = "context";
     bool no_count = false;
+    bool json = false;
     int threads = 0;
 };
 
@@ -48,23 +49,25 @@ std::optional<Tokenizer> ratio_tokenizer(const RenderArgs& a, std::string& path)
     }
 }
 
-// Text tokens vs vision tokens for the chosen profile, recorded in the
-// manifest, which is rewritten in out_dir.
-CompressionStats record_accounting(const std::string& out_dir, std::string_view text, const RenderResult& r,
-                                   const Tokenizer& tokenizer, const std::string& tokenizer_path,
-                                   const VisionProfile& profile, nlohmann::json& manifest) {
-    const CompressionStats stats = account(text, r, tokenizer, profile);
-    add_to_manifest(manifest, stats, tokenizer_path);
-    const std::string dumped = manifest.dump(2);
-    write_file_atomic((std::filesystem::path(out_dir) / "manifest.json").string(), dumped.data(), dumped.size());
-    return stats;
+// Warnings and the summary go to stderr when stdout carries --json or --layout -.
+void report(FILE* to, const RenderArgs& a, const RenderResult& r, const PageWriter& writer, std::string_view text,
+            const std::string& chosen, const CompressionStats* stats) {
+    const size_t pages = r.pages.size();
+    std::fprintf(to, "%s -> %s (%s; layout %.1f ms, raster+encode %.1f ms wall, encoding %.1f ms CPU over all "
+                     "threads; %.0f chars/page)\n",
+                 plural(pages, "page").c_str(), a.out.c_str(), chosen.c_str(), r.timings.layout_ms,
+                 r.timings.raster_ms, writer.encode_ms(), pages ? double(text.size()) / double(pages) : 0.0);
+    if (stats) std::fprintf(to, "%s\n", ratio_line(*stats).c_str());
 }
 
-void run_single(const RenderArgs& a, const RenderConfig& cfg) {
-    PageWriter writer(a.out);  // fail on a bad output folder before rendering
+void run_single(const RenderArgs& a) {
+    if (a.json && a.layout == "-") throw CommandError(kExitUsage, "--json and --layout - would both write to stdout");
     const std::string text = read_text_input(a.input, "input file");
+    const RenderConfig cfg = a.flags.resolve(text);
+    validate(cfg);
+    PageWriter writer(a.out);  // fail on a bad output folder before rendering
     // Loading a tokenizer.json (~0.25 s for Qwen3's) overlaps the rendering;
-    // a bad --tokenizer still fails before the manifest marks pages complete.
+    // a bad --tokenizer still fails before the folder is swapped in.
     std::string tokenizer_path;
     std::future<std::optional<Tokenizer>> loading;
     if (!a.no_count)
@@ -75,20 +78,21 @@ void run_single(const RenderArgs& a, const RenderConfig& cfg) {
     opts.on_page = [&writer](const Page& page) { writer.write(page); };
     RenderResult r = render_text(text, cfg, opts);
     const std::optional<Tokenizer> tokenizer = a.no_count ? std::nullopt : loading.get();
-    if (!a.layout.empty()) {
-        std::string rows = layout_jsonl(r);
-        write_file_atomic(a.layout, rows.data(), rows.size());
-    }
-    nlohmann::json manifest = writer.finish(r, cfg, text);
-    // Pages are encoded inside the raster workers: report wall time for both
-    // together and the CPU time encoding took of it.
-    std::printf("%zu pages -> %s (layout %.1f ms, raster+encode %.1f ms, of which encode %.1f ms CPU; %.0f chars/page)\n",
-                r.pages.size(), a.out.c_str(), r.timings.layout_ms, r.timings.raster_ms, writer.encode_ms(),
-                r.pages.empty() ? 0.0 : double(text.size()) / double(r.pages.size()));
+    nlohmann::json manifest = writer.manifest(r, cfg, text);
+    std::optional<CompressionStats> stats;
     if (tokenizer) {
-        const CompressionStats stats =
-            record_accounting(a.out, text, r, *tokenizer, tokenizer_path, find_profile(a.profile), manifest);
-        std::printf("%s\n", ratio_line(stats).c_str());
+        stats = account(text, r, *tokenizer, find_profile(a.profile));
+        add_to_manifest(manifest, *stats, tokenizer_path);
+    }
+    writer.commit(manifest);
+    if (!a.layout.empty()) write_text_output(a.layout, layout_jsonl(r), "--layout");
+    const std::string warning = missing_glyph_warning(r.missing);
+    if (!warning.empty()) std::fprintf(stderr, "glyph: warning: %s\n", warning.c_str());
+    report(a.json || a.layout == "-" ? stderr : stdout, a, r, writer, text, a.flags.source(text),
+           stats ? &*stats : nullptr);
+    if (a.json) {
+        manifest["out"] = writer.out_dir();
+        write_text_output("-", manifest.dump(2) + "\n", "--json");
     }
 }
 
@@ -117,25 +121,29 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     const std::optional<Tokenizer> tokenizer =
         a.no_count ? std::nullopt : ratio_tokenizer(a, tokenizer_path);
     const VisionProfile& profile = find_profile(a.profile);
-    std::mutex total_mu;
+    // --preset auto chooses en or zh per item, from its own text.
+    if (a.flags.config_file.empty() && a.flags.preset == "auto")
+        opts.base_for_text = [&a](std::string_view text) { return a.flags.resolve(text); };
+    std::mutex item_mu;
     CompressionStats total;  // over the items rendered in this run
     total.vision.profile = profile.name;
-    if (tokenizer) {
-        opts.on_item = [&](const std::string& dir, std::string_view text, const RenderResult& r,
-                           nlohmann::json& manifest) {
-            const CompressionStats s = record_accounting(dir, text, r, *tokenizer, tokenizer_path, profile, manifest);
-            std::lock_guard lock(total_mu);
-            total.text.tokens += s.text.tokens;
-            total.vision.tokens += s.vision.tokens;
-            total.vision.pages.insert(total.vision.pages.end(), s.vision.pages.begin(), s.vision.pages.end());
-        };
-    }
-    const std::string base_dir = a.flags.config_file.empty()
-                                     ? std::string(".")
-                                     : std::filesystem::absolute(a.flags.config_file).parent_path().string();
+    size_t boxed_items = 0;  // items whose pages draw missing-glyph boxes
+    opts.on_item = [&](const std::string&, std::string_view text, const RenderResult& r, nlohmann::json& manifest) {
+        std::optional<CompressionStats> s;
+        if (tokenizer) {
+            s = account(text, r, *tokenizer, profile);
+            add_to_manifest(manifest, *s, tokenizer_path);
+        }
+        std::lock_guard lock(item_mu);
+        boxed_items += r.missing.count > 0;
+        if (!s) return;
+        total.text.tokens += s->text.tokens;
+        total.vision.tokens += s->vision.tokens;
+        total.vision.pages.insert(total.vision.pages.end(), s->vision.pages.begin(), s->vision.pages.end());
+    };
     BatchReport rep;
     try {
-        rep = render_batch(a.batch, cfg, base_dir, a.out, opts);
+        rep = render_batch(a.batch, cfg, a.flags.base_dir(), a.out, opts);
     } catch (...) {
         if (progress) progress->finish();
         throw;
@@ -143,6 +151,12 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     if (progress) progress->finish();
     std::printf("%s: %zu rendered (%s), %zu already done, %zu failed -> %s\n", plural(rep.total, "item").c_str(),
                 rep.rendered, plural(rep.pages, "page").c_str(), rep.skipped, rep.failed, rep.results_path.c_str());
+    if (boxed_items)
+        std::fprintf(stderr,
+                     "glyph: warning: characters with no glyph in their font are drawn as boxes in %s "
+                     "(\"missing_glyphs\" in their manifests); use another preset (--preset auto picks zh for Chinese items), a font that has "
+                     "them (--set font-path=FILE), or --mode clean (falls back to other fonts)\n",
+                     plural(boxed_items, "item").c_str());
     if (tokenizer && rep.rendered > 0) std::printf("%s, items rendered now\n", ratio_line(total).c_str());
     if (rep.stopped) throw CommandError(kExitInterrupted, "interrupted; run the same command again to resume");
     if (rep.failed)
@@ -164,8 +178,14 @@ void add_render_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--text-field", args->text_field, "--batch: the field holding each item's text")
         ->capture_default_str();
-    cmd->add_option("--out", args->out, "Output folder (created if its parent exists)")->required();
-    cmd->add_option("--layout", args->layout, "Write one JSON line per rendered line (page, y, x0, x1, words)");
+    cmd->add_option("--out", args->out,
+                    "Output folder, created with its parents; an earlier render there is replaced whole when this "
+                    "one is complete")
+        ->required();
+    cmd->add_option("--layout", args->layout,
+                    "Write one JSON line per rendered line (page, y, x0, x1, words, source span) to FILE, or - for "
+                    "stdout");
+    cmd->add_flag("--json", args->json, "Print the manifest as JSON on stdout (the summary goes to stderr)");
     cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
     args->profile = default_profile_name();
     cmd->add_option("--profile", args->profile, "Vision-token profile for the compression ratio printed and recorded in each manifest (see glyph stats --list-profiles)")
@@ -177,11 +197,14 @@ void add_render_command(CLI::App& app) {
     cmd->callback([args] {
         if (args->input.empty() == args->batch.empty())
             throw ConfigError("give either an INPUT file (or -) or --batch FILE.jsonl");
-        const RenderConfig cfg = args->flags.resolve();
-        validate(cfg);
         find_profile(args->profile);  // an unknown name fails before any work
-        if (!args->batch.empty()) run_batch(*args, cfg);
-        else run_single(*args, cfg);
+        if (!args->batch.empty()) {
+            const RenderConfig cfg = args->flags.resolve("");
+            validate(cfg);
+            run_batch(*args, cfg);
+        } else {
+            run_single(*args);
+        }
     });
 }
 

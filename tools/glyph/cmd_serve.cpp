@@ -157,7 +157,7 @@ void add_serve_command(CLI::App& app) {
         ->check(CLI::IsMember({"user", "system"}))
         ->capture_default_str();
     cmd->add_option("--profile", o.policy.profile, "Vision-token profile for the proxy's accounting");
-    flags->render.add_to(*cmd, false);
+    flags->render.add_to(*cmd);
     cmd->add_option("--workers", o.workers, "Requests rendering or waiting on upstream at once")->capture_default_str();
     cmd->add_option("--queue", o.queue, "Requests that may wait for a worker; beyond: 503 + Retry-After")
         ->capture_default_str();

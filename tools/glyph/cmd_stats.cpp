@@ -169,13 +169,10 @@ DocumentStats folder_stats(const StatsArgs& a, const std::vector<VisionProfile>&
     return d;
 }
 
-void run_batch(const StatsArgs& a, const RenderConfig& base, const Tokenizer& tokenizer,
-               const std::vector<VisionProfile>& profiles) {
+void run_batch(const StatsArgs& a, const Tokenizer& tokenizer, const std::vector<VisionProfile>& profiles) {
     std::ifstream in(a.batch, std::ios::binary);
     if (!in) throw InputError("cannot read batch file " + a.batch);
-    const std::string base_dir = a.flags.config_file.empty()
-                                     ? std::string(".")
-                                     : fs::absolute(a.flags.config_file).parent_path().string();
+    const std::string base_dir = a.flags.base_dir();
     std::vector<DocumentStats> docs;
     std::string line;
     const RenderOptions ropts = metadata_only(a.threads);
@@ -188,13 +185,13 @@ void run_batch(const StatsArgs& a, const RenderConfig& base, const Tokenizer& to
         if (!j.contains("unique_id") || !(j["unique_id"].is_string() || j["unique_id"].is_number_integer()))
             throw InputError(where + " has no string \"unique_id\"");
         const std::string id = j["unique_id"].is_string() ? j["unique_id"].get<std::string>() : j["unique_id"].dump();
-        RenderConfig cfg = base;
+        const std::string context = j["context"].get<std::string>();
+        RenderConfig cfg = a.flags.resolve(context);
         if (j.contains("config") && !j["config"].is_null()) {
             if (!j["config"].is_object()) throw InputError(where + ": \"config\" must be an object of config keys");
-            cfg = apply_config(j["config"], base, base_dir);
-            validate(cfg);
+            cfg = apply_config(j["config"], cfg, base_dir);
         }
-        const std::string context = j["context"].get<std::string>();
+        validate(cfg);
         try {
             docs.push_back(document_stats(id, context, render_text(context, cfg, ropts), tokenizer, profiles));
         } catch (const std::exception& e) {
@@ -279,14 +276,14 @@ void run(const StatsArgs& a) {
         else print_document(d, profiles, setup);
         return;
     }
-    const RenderConfig cfg = a.flags.resolve("en");
-    validate(cfg);
     const Tokenizer tokenizer = Tokenizer::load(a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer);
     if (!a.batch.empty()) {
-        run_batch(a, cfg, tokenizer, profiles);
+        run_batch(a, tokenizer, profiles);
         return;
     }
     const std::string text = read_text_input(a.input, "input file");
+    const RenderConfig cfg = a.flags.resolve(text);
+    validate(cfg);
     const RenderOptions ropts = metadata_only(a.threads);
     const DocumentStats d =
         document_stats(a.input == "-" ? "stdin" : a.input, text, render_text(text, cfg, ropts), tokenizer, profiles);
@@ -295,7 +292,7 @@ void run(const StatsArgs& a) {
         out["config"] = to_json(cfg);
         std::cout << out.dump(2) << "\n";
     } else {
-        print_document(d, profiles, setup_text(cfg));
+        print_document(d, profiles, a.flags.source(text) + ", " + setup_text(cfg));
     }
 }
 
@@ -324,7 +321,7 @@ void add_stats_command(CLI::App& app) {
     cmd->add_option("--threads", args->threads, "Render threads (0 = all cores)")->check(CLI::Range(0, 1024));
     cmd->add_flag("--json", args->json_out, "Print JSON instead of a table");
     cmd->add_flag("--list-profiles", args->list_profiles, "List the vision-token profiles with their sources");
-    args->flags.add_to(*cmd, false);
+    args->flags.add_to(*cmd);
     cmd->callback([args] { run(*args); });
 }
 

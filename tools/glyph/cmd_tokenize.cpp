@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
 #include "glyph/tokenizer.h"
 
@@ -15,6 +17,7 @@ struct TokenizeArgs {
     std::string tokenizer;
     bool ids = false;
     bool stats = false;
+    bool json = false;
 };
 
 
@@ -40,7 +43,16 @@ void run(const TokenizeArgs& a) {
     const double encode_cpu_s = cpu_seconds() - cpu_start;
     const double encode_s = seconds_since(encode_start);
 
-    if (a.ids) {
+    if (a.json) {
+        size_t chars = 0;
+        for (char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        nlohmann::json out{{"tokens", ids.size()},
+                           {"tokenizer", a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer},
+                           {"characters", chars},
+                           {"bytes", text.size()}};
+        if (a.ids) out["ids"] = ids;
+        std::printf("%s\n", out.dump(2).c_str());
+    } else if (a.ids) {
         std::string line;
         line.reserve(ids.size() * 7);
         char buf[16];
@@ -71,6 +83,8 @@ void add_tokenize_command(CLI::App& app) {
     cmd->add_option("--tokenizer", args->tokenizer,
                     "Hugging Face tokenizer.json (default: $GLYPH_TOKENIZER, else models/tokenizer.json = Qwen3)");
     cmd->add_flag("--ids", args->ids, "Print the token ids on one line, space-separated, instead of the count");
+    cmd->add_flag("--json", args->json,
+                  "Print {tokens, tokenizer, characters, bytes} (and ids with --ids) as JSON on stdout");
     cmd->add_flag("--stats", args->stats, "Also print load and encode time and throughput to stderr");
     cmd->callback([args] { run(*args); });
 }

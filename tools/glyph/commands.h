@@ -39,6 +39,10 @@ constexpr int kExitBadInput = kExitUsage;
 // names the input in the error line ("input file", "--doc").
 std::string read_text_input(const std::string& path, const std::string& what);
 
+// Writes `data` to `path`, or to standard output when it is "-": whole or
+// not at all (temporary name, then rename), missing parent folders created.
+void write_text_output(const std::string& path, const std::string& data, const std::string& what);
+
 // Each returns after registering its subcommand; the callback it installs
 // runs the command and throws on user error (main turns that into one line).
 void add_render_command(CLI::App& app);

@@ -1,14 +1,21 @@
 #include "render_options.h"
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 namespace glyph::cli {
 
-void RenderFlags::add_to(CLI::App& cmd, bool preset_required) {
-    auto* p = cmd.add_option("--preset", preset, "Built-in config: en (DejaVu Sans) or zh (WenQuanYi Micro Hei)");
+void RenderFlags::add_to(CLI::App& cmd) {
+    std::string names = "auto";
+    for (const std::string& n : preset_names()) names += ", " + n;
+    auto* p = cmd.add_option("--preset", preset,
+                             "Built-in config: " + names +
+                                 " (auto, the default: zh when CJK letters are the majority of the text's letters, "
+                                 "else en)")
+                  ->capture_default_str();
     auto* c = cmd.add_option("--config", config_file, "Glyph config JSON file (hyphenated keys, see docs/render.md)");
-    p->excludes(c);
-    (void)preset_required;
+    c->excludes(p);
     cmd.add_option("--set", sets, "Override one config key, e.g. --set dpi=96 --set alignment=JUSTIFY")
         ->type_name("KEY=VALUE");
     cmd.add_option("--dpi", dpi, "Raster resolution (shorthand for --set dpi=N)");
@@ -16,12 +23,18 @@ void RenderFlags::add_to(CLI::App& cmd, bool preset_required) {
         ->check(CLI::IsMember({"reference", "clean"}));
 }
 
-RenderConfig RenderFlags::resolve(const std::string& fallback_preset) const {
-    RenderConfig cfg;
-    if (!config_file.empty()) cfg = load_config_file(config_file);
-    else if (!preset.empty()) cfg = glyph::preset(preset);
-    else if (!fallback_preset.empty()) cfg = glyph::preset(fallback_preset);
-    else throw ConfigError("no config given: use --preset en|zh or --config FILE");
+std::string RenderFlags::source(std::string_view text) const {
+    if (!config_file.empty()) return "config " + config_file;
+    if (preset == "auto") return "preset " + auto_preset_name(text) + " (auto)";
+    return "preset " + preset;
+}
+
+std::string RenderFlags::base_dir() const {
+    return config_file.empty() ? std::string(".") : std::filesystem::absolute(config_file).parent_path().string();
+}
+
+RenderConfig RenderFlags::resolve(std::string_view text) const {
+    RenderConfig cfg = config_file.empty() ? preset_for_text(preset, text) : load_config_file(config_file);
     nlohmann::json overrides = nlohmann::json::object();
     for (const std::string& kv : sets) {
         auto eq = kv.find('=');
