@@ -409,6 +409,8 @@ TEST(Batch, FolderNamesAreSafeAndInjective) {
     EXPECT_NE(item_folder_name(prefix + "1"), item_folder_name(prefix + "2"));
     EXPECT_NE(item_folder_name(prefix + "1"), prefix) << "a cut id is never a plain id's name";
     EXPECT_LE(item_folder_name(std::string(5000, 'q')).size(), 100u);
+    EXPECT_NE(item_folder_name("results.jsonl"), "results.jsonl");
+    EXPECT_NE(item_folder_name("failures.jsonl"), "failures.jsonl");
 }
 
 TEST(Batch, LongIdsSharingAPrefixGetTheirOwnPages) {

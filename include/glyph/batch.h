@@ -78,8 +78,9 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
                          const std::string& out_dir, const BatchOptions& options);
 
 // A folder name for an item id, distinct for distinct ids: safe characters
-// kept; when anything is replaced (path tricks such as ".." included) or the
-// id is longer than 80 bytes, the name ends in a hash of the whole id.
+// kept; when anything is replaced (path tricks such as ".." included), the
+// id is longer than 80 bytes or it names one of the batch's own files
+// (results.jsonl, failures.jsonl), the name ends in a hash of the whole id.
 std::string item_folder_name(const std::string& unique_id);
 
 }  // namespace glyph

@@ -49,7 +49,9 @@ uint64_t fnv1a64(const std::string& s) {
 std::string item_folder_name(const std::string& id) {
     std::string out;
     for (char c : id) out += (std::isalnum(uint8_t(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-    const bool changed = out != id || out.empty() || out.find_first_not_of('.') == std::string::npos;
+    // The batch's own files are not item folders.
+    const bool reserved = out == "results.jsonl" || out == "failures.jsonl";
+    const bool changed = out != id || out.empty() || out.find_first_not_of('.') == std::string::npos || reserved;
     if (!changed && out.size() <= kMaxFolderPrefix) return out;
     // Replacing or cutting characters can make two ids equal: the hash of
     // the whole id keeps them apart.
