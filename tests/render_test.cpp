@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "glyph/batch.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "test_support.h"
@@ -300,64 +299,6 @@ TEST(Render, LongTextWithoutNewlinesIsLinear) {
     RenderResult r = render_text(text, cfg, opts);
     ASSERT_GT(r.pages.size(), 300u);
     for (size_t i = 0; i + 1 < r.pages.size(); ++i) ASSERT_EQ(r.pages[i].line_count, 81) << "page " << i + 1;
-}
-
-TEST(Batch, RendersResumesAndRecordsFailures) {
-    TempDir dir;
-    const std::string data = dir.file("data.jsonl");
-    write_file(data,
-               "{\"unique_id\": \"a\", \"context\": \"first item\"}\n"
-               "{\"unique_id\": \"../escape\", \"context\": \"second item\", \"config\": {\"dpi\": 96}}\n"
-               "{\"unique_id\": \"bad\", \"context\": \"third\", \"config\": {\"dpi\": -1}}\n");
-    const std::string out = dir.file("out");
-    BatchOptions opts;
-    opts.threads = 2;
-    BatchReport rep = render_batch(data, preset("en"), ".", out, opts);
-    EXPECT_EQ(rep.total, 3u);
-    EXPECT_EQ(rep.rendered, 2u);
-    EXPECT_EQ(rep.failed, 1u);
-    EXPECT_FALSE(fs::exists(dir.path + "/escape")) << "ids never become paths outside the output";
-    // A torn last line (a crash mid-write) is dropped on resume.
-    { std::ofstream(rep.results_path, std::ios::app) << "{\"unique_id\": \"a\", \"pa"; }
-    BatchReport again = render_batch(data, preset("en"), ".", out, opts);
-    EXPECT_EQ(again.skipped, 2u);
-    EXPECT_EQ(again.rendered, 0u);
-    EXPECT_EQ(again.failed, 1u) << "failed items are retried";
-    std::ifstream in(rep.results_path);
-    std::string line;
-    int rows = 0;
-    while (std::getline(in, line)) {
-        json j = json::parse(line);  // every line is whole JSON
-        if (j["unique_id"] == "../escape") {
-            Image img = read_image_file(j["pages"][0].get<std::string>());
-            EXPECT_GT(img.height, 20);
-        }
-        ++rows;
-    }
-    EXPECT_EQ(rows, 4);
-}
-
-TEST(Batch, MalformedLineNamesTheLine) {
-    TempDir dir;
-    write_file(dir.file("d.jsonl"), "{\"unique_id\": \"a\", \"context\": \"x\"}\nnot json\n");
-    try {
-        render_batch(dir.file("d.jsonl"), preset("en"), ".", dir.file("o"), {});
-        FAIL() << "expected an error";
-    } catch (const InputError& e) {
-        EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
-    }
-}
-
-TEST(Batch, FolderNamesAreSafe) {
-    EXPECT_EQ(item_folder_name("abc-1.x"), "abc-1.x");
-    for (const char* id : {"..", "../../etc", "a/b", "", "."}) {
-        std::string n = item_folder_name(id);
-        EXPECT_EQ(n.find('/'), std::string::npos) << id;
-        EXPECT_NE(n, "..");
-        EXPECT_NE(n, ".");
-        EXPECT_FALSE(n.empty());
-    }
-    EXPECT_NE(item_folder_name("a/b"), item_folder_name("a_b"));
 }
 
 TEST(RenderClean, FallbackFontInsteadOfBoxes) {

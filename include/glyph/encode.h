@@ -51,5 +51,11 @@ std::vector<uint8_t> base64_decode(std::string_view text);  // throws EncodeErro
 // Write bytes to path through a temporary name and rename, so that a
 // half-written file never looks complete. Throws std::runtime_error.
 void write_file_atomic(const std::string& path, const void* data, size_t size);
+// The same, and durable: the temporary file is fsynced before the rename and
+// the folder after it, so a crash or power loss leaves the old file or the new
+// one, whole.
+void write_file_durable(const std::string& path, const void* data, size_t size);
+// fsync the folder holding `path` (makes a rename or a new file durable).
+void sync_folder_of(const std::string& path);
 
 }  // namespace glyph

@@ -22,12 +22,12 @@ std::string temp_name_for(const std::string& path) {
     throw std::runtime_error("cannot " + what + " " + path + ": " + std::strerror(error));
 }
 
-}  // namespace
-
-// No fsync: the guarantee is that a reader never sees a partial file under
-// the final name, not durability across power loss, and an fsync per page
-// would cost more than encoding it.
-void write_file_atomic(const std::string& path, const void* data, size_t size) {
+// Without `durable` there is no fsync: the guarantee is that a reader never
+// sees a partial file under the final name, not durability across power
+// loss, and an fsync per page would cost more than encoding it. Ledgers
+// (batch failures) ask for durability: the data is on disk before the
+// rename, and the rename is on disk before we return.
+void write_through_temp(const std::string& path, const void* data, size_t size, bool durable) {
     const std::string temp = temp_name_for(path);
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) fail("create", temp, errno);
@@ -45,8 +45,9 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
         }
         written += size_t(n);
     }
-    if (::close(fd) != 0) {
+    if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
         const int error = errno;
+        if (durable) ::close(fd);
         ::unlink(temp.c_str());
         fail("write", temp, error);
     }
@@ -55,6 +56,24 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
         ::unlink(temp.c_str());
         fail("rename to", path, error);
     }
+    if (durable) sync_folder_of(path);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const void* data, size_t size) { write_through_temp(path, data, size, false); }
+
+void write_file_durable(const std::string& path, const void* data, size_t size) { write_through_temp(path, data, size, true); }
+
+void sync_folder_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail("open folder", folder, errno);
+    const int rc = ::fsync(fd);
+    const int error = errno;
+    ::close(fd);
+    if (rc != 0) fail("sync folder", folder, error);
 }
 
 }  // namespace glyph

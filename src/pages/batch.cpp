@@ -1,127 +1,442 @@
 #include "glyph/batch.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
-#include <unistd.h>
-#include <fcntl.h>
 
-#include <nlohmann/json.hpp>
-
+#include "glyph/encode.h"
 #include "glyph/render.h"
 
 namespace glyph {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+
+// A batch line holds one item's whole text; this bounds what one line may
+// take in memory (a 1M-token document is a few MB).
+constexpr size_t kMaxLineBytes = size_t(256) << 20;
+// Deeper JSON than this is no dataset row; the bound keeps recursive code
+// (error messages that quote a value) off deep inputs.
+constexpr int kMaxJsonDepth = 64;
+constexpr size_t kMaxFolderPrefix = 80;
+
+uint64_t fnv1a64(const std::string& s) {
+    uint64_t h = 1469598103934665603ull;
+    for (char c : s) h = (h ^ uint8_t(c)) * 1099511628211ull;
+    return h;
+}
+
+[[noreturn]] void fail_io(const std::string& what, const std::string& path, int error) {
+    throw std::runtime_error("cannot " + what + " " + path + ": " + std::strerror(error));
+}
+
+}  // namespace
+
 std::string item_folder_name(const std::string& id) {
     std::string out;
     for (char c : id) out += (std::isalnum(uint8_t(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-    const bool changed = out != id || out.empty() || out.find_first_not_of('.') == std::string::npos;
-    if (out.size() > 80) out.resize(80);
-    if (changed) {
-        uint64_t h = 1469598103934665603ull;  // FNV-1a keeps distinct ids apart
-        for (char c : id) h = (h ^ uint8_t(c)) * 1099511628211ull;
-        char buf[20];
-        std::snprintf(buf, sizeof buf, "-%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
-        out = (out.empty() || out[0] == '.' ? "item" + out : out) + buf;
-    }
-    return out;
+    // The batch's own files are not item folders.
+    const bool reserved = out == "results.jsonl" || out == "failures.jsonl";
+    const bool changed = out != id || out.empty() || out.find_first_not_of('.') == std::string::npos || reserved;
+    if (!changed && out.size() <= kMaxFolderPrefix) return out;
+    // Replacing or cutting characters can make two ids equal: the hash of
+    // the whole id keeps them apart.
+    if (out.size() > kMaxFolderPrefix) out.resize(kMaxFolderPrefix);
+    char hash[24];
+    std::snprintf(hash, sizeof hash, "-%016llx", static_cast<unsigned long long>(fnv1a64(id)));
+    return (out.empty() || out[0] == '.' ? "item" + out : out) + hash;
+}
+
+nlohmann::ordered_json BatchFailure::to_json() const {
+    return nlohmann::ordered_json{{"id", id}, {"line", line}, {"stage", stage}, {"error", error}};
 }
 
 namespace {
 
 struct Item {
-    std::string id;
+    json id;          // as the input gave it (string or integer)
+    std::string key;  // the id as text: what results.jsonl rows are matched on
+    std::string folder;
     std::string context;
-    json config;
+    RenderConfig config;
     size_t line = 0;
 };
 
-std::vector<Item> read_items(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("cannot read batch file " + path);
-    std::vector<Item> items;
-    std::set<std::string> ids;
-    std::string line;
-    for (size_t n = 1; std::getline(in, line); ++n) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        json j = json::parse(line, nullptr, false);
-        const std::string where = path + " line " + std::to_string(n);
-        if (j.is_discarded() || !j.is_object()) throw InputError(where + " is not a JSON object");
-        if (!j.contains("unique_id") || !(j["unique_id"].is_string() || j["unique_id"].is_number_integer()))
-            throw InputError(where + " has no string \"unique_id\"");
-        if (!j.contains("context") || !j["context"].is_string())
-            throw InputError(where + " has no string \"context\"");
-        Item it;
-        it.id = j["unique_id"].is_string() ? j["unique_id"].get<std::string>() : j["unique_id"].dump();
-        it.context = j["context"].get<std::string>();
-        if (j.contains("config") && !j["config"].is_null()) {
-            if (!j["config"].is_object()) throw InputError(where + ": \"config\" must be an object of config keys");
-            it.config = j["config"];
+// Integers and strings name items; 17 and "17" are the same item.
+std::string id_key(const json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+// Lines of a file (or standard input for "-"), each at most kMaxLineBytes:
+// a longer line is reported as too long and skipped, never held whole.
+class LineReader {
+public:
+    // `what` names the file in errors ("batch file").
+    LineReader(const std::string& path, const std::string& what) : path_(path), what_(what) {
+        fd_ = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) throw InputError("cannot read " + what + " " + path + ": " + std::strerror(errno));
+        struct stat st {};
+        if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+            close_fd();
+            throw InputError(what + " " + path + " is a folder; expected a JSONL file");
         }
-        it.line = n;
-        if (!ids.insert(it.id).second) throw InputError(where + " repeats unique_id \"" + it.id + "\"");
-        items.push_back(std::move(it));
     }
-    return items;
+    ~LineReader() { close_fd(); }
+    LineReader(const LineReader&) = delete;
+    LineReader& operator=(const LineReader&) = delete;
+
+    // The next line without its newline; false at the end. `too_long` is set
+    // (and `line` left empty) for a line over the bound.
+    bool next(std::string& line, bool& too_long) {
+        line.clear();
+        too_long = false;
+        terminated_ = false;
+        bool any = false;
+        for (;;) {
+            if (pos_ == len_ && !fill()) return any;
+            any = true;
+            const char* begin = buf_ + pos_;
+            const char* nl = static_cast<const char*>(std::memchr(begin, '\n', len_ - pos_));
+            const size_t n = nl ? size_t(nl - begin) : len_ - pos_;
+            if (!too_long && line.size() + n > kMaxLineBytes) {
+                too_long = true;
+                line.clear();
+                line.shrink_to_fit();
+            }
+            if (!too_long) line.append(begin, n);
+            pos_ += n;
+            consumed_ += n;
+            if (nl) {
+                ++pos_;
+                ++consumed_;
+                terminated_ = true;
+                return true;
+            }
+        }
+    }
+    // Whether the line last returned ended in a newline (only the file's
+    // last line can lack one).
+    bool terminated() const { return terminated_; }
+    // Bytes read up to the end of the line last returned.
+    size_t consumed() const { return consumed_; }
+
+private:
+    bool fill() {
+        for (;;) {
+            const ssize_t n = ::read(fd_, buf_, sizeof buf_);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw InputError("cannot read " + what_ + " " + path_ + ": " + std::strerror(errno));
+            pos_ = 0;
+            len_ = size_t(n);
+            return n > 0;
+        }
+    }
+    void close_fd() {
+        if (fd_ > STDIN_FILENO) ::close(fd_);
+        fd_ = -1;
+    }
+
+    std::string path_, what_;
+    int fd_ = -1;
+    char buf_[1 << 16];
+    size_t pos_ = 0, len_ = 0, consumed_ = 0;
+    bool terminated_ = false;
+};
+
+json parse_bounded(const std::string& line) {
+    const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
+        if (depth > kMaxJsonDepth) throw std::length_error("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+        return true;
+    };
+    return json::parse(line, depth_guard);
 }
 
-// Ids that finished in an earlier run. A torn last line (a crash mid-write)
-// is dropped so the file stays valid JSONL.
-std::set<std::string> finished_ids(const std::string& results_path) {
-    std::set<std::string> done;
-    std::ifstream in(results_path, std::ios::binary);
-    if (!in) return done;
-    std::string line, valid;
-    while (std::getline(in, line)) {
-        json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object()) continue;
-        valid += line + "\n";
-        if (j.contains("unique_id") && !j.contains("error")) done.insert(j["unique_id"].get<std::string>());
+struct Input {
+    std::vector<Item> items;
+    std::vector<BatchFailure> failures;  // stage "read"
+    size_t lines = 0;                    // non-blank lines: items in the input
+};
+
+// One line to an item, or the reason it cannot be one (throws InputError
+// with that reason; `id` is set as soon as it is known).
+Item parse_item(const std::string& line, const BatchOptions& options, const RenderConfig& base,
+                const std::string& base_dir, json& id) {
+    json j;
+    try {
+        j = parse_bounded(line);
+    } catch (const json::parse_error& e) {
+        throw InputError("not valid JSON (byte " + std::to_string(e.byte) + ")");
+    } catch (const std::length_error& e) {
+        throw InputError(std::string("JSON ") + e.what());
     }
-    in.close();
-    std::ofstream out(results_path + ".tmp", std::ios::binary);
-    out << valid;
-    out.close();
-    fs::rename(results_path + ".tmp", results_path);
-    return done;
+    if (!j.is_object()) throw InputError("not a JSON object");
+    const auto id_it = j.find(options.id_field);
+    if (id_it == j.end()) throw InputError("no " + quoted(options.id_field) + " field (a string or an integer)");
+    if (!id_it->is_string() && !id_it->is_number_integer())
+        throw InputError(quoted(options.id_field) + " must be a string or an integer");
+    id = *id_it;
+    const auto text_it = j.find(options.text_field);
+    if (text_it == j.end()) throw InputError("no " + quoted(options.text_field) + " field (a string)");
+    if (!text_it->is_string()) throw InputError(quoted(options.text_field) + " must be a string");
+    Item item;
+    item.id = id;
+    item.key = id_key(id);
+    item.folder = item_folder_name(item.key);
+    item.context = text_it->get<std::string>();
+    try {
+        item.config = options.base_for_text ? options.base_for_text(item.context) : base;
+    } catch (const ConfigError& e) {
+        throw InputError(e.what());
+    }
+    const auto config_it = j.find("config");
+    if (config_it != j.end() && !config_it->is_null()) {
+        if (!config_it->is_object()) throw InputError("\"config\" must be an object of config keys");
+        try {
+            item.config = apply_config(*config_it, item.config, base_dir);
+            validate(item.config);
+        } catch (const ConfigError& e) {
+            throw InputError(std::string("\"config\": ") + e.what());
+        }
+    }
+    return item;
+}
+
+// Every line of the input as an item or a read failure. Repeated ids and
+// ids whose folders coincide are failures of the later line, so two items
+// never share a folder.
+Input read_input(const std::string& path, const BatchOptions& options, const RenderConfig& base,
+                 const std::string& base_dir) {
+    Input in;
+    LineReader reader(path, "batch file");
+    std::map<std::string, size_t> line_of_key, line_of_folder;
+    std::string line;
+    bool too_long = false;
+    for (size_t n = 1; reader.next(line, too_long); ++n) {
+        if (!too_long && line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        ++in.lines;
+        json id;  // null until the line's id is read
+        try {
+            if (too_long) throw InputError("line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB");
+            Item item = parse_item(line, options, base, base_dir, id);
+            if (const auto seen = line_of_key.find(item.key); seen != line_of_key.end())
+                throw InputError("repeats the id of line " + std::to_string(seen->second));
+            if (const auto seen = line_of_folder.find(item.folder); seen != line_of_folder.end())
+                throw InputError("its folder " + item.folder + " is already the folder of line " +
+                                 std::to_string(seen->second) + "'s id");
+            line_of_key.emplace(item.key, n);
+            line_of_folder.emplace(item.folder, n);
+            item.line = n;
+            in.items.push_back(std::move(item));
+        } catch (const InputError& e) {
+            in.failures.push_back({id, n, "read", e.what()});
+        }
+    }
+    return in;
+}
+
+// OUT/results.jsonl: one row per finished item, appended once its pages and
+// manifest are complete. Rows are only ever appended; the file is never
+// rewritten, so a failed write can cost at most the row being written.
+class Ledger {
+public:
+    explicit Ledger(std::string path) : path_(std::move(path)) { load(); }
+    ~Ledger() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Ledger(const Ledger&) = delete;
+    Ledger& operator=(const Ledger&) = delete;
+
+    const std::set<std::string>& done() const { return done_; }
+
+    // Opens the file for appending. A last row without its newline is
+    // completed when it is whole JSON and cut off when torn (a crash
+    // mid-write): cutting needs no free space, unlike a rewrite.
+    void open_for_append() {
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) fail_io("write", path_, errno);
+        if (tail_ == Tail::Torn && (::ftruncate(fd_, off_t(complete_bytes_)) != 0 || ::fsync(fd_) != 0))
+            fail_io("repair", path_, errno);
+        if (tail_ == Tail::Unterminated) write_all("\n", complete_bytes_);
+        tail_ = Tail::Clean;
+    }
+
+    // Appends one row, whole and durably, or throws and leaves the file as
+    // it was. Callers serialize.
+    void append(const nlohmann::ordered_json& row) {
+        if (broken_) throw std::runtime_error(path_ + " could not be restored after a failed write; not recording");
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0) fail_io("write", path_, errno);
+        write_all(row.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", size_t(st.st_size));
+    }
+
+private:
+    enum class Tail { Clean, Unterminated, Torn };
+
+    void load() {
+        struct stat st {};
+        if (::stat(path_.c_str(), &st) != 0) {
+            if (errno == ENOENT) return;
+            fail_io("read", path_, errno);
+        }
+        LineReader reader(path_, "results file");
+        std::string line;
+        bool too_long = false;
+        while (reader.next(line, too_long)) {
+            json row = too_long ? json() : json::parse(line, nullptr, false);
+            const bool whole = row.is_object();
+            if (!reader.terminated()) {
+                tail_ = whole ? Tail::Unterminated : Tail::Torn;
+                if (!whole) break;
+            }
+            complete_bytes_ = reader.consumed();
+            if (!whole || row.contains("error")) continue;  // "error" rows: an older glyph's failures
+            const auto id = row.find("unique_id");
+            if (id != row.end() && (id->is_string() || id->is_number_integer())) done_.insert(id_key(*id));
+        }
+    }
+
+    // Writes `text` at the end (the file is `size` bytes now); on a failure
+    // cuts the file back to `size` so no torn row stays behind.
+    void write_all(const std::string& text, size_t size) {
+        size_t written = 0;
+        while (written < text.size()) {
+            const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) restore(size, n < 0 ? errno : ENOSPC);
+            written += size_t(n);
+        }
+        if (::fsync(fd_) != 0) restore(size, errno);
+    }
+
+    [[noreturn]] void restore(size_t size, int error) {
+        if (::ftruncate(fd_, off_t(size)) != 0 || ::fsync(fd_) != 0) broken_ = true;
+        fail_io("write", path_, error);
+    }
+
+    std::string path_;
+    int fd_ = -1;
+    std::set<std::string> done_;
+    size_t complete_bytes_ = 0;  // up to the end of the last whole row's newline
+    Tail tail_ = Tail::Clean;
+    bool broken_ = false;
+};
+
+// Holds OUT for one run: two runs into one folder would render the same
+// items into the same folders at once. Released when the process ends, so a
+// killed run never leaves it held.
+class FolderLock {
+public:
+    explicit FolderLock(const std::string& dir) {
+        fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd_ < 0) fail_io("open", dir, errno);
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            const int error = errno;
+            ::close(fd_);
+            if (error == EWOULDBLOCK)
+                throw std::runtime_error("another batch is rendering into " + dir + "; wait for it to end");
+            fail_io("lock", dir, error);
+        }
+    }
+    ~FolderLock() { ::close(fd_); }
+    FolderLock(const FolderLock&) = delete;
+    FolderLock& operator=(const FolderLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+// Renders one item into OUT/<folder>/ and returns its results.jsonl row
+// (paths relative to OUT). Throws on any failure.
+nlohmann::ordered_json render_item(const Item& item, const std::string& out_dir, const BatchOptions& options,
+                                   size_t& pages) {
+    PageWriter writer((fs::path(out_dir) / item.folder).string());
+    RenderOptions ro;
+    ro.on_page = [&writer](const Page& page) { writer.write(page); };
+    const RenderResult r = render_text(item.context, item.config, ro);
+    json manifest = writer.manifest(r, item.config, item.context);
+    if (options.on_item) options.on_item(writer.out_dir(), item.context, r, manifest);
+    writer.commit(manifest);
+    json files = json::array();
+    for (const auto& p : manifest["pages"]) files.push_back(item.folder + "/" + p["file"].get<std::string>());
+    pages = r.pages.size();
+    return nlohmann::ordered_json{
+        {"unique_id", item.id}, {"pages", files}, {"page_count", pages}, {"manifest", item.folder + "/manifest.json"}};
+}
+
+// failures.jsonl describes the run that just ended: written (durably, via a
+// temporary name) when it has failures, removed when it has none.
+void write_failures(const std::string& path, const std::vector<BatchFailure>& failures) {
+    if (failures.empty()) {
+        // (unlink fails on a read-only mount even when there is nothing to remove)
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) == 0 && ::unlink(path.c_str()) != 0) fail_io("remove the stale", path, errno);
+        return;
+    }
+    std::string rows;
+    for (const BatchFailure& f : failures) rows += f.to_json().dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    try {
+        write_file_durable(path, rows.data(), rows.size());
+    } catch (const std::runtime_error& e) {
+        const size_t n = failures.size();
+        throw std::runtime_error(std::to_string(n) + (n == 1 ? " item" : " items") + " failed and " + e.what());
+    }
 }
 
 }  // namespace
 
 BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base, const std::string& base_dir,
                          const std::string& out_dir, const BatchOptions& options) {
-    std::vector<Item> items = read_items(jsonl_path);
+    if (options.id_field.empty() || options.text_field.empty())
+        throw ConfigError("the id and text field names must not be empty");
+    Input input = read_input(jsonl_path, options, base, base_dir);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (!fs::is_directory(out_dir)) throw InputError("cannot create output folder " + out_dir);
+    const FolderLock lock(out_dir);
     BatchReport report;
-    report.total = items.size();
+    report.total = input.lines;
     report.results_path = (fs::path(out_dir) / "results.jsonl").string();
-    const std::set<std::string> done = finished_ids(report.results_path);
+    report.failures_path = (fs::path(out_dir) / "failures.jsonl").string();
+    Ledger ledger(report.results_path);
+
+    // A finished id from an earlier run owns its folder: an input id that
+    // would land in it fails instead of overwriting the other's pages.
+    std::map<std::string, const std::string*> key_of_folder;
+    for (const Item& it : input.items) key_of_folder.emplace(it.folder, &it.key);
+    std::set<std::string> taken;
+    for (const std::string& key : ledger.done()) {
+        const auto owner = key_of_folder.find(item_folder_name(key));
+        if (owner != key_of_folder.end() && *owner->second != key) taken.insert(owner->first);
+    }
     std::vector<const Item*> todo;
-    for (const Item& it : items) {
-        if (done.count(it.id)) ++report.skipped;
+    for (const Item& it : input.items) {
+        if (ledger.done().count(it.key)) ++report.skipped;
+        else if (taken.count(it.folder))
+            input.failures.push_back({it.id, it.line, "read",
+                                      "its folder " + it.folder + " holds another id finished in an earlier run"});
         else todo.push_back(&it);
     }
-    const int fd = ::open(report.results_path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (fd < 0) throw InputError("cannot write " + report.results_path);
+    if (!todo.empty()) ledger.open_for_append();
+    if (options.on_start) options.on_start(report.skipped + todo.size(), report.skipped);
+
     std::mutex mu;
-    size_t next = 0, finished = report.skipped;
-    auto record = [&](const json& row) {
-        // One write() per line on an O_APPEND file: a line is whole or absent.
-        std::string line = row.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-        ssize_t n = ::write(fd, line.data(), line.size());
-        if (n == ssize_t(line.size())) ::fsync(fd);
-    };
+    size_t next = 0;
     int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     threads = std::max(1, std::min<int>(threads, int(todo.size())));
-    if (options.progress) options.progress(finished, report.total);
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
         pool.emplace_back([&] {
@@ -132,41 +447,40 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
                     if (next >= todo.size() || (options.stop && options.stop->load())) return;
                     it = todo[next++];
                 }
-                json row{{"unique_id", it->id}};
                 size_t pages = 0;
+                std::string error;
+                nlohmann::ordered_json row;
                 try {
-                    RenderConfig cfg = it->config.is_object() ? apply_config(it->config, base, base_dir) : base;
-                    const fs::path dir = fs::path(out_dir) / item_folder_name(it->id);
-                    PageWriter writer(dir.string());
-                    RenderOptions ro;
-                    ro.on_page = [&writer](const Page& page) { writer.write(page); };
-                    RenderResult r = render_text(it->context, cfg, ro);
-                    json manifest = writer.finish(r, cfg, it->context);
-                    if (options.on_item) options.on_item(dir.string(), it->context, r, manifest);
-                    json paths = json::array();
-                    for (const auto& p : manifest["pages"]) paths.push_back((dir / p["file"].get<std::string>()).string());
-                    pages = r.pages.size();
-                    row["pages"] = paths;
-                    row["page_count"] = pages;
-                    row["manifest"] = (dir / "manifest.json").string();
+                    row = render_item(*it, out_dir, options, pages);
                 } catch (const std::exception& e) {
-                    row["error"] = e.what();
+                    error = e.what();
                 }
                 std::lock_guard lock(mu);
-                record(row);
-                if (row.contains("error")) ++report.failed;
-                else {
+                if (error.empty()) {
+                    try {
+                        ledger.append(row);
+                    } catch (const std::exception& e) {
+                        error = std::string("rendered but not recorded: ") + e.what();
+                    }
+                }
+                if (error.empty()) {
                     ++report.rendered;
                     report.pages += pages;
+                } else {
+                    input.failures.push_back({it->id, it->line, "render", error});
+                    pages = 0;
                 }
-                ++finished;
-                if (options.progress) options.progress(finished, report.total);
+                if (options.progress) options.progress(pages);
             }
         });
     }
     for (auto& th : pool) th.join();
-    ::close(fd);
+    std::sort(input.failures.begin(), input.failures.end(),
+              [](const BatchFailure& a, const BatchFailure& b) { return a.line < b.line; });
+    report.failed = input.failures.size();
     report.stopped = report.skipped + report.rendered + report.failed < report.total;
+    write_failures(report.failures_path, input.failures);
+    report.failures = std::move(input.failures);
     return report;
 }
 

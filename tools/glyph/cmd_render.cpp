@@ -29,6 +29,7 @@ struct RenderArgs {
     RenderFlags flags;
     std::string input, batch, out, layout;
     std::string profile, tokenizer;
+    std::string id_field = "unique_id", text_field = "context";
     bool no_count = false;
     bool json = false;
     int threads = 0;
@@ -46,18 +47,6 @@ std::optional<Tokenizer> ratio_tokenizer(const RenderArgs& a, std::string& path)
         std::fprintf(stderr, "glyph: note: compression not counted: %s\n", e.what());
         return std::nullopt;
     }
-}
-
-// Text tokens vs vision tokens for the chosen profile, recorded in the
-// manifest, which is rewritten in out_dir (batch items: their folder is complete).
-CompressionStats record_accounting(const std::string& out_dir, std::string_view text, const RenderResult& r,
-                                   const Tokenizer& tokenizer, const std::string& tokenizer_path,
-                                   const VisionProfile& profile, nlohmann::json& manifest) {
-    const CompressionStats stats = account(text, r, tokenizer, profile);
-    add_to_manifest(manifest, stats, tokenizer_path);
-    const std::string dumped = manifest.dump(2);
-    write_file_atomic((std::filesystem::path(out_dir) / "manifest.json").string(), dumped.data(), dumped.size());
-    return stats;
 }
 
 // Warnings and the summary go to stderr when stdout carries --json or --layout -.
@@ -107,49 +96,73 @@ void run_single(const RenderArgs& a) {
     }
 }
 
+// "line 3 (id \"a\"): not valid JSON (byte 4)": the first failure, for the error line.
+std::string failure_text(const BatchFailure& f) {
+    std::string where = "line " + std::to_string(f.line);
+    if (!f.id.is_null()) where += " (id " + f.id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ")";
+    return where + ": " + f.error;
+}
+
 void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     BatchOptions opts;
     opts.threads = a.threads;
     opts.stop = &g_stop;
-    const bool tty = isatty(STDERR_FILENO);
-    if (tty) {
-        opts.progress = [](size_t done, size_t total) {
-            const int width = 30;
-            const int filled = total ? int(double(done) / double(total) * width) : width;
-            std::fprintf(stderr, "\r[%s%s] %zu/%zu items", std::string(size_t(filled), '#').c_str(),
-                         std::string(size_t(width - filled), ' ').c_str(), done, total);
-            std::fflush(stderr);
-        };
-    }
+    opts.id_field = a.id_field;
+    opts.text_field = a.text_field;
+    std::optional<ProgressReporter> progress;
+    opts.on_start = [&progress](size_t total, size_t already_done) {
+        progress.emplace("items", total);
+        progress->skip(already_done);
+    };
+    opts.progress = [&progress](size_t pages) { progress->advance(1, pages); };
     std::string tokenizer_path;
     const std::optional<Tokenizer> tokenizer =
         a.no_count ? std::nullopt : ratio_tokenizer(a, tokenizer_path);
     const VisionProfile& profile = find_profile(a.profile);
-    std::mutex total_mu;
+    // --preset auto chooses en or zh per item, from its own text.
+    if (a.flags.config_file.empty() && a.flags.preset == "auto")
+        opts.base_for_text = [&a](std::string_view text) { return a.flags.resolve(text); };
+    std::mutex item_mu;
     CompressionStats total;  // over the items rendered in this run
     total.vision.profile = profile.name;
-    if (tokenizer) {
-        opts.on_item = [&](const std::string& dir, std::string_view text, const RenderResult& r,
-                           nlohmann::json& manifest) {
-            const CompressionStats s = record_accounting(dir, text, r, *tokenizer, tokenizer_path, profile, manifest);
-            std::lock_guard lock(total_mu);
-            total.text.tokens += s.text.tokens;
-            total.vision.tokens += s.vision.tokens;
-            total.vision.pages.insert(total.vision.pages.end(), s.vision.pages.begin(), s.vision.pages.end());
-        };
+    size_t boxed_items = 0;  // items whose pages draw missing-glyph boxes
+    opts.on_item = [&](const std::string&, std::string_view text, const RenderResult& r, nlohmann::json& manifest) {
+        std::optional<CompressionStats> s;
+        if (tokenizer) {
+            s = account(text, r, *tokenizer, profile);
+            add_to_manifest(manifest, *s, tokenizer_path);
+        }
+        std::lock_guard lock(item_mu);
+        boxed_items += r.missing.count > 0;
+        if (!s) return;
+        total.text.tokens += s->text.tokens;
+        total.vision.tokens += s->vision.tokens;
+        total.vision.pages.insert(total.vision.pages.end(), s->vision.pages.begin(), s->vision.pages.end());
+    };
+    BatchReport rep;
+    try {
+        rep = render_batch(a.batch, cfg, a.flags.base_dir(), a.out, opts);
+    } catch (...) {
+        if (progress) progress->finish();
+        throw;
     }
-    const std::string base_dir = a.flags.config_file.empty()
-                                     ? std::string(".")
-                                     : std::filesystem::absolute(a.flags.config_file).parent_path().string();
-    BatchReport rep = render_batch(a.batch, cfg, base_dir, a.out, opts);
-    if (tty) std::fprintf(stderr, "\n");
-    std::printf("%zu items: %zu rendered (%zu pages), %zu already done, %zu failed -> %s\n", rep.total, rep.rendered,
-                rep.pages, rep.skipped, rep.failed, rep.results_path.c_str());
+    if (progress) progress->finish();
+    std::printf("%s: %zu rendered (%s), %zu already done, %zu failed -> %s\n", plural(rep.total, "item").c_str(),
+                rep.rendered, plural(rep.pages, "page").c_str(), rep.skipped, rep.failed, rep.results_path.c_str());
+    if (boxed_items)
+        std::fprintf(stderr,
+                     "glyph: warning: characters with no glyph in their font are drawn as boxes in %s "
+                     "(\"missing_glyphs\" in their manifests); use another preset (--preset auto picks zh for Chinese items), a font that has "
+                     "them (--set font-path=FILE), or --mode clean (falls back to other fonts)\n",
+                     plural(boxed_items, "item").c_str());
     if (tokenizer && rep.rendered > 0) std::printf("%s, items rendered now\n", ratio_line(total).c_str());
     if (rep.stopped) throw CommandError(kExitInterrupted, "interrupted; run the same command again to resume");
-    if (rep.failed) throw CommandError(kExitPartial, std::to_string(rep.failed) + " items failed; see \"error\" in " + rep.results_path);
+    if (rep.failed)
+        throw CommandError(kExitPartial, plural(rep.failed, "item") + " failed (first: " +
+                                             failure_text(rep.failures.front()) + "); all listed in " +
+                                             rep.failures_path);
 }
 
 }  // namespace
@@ -159,7 +172,12 @@ void add_render_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("render", "Render a text into Glyph page images (page_001.png ... + manifest.json)");
     cmd->add_option("input", args->input, "UTF-8 text file, or - for standard input");
     cmd->add_option("--batch", args->batch,
-                    "JSONL dataset: one {\"unique_id\", \"context\", \"config\"?} object per line; resumable");
+                    "JSONL dataset (or - for standard input): one {\"unique_id\", \"context\", \"config\"?} object per "
+                    "line; resumable; bad lines and failed items go to OUT/failures.jsonl and the rest renders");
+    cmd->add_option("--id-field", args->id_field, "--batch: the field holding each item's id (a string or an integer)")
+        ->capture_default_str();
+    cmd->add_option("--text-field", args->text_field, "--batch: the field holding each item's text")
+        ->capture_default_str();
     cmd->add_option("--out", args->out,
                     "Output folder, created with its parents; an earlier render there is replaced whole when this "
                     "one is complete")
