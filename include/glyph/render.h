@@ -89,7 +89,10 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config,
 // called from several threads.
 class PageWriter {
 public:
-    explicit PageWriter(std::string out_dir);  // throws InputError
+    // `sweep_stale`: remove staging folders that killed renders left beside
+    // out_dir (a scan of its parent); a batch sweeps its output folder once
+    // with remove_stale_staging() instead of once per item.
+    explicit PageWriter(std::string out_dir, bool sweep_stale = true);  // throws InputError
     ~PageWriter();                              // drops the staging folder unless committed
     PageWriter(const PageWriter&) = delete;
     PageWriter& operator=(const PageWriter&) = delete;
@@ -111,6 +114,9 @@ private:
     bool committed_ = false;
     std::atomic<long long> encode_us_{0};
 };
+
+// Removes the staging folders of killed renders (their process is gone) in `parent`.
+void remove_stale_staging(const std::string& parent);
 
 // In-memory result to a folder, pages encoded on `threads` threads.
 nlohmann::json write_pages(const RenderResult& result, const RenderConfig& config, std::string_view source,

@@ -363,7 +363,7 @@ private:
 // (paths relative to OUT). Throws on any failure.
 nlohmann::ordered_json render_item(const Item& item, const std::string& out_dir, const BatchOptions& options,
                                    size_t& pages) {
-    PageWriter writer((fs::path(out_dir) / item.folder).string());
+    PageWriter writer((fs::path(out_dir) / item.folder).string(), /*sweep_stale=*/false);
     RenderOptions ro;
     ro.on_page = [&writer](const Page& page) { writer.write(page); };
     const RenderResult r = render_text(item.context, item.config, ro);
@@ -407,6 +407,7 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
     fs::create_directories(out_dir, ec);
     if (!fs::is_directory(out_dir)) throw InputError("cannot create output folder " + out_dir);
     const FolderLock lock(out_dir);
+    remove_stale_staging(out_dir);  // once here, not once per item
     BatchReport report;
     report.total = input.lines;
     report.results_path = (fs::path(out_dir) / "results.jsonl").string();

@@ -46,14 +46,16 @@ void check_reusable(const fs::path& dir, const std::string& shown) {
     if (ec) throw InputError("cannot read output folder " + shown + ": " + ec.message());
 }
 
-// Staging folders of renders that were killed (their process is gone).
-void remove_stale_staging(const fs::path& parent, const std::string& base) {
-    const std::string prefix = "." + base + kStagingTag;
+// Staging folders of renders that were killed (their process is gone); all
+// of them when `base` is empty, else those beside the folder `base`.
+void sweep_staging(const fs::path& parent, const std::string& base) {
     std::error_code ec;
     for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (name.rfind(prefix, 0) != 0) continue;
-        const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        const size_t tag = name.find(kStagingTag);
+        if (name.empty() || name[0] != '.' || tag == std::string::npos) continue;
+        if (!base.empty() && name.compare(1, tag - 1, base) != 0) continue;
+        const long pid = std::strtol(name.c_str() + tag + std::strlen(kStagingTag), nullptr, 10);
         if (pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno != ESRCH)) continue;  // still rendering
         std::error_code rm;
         fs::remove_all(it->path(), rm);
@@ -96,7 +98,9 @@ void swap_in(const fs::path& staging, const fs::path& target) {
 
 }  // namespace
 
-PageWriter::PageWriter(std::string out_dir) : dir_(std::move(out_dir)) {
+void remove_stale_staging(const std::string& parent) { sweep_staging(parent, ""); }
+
+PageWriter::PageWriter(std::string out_dir, bool sweep_stale) : dir_(std::move(out_dir)) {
     std::error_code ec;
     fs::path dir = fs::absolute(fs::path(dir_), ec).lexically_normal();
     if (dir.has_filename() == false) dir = dir.parent_path();  // "out/" names the folder "out"
@@ -111,7 +115,7 @@ PageWriter::PageWriter(std::string out_dir) : dir_(std::move(out_dir)) {
         throw InputError("cannot create the folder " + parent.string() + " for " + dir_ +
                          (ec ? ": " + ec.message() : std::string()));
     const std::string base = dir.filename().string();
-    remove_stale_staging(parent, base);
+    if (sweep_stale) sweep_staging(parent, base);
     fs::path staging = parent / staging_name(base);
     if (!fs::create_directory(staging, ec) || ec)
         throw InputError("cannot create a folder beside " + dir_ + ": " + (ec ? ec.message() : "it exists"));
