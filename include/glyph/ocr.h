@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,10 @@ struct OcrOptions {
 // language (the engine is not thread-safe, and loading one takes ~0.2 s), so
 // calls from different threads run in parallel.
 std::string ocr_image(const Image& image, const OcrOptions& options = {});
+
+// True for a well-formed Tesseract language list: names of letters, digits
+// and '_' joined by '+' ("eng", "chi_sim", "eng+chi_sim").
+bool is_language_list(std::string_view languages);
 
 // The distance between text lines in pixels, from the periodicity of the ink
 // rows; for a single line, the height of its ink. 0 when the image has no ink.
@@ -67,11 +72,16 @@ struct PageReading {
     double seconds = 0;
 };
 
+// Called as each page is read, from the worker threads, in completion order:
+// the page's index in the input and its reading. Lets a caller report
+// progress on inputs that take minutes.
+using PageReadCallback = std::function<void(size_t index, const PageReading& reading)>;
+
 // OCRs the pages on `threads` threads (0: all cores; each thread has its own
 // engine) and compares each with its reference. Results keep the input order.
-// Rethrows the first OCR failure.
+// Rethrows the first OCR failure (pages already read were reported).
 std::vector<PageReading> read_back_pages(const std::vector<PageCheck>& pages, const OcrOptions& options,
-                                         int threads = 0);
+                                         int threads = 0, const PageReadCallback& on_page = {});
 
 // Indices of `sample` pages spread evenly over `page_count` pages, first and
 // last included; all pages when sample <= 0 or sample >= page_count.

@@ -74,8 +74,11 @@ class PageWriter {
 public:
     explicit PageWriter(std::string out_dir);  // throws InputError
     void write(const Page& page);
-    // Writes manifest.json describing `result` and returns it.
-    nlohmann::json finish(const RenderResult& result, const RenderConfig& config, std::string_view source);
+    // Writes manifest.json describing `result` and returns it. `source_path`
+    // (empty: none, e.g. stdin or a batch item) is recorded as "source" with
+    // "source_sha256", so the pages can be checked against their text later.
+    nlohmann::json finish(const RenderResult& result, const RenderConfig& config, std::string_view source,
+                          const std::string& source_path = "");
     double encode_ms() const { return encode_us_.load() / 1000.0; }
     static std::string page_file_name(int number);
 
@@ -87,6 +90,9 @@ private:
 // In-memory result to a folder, pages encoded on `threads` threads.
 nlohmann::json write_pages(const RenderResult& result, const RenderConfig& config, std::string_view source,
                            const std::string& out_dir, int threads = 1);
+
+// Lowercase hex SHA-256 of a source text: the manifest's "source_sha256".
+std::string source_digest(std::string_view source);
 
 // The --layout JSONL rows for a result.
 std::string layout_jsonl(const RenderResult& result);

@@ -58,9 +58,7 @@ PixPtr to_gray_pix(const Image& image) {
 }
 
 void check_language(const std::string& language) {
-    bool ok = !language.empty() && language.front() != '+' && language.back() != '+';
-    for (char c : language) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+');
-    if (!ok)
+    if (!is_language_list(language))
         throw std::invalid_argument("OCR: invalid language \"" + language +
                                     "\" (Tesseract names joined by '+', e.g. eng, chi_sim, eng+chi_sim)");
 }
@@ -91,6 +89,15 @@ tesseract::TessBaseAPI& engine_for(const std::string& language) {
 }
 
 }  // namespace
+
+bool is_language_list(std::string_view languages) {
+    if (languages.empty() || languages.front() == '+' || languages.back() == '+' ||
+        languages.find("++") != std::string_view::npos)
+        return false;
+    for (char c : languages)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '+') return false;
+    return true;
+}
 
 double estimate_line_pitch(const Image& image) {
     check_image(image);

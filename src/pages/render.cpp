@@ -278,7 +278,8 @@ void PageWriter::write(const Page& page) {
     encode_us_ += static_cast<long long>(ms_since(t0) * 1000);
 }
 
-json PageWriter::finish(const RenderResult& result, const RenderConfig& config, std::string_view source) {
+json PageWriter::finish(const RenderResult& result, const RenderConfig& config, std::string_view source,
+                        const std::string& source_path) {
     json pages = json::array();
     for (const Page& p : result.pages) {
         pages.push_back({{"file", page_file_name(p.number)},
@@ -303,6 +304,10 @@ json PageWriter::finish(const RenderResult& result, const RenderConfig& config, 
                    {{"layout", result.timings.layout_ms},
                     {"raster", result.timings.raster_ms},
                     {"encode", encode_ms()}}}};
+    if (!source_path.empty()) {
+        manifest["source"] = source_path;
+        manifest["source_sha256"] = source_digest(source);
+    }
     const std::string text = manifest.dump(2);
     write_file_atomic((fs::path(dir_) / "manifest.json").string(), text.data(), text.size());
     return manifest;

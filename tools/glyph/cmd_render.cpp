@@ -58,6 +58,15 @@ CompressionStats record_accounting(const std::string& out_dir, std::string_view 
     return stats;
 }
 
+// The input as the manifest records it, for `glyph ocr --pages`: an absolute
+// path when it is a real file (stdin or a pipe cannot be read again).
+std::string recorded_source_path(const std::string& input) {
+    std::error_code ec;
+    if (input == "-" || !std::filesystem::is_regular_file(input, ec)) return "";
+    const std::filesystem::path absolute = std::filesystem::absolute(input, ec);
+    return ec ? "" : absolute.lexically_normal().string();
+}
+
 void run_single(const RenderArgs& a, const RenderConfig& cfg) {
     PageWriter writer(a.out);  // fail on a bad output folder before rendering
     const std::string text = read_text_input(a.input, "input file");
@@ -77,7 +86,7 @@ void run_single(const RenderArgs& a, const RenderConfig& cfg) {
         std::string rows = layout_jsonl(r);
         write_file_atomic(a.layout, rows.data(), rows.size());
     }
-    nlohmann::json manifest = writer.finish(r, cfg, text);
+    nlohmann::json manifest = writer.finish(r, cfg, text, recorded_source_path(a.input));
     // Pages are encoded inside the raster workers: report wall time for both
     // together and the CPU time encoding took of it.
     std::printf("%zu pages -> %s (layout %.1f ms, raster+encode %.1f ms, of which encode %.1f ms CPU; %.0f chars/page)\n",
