@@ -18,9 +18,11 @@ struct OcrOptions {
     // Baseline-to-baseline distance in image pixels when the caller knows it
     // (leading × dpi / 72); 0: estimate it from the image.
     double line_pitch_px = 0;
-    // true: the image is one block of running text (a rendered page), so
-    // Tesseract's layout analysis is skipped; false: automatic segmentation.
-    bool single_block = true;
+    // true: the image is a rendered page, lines of text at a regular pitch:
+    // each line is cut out at the quietest ink row between lines and read on
+    // its own, so Tesseract's line finding cannot drop, split or merge lines
+    // (it did on small Han text). false: the image is read as one block.
+    bool by_line = true;
 };
 
 // Text read from one image. Throws std::runtime_error when Tesseract or the
@@ -38,6 +40,14 @@ bool is_language_list(std::string_view languages);
 // rows; for a single line, the height of its ink. 0 when the image has no ink.
 double estimate_line_pitch(const Image& image);
 
+// The rows [begin, end) of each text line of a page whose lines are about
+// `line_pitch_px` apart: cuts fall on the row with the least ink near each
+// pitch step; bands without ink are left out. Empty for a page without ink.
+struct RowBand {
+    int begin = 0, end = 0;
+};
+std::vector<RowBand> text_line_bands(const Image& image, double line_pitch_px);
+
 // The factor ocr_image enlarges an image by when options.upscale is 0: text
 // lines are brought to ~30 px apart (x-height ~15 px), where Tesseract's LSTM
 // reads best; never below 1, at most 4.
@@ -45,9 +55,10 @@ double choose_upscale(double line_pitch_px);
 
 // Edit distance and reference length, both in code points after
 // normalization: NFKC (full-width punctuation equals its ASCII form, "ﬁ"
-// equals "fi"), whitespace runs fold to one space, ends are trimmed, and a
-// space next to a CJK character is dropped (Chinese has no word spaces, and
-// Tesseract puts spaces between Han characters).
+// equals "fi"), whitespace runs fold to one space, ends are trimmed, and
+// whitespace beside a CJK character is dropped unless its other side is a
+// Latin letter or a digit (Chinese has no word spaces, and Tesseract puts
+// spaces between Han characters; a space before a Latin word shows).
 struct CharacterErrors {
     size_t edits = 0;
     size_t reference_length = 0;

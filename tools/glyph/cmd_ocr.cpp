@@ -38,6 +38,7 @@ struct OcrArgs {
     bool json_output = false;
     std::string language;
     double upscale = 0;
+    std::string segment = "lines";
     double max_cer = 0.02;
 };
 
@@ -235,6 +236,7 @@ void run_ocr(const OcrArgs& a) {
         throw InputError("--lang \"" + options.language +
                          "\" is not a Tesseract language list (names joined by '+', e.g. eng, chi_sim, eng+chi_sim)");
     options.upscale = a.upscale;
+    options.by_line = a.segment == "lines";
     options.line_pitch_px = job.pitch_px;
     const int threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
 
@@ -319,6 +321,10 @@ void add_ocr_command(CLI::App& app) {
     cmd->add_option("--upscale", args->upscale,
                     "Enlarge pages by this factor before OCR (default: bring lines to ~30 px apart)")
         ->check(CLI::Range(0.0, 16.0));
+    cmd->add_option("--segment", args->segment,
+                    "lines: cut each text line out and read it alone (default); block: let Tesseract find the "
+                    "lines of the page")
+        ->check(CLI::IsMember({"lines", "block"}));
     cmd->add_option("--max-cer", args->max_cer,
                     "Legibility threshold: above it the pages are reported NOT legible and the exit code is 10")
         ->check(CLI::Range(0.0, 1.0));
