@@ -1,8 +1,12 @@
 // The legibility check: character error rate arithmetic (pinned values),
-// page sampling, line pitch on real rendered pages, and `glyph ocr` reading
-// real pages back with Tesseract, legible and not, plus its bad inputs.
+// page sampling, line pitch and line bands on real rendered pages, and
+// `glyph ocr` reading real pages back with Tesseract (English and Chinese),
+// legible and not: streamed rows and progress, the manifest's source, and
+// its bad inputs.
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -48,12 +52,17 @@ TEST(CharacterErrors, WhitespaceFoldsAndEndsAreTrimmed) {
     expect_errors("   \n ", "", 0, 0);
 }
 
-TEST(CharacterErrors, SpacesBesideCjkAreDropped) {
+TEST(CharacterErrors, SpacesAReaderDoesNotSeeBesideCjkAreDropped) {
     // Tesseract puts spaces between Han characters; Chinese has none.
     expect_errors("你好世界", "你 好 世 界", 0, 4);
-    expect_errors("你好 world", "你好world", 0, 7);
     expect_errors("你好，世界。", "你 好 ， 世 界 。", 0, 6);
-    expect_errors("中文 text 中文", "中文text中文", 0, 8);
+    expect_errors("书；新的灯", "书; 新的灯", 0, 5);  // the blank half of a full-width "；"
+    expect_errors("一本\n书", "一本书", 0, 3);        // a line break between Han characters
+    // Between Han and a Latin word or a digit the page shows the space.
+    expect_errors("你好 world", "你好 world", 0, 8);
+    expect_errors("你好 world", "你好world", 1, 8);
+    expect_errors("中文 text 中文", "中文text中文", 2, 10);
+    expect_errors("第3章", "第 3 章", 2, 3);
 }
 
 TEST(CharacterErrors, CompatibilityFormsCompareEqual) {
@@ -122,6 +131,30 @@ TEST(LinePitch, BlankAndSingleLineImages) {
     EXPECT_THROW(estimate_line_pitch(Image()), std::invalid_argument);
 }
 
+std::string chinese_text() { return read_file(glyph::test::repo_path("tests/data/zh_prose.txt")); }
+
+TEST(LineBands, OneBandPerRenderedLine) {
+    struct Case {
+        const char* preset;
+        double dpi;
+        std::string text;
+    } cases[] = {{"en", 72, english_text(6000)}, {"en", 96, english_text(6000)},
+                 {"zh", 72, chinese_text()},     {"zh", 96, chinese_text()}};
+    for (const Case& c : cases) {
+        RenderConfig cfg = apply_config(json{{"dpi", c.dpi}}, preset(c.preset));
+        RenderOptions options;
+        options.keep_layout = true;
+        const RenderResult r = render_text(c.text, cfg, options);
+        ASSERT_FALSE(r.pages.empty());
+        size_t inked_lines = 0;  // blank lines between paragraphs draw nothing
+        for (const LayoutLine& line : r.lines) inked_lines += line.page == 1 && !line.words.empty();
+        const std::vector<RowBand> bands = text_line_bands(r.pages[0].image, cfg.leading() * c.dpi / 72.0);
+        EXPECT_EQ(bands.size(), inked_lines) << c.preset << " at " << c.dpi << " dpi";
+        for (size_t i = 1; i < bands.size(); ++i) EXPECT_GE(bands[i].begin, bands[i - 1].end);
+    }
+    EXPECT_TRUE(text_line_bands(Image(100, 50, 1, 255), 10).empty());
+}
+
 TEST(Upscale, BringsLinesToAbout30PixelsWithinLimits) {
     EXPECT_DOUBLE_EQ(choose_upscale(10), 3.0);   // en preset at 72 dpi
     EXPECT_DOUBLE_EQ(choose_upscale(15), 2.0);
@@ -148,6 +181,31 @@ TEST(OcrImage, RejectsBadImagesAndLanguages) {
     }
 }
 
+TEST(ReadBack, ReportsEachPageOnceAsItIsRead) {
+    RenderConfig cfg = apply_config(json{{"dpi", 96}, {"page-size", "595,200"}}, preset("en"));
+    const std::string text = english_text(3000);
+    const RenderResult r = render_text(text, cfg);
+    ASSERT_GE(r.pages.size(), 2u);
+    std::vector<PageCheck> checks;
+    for (const Page& p : r.pages)
+        checks.push_back({p.number, &p.image, std::string_view(text).substr(p.text_begin, p.text_end - p.text_begin)});
+    std::mutex mu;
+    std::multiset<size_t> reported;
+    const std::vector<PageReading> readings =
+        read_back_pages(checks, OcrOptions{}, 2, [&](size_t index, const PageReading& reading) {
+            std::lock_guard lock(mu);
+            reported.insert(index);
+            EXPECT_EQ(reading.number, checks[index].number);
+            EXPECT_FALSE(reading.text.empty());
+        });
+    ASSERT_EQ(readings.size(), checks.size());
+    EXPECT_EQ(reported.size(), checks.size());
+    for (size_t i = 0; i < checks.size(); ++i) {
+        EXPECT_EQ(reported.count(i), 1u) << i;
+        EXPECT_EQ(readings[i].number, checks[i].number);
+    }
+}
+
 // ---- glyph ocr ----------------------------------------------------------------------
 
 std::string last_line(const std::string& s) {
@@ -169,6 +227,7 @@ protected:
         tmp_ = new TempDir();
         // About a third of a page at the en preset: one page, read in seconds.
         write_file(tmp_->file("prose.txt"), english_text(3000));
+        write_file(tmp_->file("zh.txt"), chinese_text());
     }
     static void TearDownTestSuite() { delete tmp_; }
     static std::string prose() { return shell_quote(tmp_->file("prose.txt")); }
@@ -194,11 +253,12 @@ TEST_F(GlyphOcr, LegibleEnglishPagesReadBackWithALowErrorRate) {
 TEST_F(GlyphOcr, TableReportAtTheGlyphDefault72Dpi) {
     const auto r = run_glyph("ocr " + prose() + " --preset en --max-cer 0.05");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("overall: 1 of 1 pages"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.rfind("  page    chars   edits      CER  seconds\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("overall: 1 of 1 page,"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("-> legible"), std::string::npos) << r.out;
 }
 
-TEST_F(GlyphOcr, TooSmallTextIsReportedIllegibleWithExit3) {
+TEST_F(GlyphOcr, TooSmallTextIsReportedIllegibleWithExit10) {
     const auto r = run_glyph("ocr " + prose() + " --preset en --font-size 3 --max-cer 0.05 --json");
     EXPECT_EQ(r.exit_code, 10) << r.err;
     const json j = report_of(r);
@@ -228,6 +288,107 @@ TEST_F(GlyphOcr, RenderedFolderWithSample) {
     EXPECT_LT(j["cer"].get<double>(), 0.05);
 }
 
+TEST_F(GlyphOcr, RowsInPageOrderAndProgressOnATerminal) {
+    // Three short pages read on two threads: rows come out in page order,
+    // under the header, with the progress line cleared before each.
+    write_file(tmp_->file("three.txt"), english_text(4500));
+    const std::string command = shell_quote(GLYPH_CLI) + " ocr " + shell_quote(tmp_->file("three.txt")) +
+                                " --preset en --dpi 96 --set page-size=595,200 --threads 2 --max-cer 0.05";
+    // script(1) gives the command a terminal for stdout and stderr.
+    const auto r = glyph::test::run_command("script -qec " + shell_quote(command) + " /dev/null");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    // Each clearing of the progress line starts a fresh line; the terminal's
+    // "\r\n" is a plain "\n".
+    std::string out;
+    for (size_t i = 0; i < r.out.size(); ++i) {
+        if (r.out.compare(i, 4, "\r\033[K") == 0) {
+            out += '\n';
+            i += 3;
+        } else if (r.out[i] != '\r') {
+            out += r.out[i];
+        }
+    }
+    const size_t header = out.find("  page    chars   edits      CER  seconds");
+    ASSERT_NE(header, std::string::npos) << out;
+    size_t at = header;
+    int pages = 0;
+    for (int page = 1;; ++page) {
+        char row[16];
+        std::snprintf(row, sizeof row, "\n%6d ", page);
+        const size_t found = out.find(row, at);
+        if (found == std::string::npos) break;
+        at = found;
+        pages = page;
+    }
+    EXPECT_GE(pages, 3) << out;
+    EXPECT_NE(out.find("overall: " + std::to_string(pages) + " of " + std::to_string(pages) + " pages", at),
+              std::string::npos)
+        << out;
+    // The progress line reached the end, and was redrawn in place.
+    EXPECT_NE(out.find(std::to_string(pages) + "/" + std::to_string(pages) + " pages"), std::string::npos) << out;
+    EXPECT_NE(r.out.find("\r\033[K"), std::string::npos) << out;
+}
+
+TEST_F(GlyphOcr, JsonStaysOneDocumentOnStdout) {
+    const auto r = run_glyph("ocr " + prose() + " --preset en --dpi 96 --max-cer 0.05 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("  page "), std::string::npos);
+    EXPECT_EQ(r.out.front(), '{');
+    EXPECT_EQ(r.out.substr(r.out.size() - 2), "}\n");
+    EXPECT_FALSE(report_of(r).is_discarded());
+}
+
+TEST_F(GlyphOcr, LegibleChinesePagesReadBackLineByLine) {
+    // Glyph's zh config at 96 dpi: one page of Chinese prose.
+    const auto r = run_glyph("ocr " + shell_quote(tmp_->file("zh.txt")) + " --preset zh --dpi 96 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out.substr(0, 3000);
+    const json j = report_of(r);
+    EXPECT_EQ(j["language"], "chi_sim");
+    EXPECT_EQ(j["legible"], true);
+    EXPECT_LT(j["cer"].get<double>(), 0.02);
+    EXPECT_GT(j["reference_chars"].get<size_t>(), 700u);
+    EXPECT_NE(j["pages"][0]["text"].get<std::string>().find("图书馆"), std::string::npos);
+}
+
+TEST_F(GlyphOcr, PagesFolderFindsTheSourceItsManifestRecords) {
+    const TempDir dir;
+    const std::string text = english_text(3000);
+    write_file(dir.file("book.txt"), text);
+    auto r = run_glyph("render " + shell_quote(dir.file("book.txt")) + " --preset en --dpi 96 --out " +
+                       shell_quote(dir.file("pages")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json manifest = json::parse(read_file(dir.file("pages/manifest.json")));
+    ASSERT_TRUE(manifest.contains("source")) << manifest.dump(2);
+    EXPECT_EQ(manifest["source"].get<std::string>().front(), '/');
+    EXPECT_EQ(manifest["source_sha256"].get<std::string>(), source_digest(text));
+
+    r = run_glyph("ocr --pages " + shell_quote(dir.file("pages")) + " --max-cer 0.05 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_LT(report_of(r)["cer"].get<double>(), 0.05);
+
+    // Edited since the render, same size: the SHA-256 tells.
+    std::string edited = text;
+    edited[10] = edited[10] == 'x' ? 'y' : 'x';
+    write_file(dir.file("book.txt"), edited);
+    r = run_glyph("ocr --pages " + shell_quote(dir.file("pages")));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("is not the text the pages were rendered from (its SHA-256 differs"), std::string::npos)
+        << r.err;
+    // Gone.
+    std::remove(dir.file("book.txt").c_str());
+    r = run_glyph("ocr --pages " + shell_quote(dir.file("pages")));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("which is no longer there; pass --source FILE"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+    // Rendered from stdin: nothing to find again.
+    r = run_glyph("render - --preset en --out " + shell_quote(dir.file("piped")), &text);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(json::parse(read_file(dir.file("piped/manifest.json"))).contains("source"));
+    r = run_glyph("ocr --pages " + shell_quote(dir.file("piped")));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("names no source text"), std::string::npos) << r.err;
+}
+
 TEST_F(GlyphOcr, BadInputsGiveOneLineAndTheDocumentedExitCode) {
     const TempDir empty_dir;
     write_file(tmp_->file("empty.txt"), "");
@@ -240,13 +401,15 @@ TEST_F(GlyphOcr, BadInputsGiveOneLineAndTheDocumentedExitCode) {
         {"ocr " + shell_quote(tmp_->file("missing.txt")), "cannot read input " + tmp_->file("missing.txt"), 2},
         {"ocr " + shell_quote(empty_dir.path) + " --preset en", "is a folder, not a text file", 2},
         {"ocr --pages " + shell_quote(empty_dir.path), "has no manifest.json", 2},
-        // Input that was read but cannot be measured, and missing OCR data: 1.
-        {"ocr " + shell_quote(tmp_->file("empty.txt")) + " --preset en", "input is empty", 1},
-        {"ocr " + shell_quote(tmp_->file("blank.txt")) + " --preset en", "show no text", 1},
-        {"ocr " + prose() + " --pages " + shell_quote(empty_dir.path), "not both or neither", 1},
+        // Input that cannot be measured, and flags that do not fit: 2 as well.
+        {"ocr " + shell_quote(tmp_->file("empty.txt")) + " --preset en", "input is empty", 2},
+        {"ocr " + shell_quote(tmp_->file("blank.txt")) + " --preset en", "show no text", 2},
+        {"ocr " + prose() + " --pages " + shell_quote(empty_dir.path), "not both or neither", 2},
+        {"ocr " + prose() + " --preset en --lang 'eng+'", "is not a Tesseract language list", 2},
+        {"ocr " + prose() + " --preset en --segment words", "--segment", 2},
+        // OCR data that is not installed: a runtime failure, 1.
         {"ocr " + prose() + " --preset en --lang zz_no_such_language", "cannot load language \"zz_no_such_language\"",
          1},
-        {"ocr " + prose() + " --preset en --lang 'eng+'", "invalid language", 1},
     };
     for (const Case& c : cases) {
         const auto r = run_glyph(c.args);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,9 +18,11 @@ struct OcrOptions {
     // Baseline-to-baseline distance in image pixels when the caller knows it
     // (leading × dpi / 72); 0: estimate it from the image.
     double line_pitch_px = 0;
-    // true: the image is one block of running text (a rendered page), so
-    // Tesseract's layout analysis is skipped; false: automatic segmentation.
-    bool single_block = true;
+    // true: the image is a rendered page, lines of text at a regular pitch:
+    // each line is cut out at the quietest ink row between lines and read on
+    // its own, so Tesseract's line finding cannot drop, split or merge lines
+    // (it did on small Han text). false: the image is read as one block.
+    bool by_line = true;
 };
 
 // Text read from one image. Throws std::runtime_error when Tesseract or the
@@ -29,9 +32,21 @@ struct OcrOptions {
 // calls from different threads run in parallel.
 std::string ocr_image(const Image& image, const OcrOptions& options = {});
 
+// True for a well-formed Tesseract language list: names of letters, digits
+// and '_' joined by '+' ("eng", "chi_sim", "eng+chi_sim").
+bool is_language_list(std::string_view languages);
+
 // The distance between text lines in pixels, from the periodicity of the ink
 // rows; for a single line, the height of its ink. 0 when the image has no ink.
 double estimate_line_pitch(const Image& image);
+
+// The rows [begin, end) of each text line of a page whose lines are about
+// `line_pitch_px` apart: cuts fall on the row with the least ink near each
+// pitch step; bands without ink are left out. Empty for a page without ink.
+struct RowBand {
+    int begin = 0, end = 0;
+};
+std::vector<RowBand> text_line_bands(const Image& image, double line_pitch_px);
 
 // The factor ocr_image enlarges an image by when options.upscale is 0: text
 // lines are brought to ~30 px apart (x-height ~15 px), where Tesseract's LSTM
@@ -40,9 +55,10 @@ double choose_upscale(double line_pitch_px);
 
 // Edit distance and reference length, both in code points after
 // normalization: NFKC (full-width punctuation equals its ASCII form, "ﬁ"
-// equals "fi"), whitespace runs fold to one space, ends are trimmed, and a
-// space next to a CJK character is dropped (Chinese has no word spaces, and
-// Tesseract puts spaces between Han characters).
+// equals "fi"), whitespace runs fold to one space, ends are trimmed, and
+// whitespace beside a CJK character is dropped unless its other side is a
+// Latin letter or a digit (Chinese has no word spaces, and Tesseract puts
+// spaces between Han characters; a space before a Latin word shows).
 struct CharacterErrors {
     size_t edits = 0;
     size_t reference_length = 0;
@@ -67,11 +83,16 @@ struct PageReading {
     double seconds = 0;
 };
 
+// Called as each page is read, from the worker threads, in completion order:
+// the page's index in the input and its reading. Lets a caller report
+// progress on inputs that take minutes.
+using PageReadCallback = std::function<void(size_t index, const PageReading& reading)>;
+
 // OCRs the pages on `threads` threads (0: all cores; each thread has its own
 // engine) and compares each with its reference. Results keep the input order.
-// Rethrows the first OCR failure.
+// Rethrows the first OCR failure (pages already read were reported).
 std::vector<PageReading> read_back_pages(const std::vector<PageCheck>& pages, const OcrOptions& options,
-                                         int threads = 0);
+                                         int threads = 0, const PageReadCallback& on_page = {});
 
 // Indices of `sample` pages spread evenly over `page_count` pages, first and
 // last included; all pages when sample <= 0 or sample >= page_count.

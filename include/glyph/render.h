@@ -98,12 +98,16 @@ public:
     PageWriter& operator=(const PageWriter&) = delete;
 
     void write(const Page& page);
-    // The manifest describing `result` (not yet written).
-    nlohmann::json manifest(const RenderResult& result, const RenderConfig& config, std::string_view source) const;
+    // The manifest describing `result` (not yet written). `source_path`
+    // (empty: none, e.g. stdin or a batch item) is recorded as "source" with
+    // "source_sha256", so the pages can be checked against their text later.
+    nlohmann::json manifest(const RenderResult& result, const RenderConfig& config, std::string_view source,
+                            const std::string& source_path = "") const;
     // Writes `manifest` as manifest.json and swaps the staging folder in.
     void commit(const nlohmann::json& manifest);
     // manifest() then commit(); returns the manifest.
-    nlohmann::json finish(const RenderResult& result, const RenderConfig& config, std::string_view source);
+    nlohmann::json finish(const RenderResult& result, const RenderConfig& config, std::string_view source,
+                          const std::string& source_path = "");
     double encode_ms() const { return encode_us_.load() / 1000.0; }
     const std::string& out_dir() const { return dir_; }
     static std::string page_file_name(int number);
@@ -121,6 +125,9 @@ void remove_stale_staging(const std::string& parent);
 // In-memory result to a folder, pages encoded on `threads` threads.
 nlohmann::json write_pages(const RenderResult& result, const RenderConfig& config, std::string_view source,
                            const std::string& out_dir, int threads = 1);
+
+// Lowercase hex SHA-256 of a source text: the manifest's "source_sha256".
+std::string source_digest(std::string_view source);
 
 // The --layout JSONL rows for a result.
 std::string layout_jsonl(const RenderResult& result);

@@ -22,6 +22,17 @@ bool is_cjk(UChar32 c) {
                                  script == USCRIPT_KATAKANA || script == USCRIPT_BOPOMOFO);
 }
 
+// Whether whitespace between `before` and `after` is none a reader sees on
+// the page: Chinese sets no word spaces, so a line break between two Han
+// characters is only the renderer's, and the spaces Tesseract puts between
+// Han characters, or after a full-width "；" (whose cell is half blank), are
+// not in the text. Between a CJK character and a Latin letter or a digit the
+// page shows a real space when the text has one, so that one counts.
+bool space_is_unseen(UChar32 before, UChar32 after) {
+    const auto spaced_word_char = [](UChar32 c) { return u_isalnum(c) && !is_cjk(c); };
+    return (is_cjk(before) || is_cjk(after)) && !spaced_word_char(before) && !spaced_word_char(after);
+}
+
 // NFKC, so that what a reader sees as the same character compares equal:
 // Tesseract reads full-width CJK punctuation ("；（！") as its ASCII form,
 // and may emit ligatures ("ﬁ") or "..." for "…". Invalid UTF-8 becomes U+FFFD.
@@ -55,7 +66,7 @@ std::u32string normalize(std::string_view raw) {
             pending_space = !folded.empty();
             continue;
         }
-        if (pending_space && !is_cjk(c) && !is_cjk(UChar32(folded.back()))) folded += U' ';
+        if (pending_space && !space_is_unseen(UChar32(folded.back()), c)) folded += U' ';
         pending_space = false;
         folded += char32_t(c);
     }

@@ -58,9 +58,7 @@ PixPtr to_gray_pix(const Image& image) {
 }
 
 void check_language(const std::string& language) {
-    bool ok = !language.empty() && language.front() != '+' && language.back() != '+';
-    for (char c : language) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+');
-    if (!ok)
+    if (!is_language_list(language))
         throw std::invalid_argument("OCR: invalid language \"" + language +
                                     "\" (Tesseract names joined by '+', e.g. eng, chi_sim, eng+chi_sim)");
 }
@@ -90,21 +88,104 @@ tesseract::TessBaseAPI& engine_for(const std::string& language) {
     return *engines.emplace(language, std::move(api)).first->second;
 }
 
-}  // namespace
-
-double estimate_line_pitch(const Image& image) {
-    check_image(image);
-    // Ink is whatever differs clearly from the top-left pixel (the page
-    // background), so dark-on-light and light-on-dark pages both work.
+// Pixels of ink per row. Ink is whatever differs clearly from the top-left
+// pixel (the page background), so dark-on-light and light-on-dark pages work.
+std::vector<double> ink_profile(const Image& image) {
     const int background = luminance(image, 0);
     std::vector<double> profile(size_t(image.height), 0.0);
-    int first = -1, last = -1;
     for (int y = 0; y < image.height; ++y) {
         int ink = 0;
         const size_t row = size_t(y) * size_t(image.width);
         for (int x = 0; x < image.width; ++x) ink += std::abs(int(luminance(image, row + size_t(x))) - background) > 64;
         profile[size_t(y)] = ink;
-        if (ink > 0) {
+    }
+    return profile;
+}
+
+// Reads each text line of `pix` (the page, scaled by `scale`) on its own,
+// with a white margin around it as Tesseract expects; lines joined by '\n'.
+std::string read_lines(tesseract::TessBaseAPI& api, Pix* pix, const std::vector<RowBand>& bands, double scale,
+                       double scaled_pitch, int resolution) {
+    api.SetPageSegMode(tesseract::PSM_SINGLE_LINE);
+    const int margin = std::max(4, int(std::lround(scaled_pitch / 2)));
+    const int height = int(pixGetHeight(pix));
+    std::string text;
+    for (const RowBand& band : bands) {
+        const int top = std::clamp(int(std::floor(band.begin * scale)), 0, height - 1);
+        const int bottom = std::clamp(int(std::ceil(band.end * scale)), top + 1, height);
+        BOX* box = boxCreate(0, top, int(pixGetWidth(pix)), bottom - top);
+        PixPtr line(pixClipRectangle(pix, box, nullptr));
+        boxDestroy(&box);
+        if (!line) throw std::runtime_error("OCR: cannot cut a text line out of the image");
+        PixPtr padded(pixAddBorder(line.get(), l_uint32(margin), 255));
+        if (!padded) throw std::runtime_error("OCR: out of memory for a text line");
+        api.SetImage(padded.get());
+        api.SetSourceResolution(resolution);
+        std::unique_ptr<char[]> read(api.GetUTF8Text());
+        if (!read) throw std::runtime_error("OCR: Tesseract failed to read a text line");
+        std::string_view line_text(read.get());
+        while (!line_text.empty() && (line_text.back() == '\n' || line_text.back() == ' ')) line_text.remove_suffix(1);
+        if (!text.empty()) text += '\n';
+        text += line_text;
+    }
+    return text;
+}
+
+}  // namespace
+
+std::vector<RowBand> text_line_bands(const Image& image, double line_pitch_px) {
+    check_image(image);
+    const std::vector<double> profile = ink_profile(image);
+    int first = -1, last = -1;
+    for (int y = 0; y < image.height; ++y) {
+        if (profile[size_t(y)] > 0) {
+            if (first < 0) first = y;
+            last = y;
+        }
+    }
+    std::vector<RowBand> bands;
+    if (first < 0) return bands;
+    if (!(line_pitch_px >= 2)) return {{first, last + 1}};
+    // A cut is the row with the least ink within a third of a pitch of where
+    // the next line should begin; on a tie the one nearest the pitch step.
+    const auto ink_in = [&](int begin, int end) {
+        double ink = 0;
+        for (int y = begin; y < end; ++y) ink += profile[size_t(y)];
+        return ink;
+    };
+    int cut = first;
+    while (cut <= last) {
+        const double step = cut + line_pitch_px;
+        const int lo = std::max(cut + 1, int(std::ceil(step - line_pitch_px / 3)));
+        const int hi = std::min(image.height, int(std::floor(step + line_pitch_px / 3)));
+        int next = -1;
+        for (int y = lo; y <= hi && y < image.height; ++y)
+            if (next < 0 || profile[size_t(y)] < profile[size_t(next)] ||
+                (profile[size_t(y)] == profile[size_t(next)] && std::abs(y - step) < std::abs(next - step)))
+                next = y;
+        if (next < 0) next = std::min(image.height, int(std::lround(step)));
+        next = std::max(next, cut + 1);
+        if (ink_in(cut, next) > 0) bands.push_back({cut, next});
+        cut = next;
+    }
+    return bands;
+}
+
+bool is_language_list(std::string_view languages) {
+    if (languages.empty() || languages.front() == '+' || languages.back() == '+' ||
+        languages.find("++") != std::string_view::npos)
+        return false;
+    for (char c : languages)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '+') return false;
+    return true;
+}
+
+double estimate_line_pitch(const Image& image) {
+    check_image(image);
+    const std::vector<double> profile = ink_profile(image);
+    int first = -1, last = -1;
+    for (int y = 0; y < image.height; ++y) {
+        if (profile[size_t(y)] > 0) {
             if (first < 0) first = y;
             last = y;
         }
@@ -161,12 +242,19 @@ std::string ocr_image(const Image& image, const OcrOptions& options) {
     }
 
     tesseract::TessBaseAPI& api = engine_for(options.language);
-    api.SetPageSegMode(options.single_block ? tesseract::PSM_SINGLE_BLOCK : tesseract::PSM_AUTO);
-    api.SetImage(pix.get());
     // Tesseract derives size limits from the resolution; tell it the scaled
     // text is ordinary body text (a 12 pt pitch) instead of letting it guess.
     const double scaled_pitch = pitch > 0 ? pitch * scale : kTargetLinePitch;
-    api.SetSourceResolution(std::clamp(int(std::lround(scaled_pitch * 72.0 / 12.0)), 70, 1200));
+    const int resolution = std::clamp(int(std::lround(scaled_pitch * 72.0 / 12.0)), 70, 1200);
+    if (options.by_line) {
+        std::string text = read_lines(api, pix.get(), text_line_bands(image, pitch), scale, scaled_pitch,
+                                      resolution);
+        api.Clear();
+        return text;
+    }
+    api.SetPageSegMode(tesseract::PSM_SINGLE_BLOCK);
+    api.SetImage(pix.get());
+    api.SetSourceResolution(resolution);
     std::unique_ptr<char[]> text(api.GetUTF8Text());
     api.Clear();
     if (!text) throw std::runtime_error("OCR: Tesseract failed to read the image");

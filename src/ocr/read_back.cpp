@@ -15,7 +15,7 @@
 namespace glyph {
 
 std::vector<PageReading> read_back_pages(const std::vector<PageCheck>& pages, const OcrOptions& options,
-                                         int threads) {
+                                         int threads, const PageReadCallback& on_page) {
     std::vector<PageReading> readings(pages.size());
     if (pages.empty()) return readings;
     if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
@@ -33,6 +33,7 @@ std::vector<PageReading> read_back_pages(const std::vector<PageCheck>& pages, co
                 r.text = ocr_image(*pages[i].image, options);
                 r.errors = character_errors(pages[i].reference, r.text);
                 r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                if (on_page) on_page(i, r);
             } catch (...) {
                 std::lock_guard lock(failure_mutex);
                 if (!failure) failure = std::current_exception();

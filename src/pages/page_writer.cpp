@@ -142,7 +142,8 @@ void PageWriter::write(const Page& page) {
     encode_us_ += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
 }
 
-json PageWriter::manifest(const RenderResult& result, const RenderConfig& config, std::string_view source) const {
+json PageWriter::manifest(const RenderResult& result, const RenderConfig& config, std::string_view source,
+                          const std::string& source_path) const {
     json pages = json::array();
     for (const Page& p : result.pages) {
         pages.push_back({{"file", page_file_name(p.number)},
@@ -165,6 +166,10 @@ json PageWriter::manifest(const RenderResult& result, const RenderConfig& config
                 {"config", to_json(config)},
                 {"timings_ms",
                  {{"layout", result.timings.layout_ms}, {"raster", result.timings.raster_ms}, {"encode", encode_ms()}}}};
+    if (!source_path.empty()) {
+        m["source"] = source_path;
+        m["source_sha256"] = source_digest(source);
+    }
     if (result.missing.count)
         m["missing_glyphs"] = {{"count", result.missing.count}, {"examples", result.missing.examples}};
     return m;
@@ -178,8 +183,9 @@ void PageWriter::commit(const json& manifest) {
     committed_ = true;
 }
 
-json PageWriter::finish(const RenderResult& result, const RenderConfig& config, std::string_view source) {
-    json m = manifest(result, config, source);
+json PageWriter::finish(const RenderResult& result, const RenderConfig& config, std::string_view source,
+                        const std::string& source_path) {
+    json m = manifest(result, config, source, source_path);
     commit(m);
     return m;
 }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "glyph/encode.h"
 #include "glyph/ocr.h"
 #include "glyph/render.h"
+#include "progress.h"
 #include "render_options.h"
 
 namespace glyph::cli {
@@ -35,6 +38,7 @@ struct OcrArgs {
     bool json_output = false;
     std::string language;
     double upscale = 0;
+    std::string segment = "lines";
     double max_cer = 0.02;
 };
 
@@ -91,6 +95,35 @@ Job render_job(const OcrArgs& a) {
     return job;
 }
 
+// The text a pages folder was rendered from: --source, or the file its
+// manifest names. Either must still be that text (its size, and its SHA-256
+// when the manifest has one), or the CER would measure the wrong text.
+std::string source_for(const OcrArgs& a, const json& manifest, const std::string& manifest_path) {
+    std::string path = a.source;
+    if (path.empty()) {
+        if (!manifest.contains("source") || !manifest["source"].is_string() ||
+            manifest["source"].get<std::string>().empty())
+            throw InputError(manifest_path +
+                             " names no source text (rendered from stdin, or a batch item); pass --source FILE, "
+                             "the text the pages were rendered from");
+        path = (fs::path(manifest_path).parent_path() / manifest["source"].get<std::string>()).string();
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec))
+            throw InputError("the pages were rendered from " + path +
+                             ", which is no longer there; pass --source FILE with that text");
+    }
+    std::string text = read_text_input(path, "source");
+    const bool size_differs = manifest.contains("source_bytes") && manifest["source_bytes"].is_number_unsigned() &&
+                              manifest["source_bytes"].get<size_t>() != text.size();
+    const bool digest_differs = manifest.contains("source_sha256") && manifest["source_sha256"].is_string() &&
+                                manifest["source_sha256"].get<std::string>() != source_digest(text);
+    if (size_differs || digest_differs)
+        throw InputError("source " + path + " is not the text the pages were rendered from (its " +
+                         (size_differs ? "size" : "SHA-256") +
+                         " differs from the manifest's): edited since the render, or another file");
+    return text;
+}
+
 Job folder_job(const OcrArgs& a) {
     Job job;
     const fs::path dir(a.pages_dir);
@@ -104,18 +137,7 @@ Job folder_job(const OcrArgs& a) {
         !manifest["pages"].is_array())
         throw InputError(manifest_path.string() + " is not a glyph manifest (no \"pages\" list)");
 
-    std::string source_path = a.source;
-    if (source_path.empty() && manifest.contains("source") && manifest["source"].is_string())
-        source_path = (dir / manifest["source"].get<std::string>()).string();
-    if (source_path.empty())
-        throw InputError("the manifest names no source text; pass --source FILE (the text the pages were rendered from)");
-    job.source = read_text_input(source_path, "source");
-    if (manifest.contains("source_bytes") && manifest["source_bytes"].is_number_unsigned() &&
-        manifest["source_bytes"].get<size_t>() != job.source.size())
-        throw InputError("source " + source_path + " has " + std::to_string(job.source.size()) +
-                         " bytes but the pages were rendered from " +
-                         std::to_string(manifest["source_bytes"].get<size_t>()) + ": not the same text");
-
+    job.source = source_for(a, manifest, manifest_path.string());
     if (manifest.contains("config") && manifest["config"].is_object()) {
         job.config = manifest["config"];
         const json& c = job.config;
@@ -138,19 +160,57 @@ Job folder_job(const OcrArgs& a) {
     return job;
 }
 
-void print_table(const std::vector<PageReading>& readings, const Job& job, const CharacterErrors& total,
-                 double cer, double ocr_seconds, const OcrArgs& a, const std::string& language) {
-    std::printf("%6s %8s %7s %8s %8s\n", "page", "chars", "edits", "CER", "seconds");
-    for (const PageReading& r : readings) {
-        const double page_cer = r.errors.reference_length ? double(r.errors.edits) / double(r.errors.reference_length)
-                                                          : (r.errors.edits ? 1.0 : 0.0);
-        std::printf("%6d %8zu %7zu %7.2f%% %8.2f\n", r.number, r.errors.reference_length, r.errors.edits,
-                    100 * page_cer, r.seconds);
-    }
-    std::printf("overall: %zu of %zu pages, %zu chars, %zu edits, CER %.2f%% (%s, OCR %.1f s) -> %s\n",
-                readings.size(), job.page_count, total.reference_length, total.edits, 100 * cer, language.c_str(),
-                ocr_seconds, cer <= a.max_cer ? "legible" : "NOT legible");
+double page_cer(const CharacterErrors& e) {
+    return e.reference_length ? double(e.edits) / double(e.reference_length) : (e.edits ? 1.0 : 0.0);
 }
+
+// The table's rows, printed as pages finish but in page order: a row goes
+// out once it and every page before it are read, so a long read shows its
+// first results early and the table still reads top to bottom. The progress
+// line (stderr) is advanced under the same lock, so on a terminal the rows
+// and the redrawn progress line never interleave.
+class StreamedTable {
+public:
+    StreamedTable(size_t pages, bool print_rows)
+        : rows_(pages), print_rows_(print_rows), progress_("pages", pages),
+          shared_terminal_(isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {}
+
+    void page_read(size_t index, const PageReading& r) {
+        std::lock_guard lock(mu_);
+        rows_[index] = Row{r.number, r.errors, r.seconds};
+        bool line_cleared = false;
+        for (; print_rows_ && next_ < rows_.size() && rows_[next_]; ++next_) {
+            // On a shared terminal the cursor sits on the progress line.
+            if (shared_terminal_ && !line_cleared) std::fputs("\r\033[K", stdout);
+            line_cleared = true;
+            print_row(*rows_[next_]);
+        }
+        std::fflush(stdout);
+        progress_.advance(1);
+    }
+    // Ends the progress line; the table's summary goes after it.
+    void finish() { progress_.finish(); }
+
+private:
+    struct Row {
+        int number;
+        CharacterErrors errors;
+        double seconds;
+    };
+    void print_row(const Row& row) {
+        if (!header_printed_) std::printf("%6s %8s %7s %8s %8s\n", "page", "chars", "edits", "CER", "seconds");
+        header_printed_ = true;
+        std::printf("%6d %8zu %7zu %7.2f%% %8.2f\n", row.number, row.errors.reference_length, row.errors.edits,
+                    100 * page_cer(row.errors), row.seconds);
+    }
+
+    std::mutex mu_;
+    std::vector<std::optional<Row>> rows_;
+    size_t next_ = 0;
+    bool print_rows_, header_printed_ = false;
+    ProgressReporter progress_;
+    bool shared_terminal_;
+};
 
 void run_ocr(const OcrArgs& a) {
     if (a.pages_dir.empty() == a.input.empty())
@@ -172,12 +232,25 @@ void run_ocr(const OcrArgs& a) {
 
     OcrOptions options;
     options.language = !a.language.empty() ? a.language : has_han(job.source) ? "chi_sim" : "eng";
+    if (!is_language_list(options.language))
+        throw InputError("--lang \"" + options.language +
+                         "\" is not a Tesseract language list (names joined by '+', e.g. eng, chi_sim, eng+chi_sim)");
     options.upscale = a.upscale;
+    options.by_line = a.segment == "lines";
     options.line_pitch_px = job.pitch_px;
     const int threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
 
     const auto start = std::chrono::steady_clock::now();
-    const std::vector<PageReading> readings = read_back_pages(job.checks, options, threads);
+    StreamedTable table(job.checks.size(), !a.json_output);
+    std::vector<PageReading> readings;
+    try {
+        readings = read_back_pages(job.checks, options, threads,
+                                   [&table](size_t i, const PageReading& r) { table.page_read(i, r); });
+    } catch (...) {
+        table.finish();  // the error line goes below the progress line, not over it
+        throw;
+    }
+    table.finish();
     const double ocr_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     CharacterErrors total;
@@ -185,8 +258,7 @@ void run_ocr(const OcrArgs& a) {
         total.edits += r.errors.edits;
         total.reference_length += r.errors.reference_length;
     }
-    const double cer = total.reference_length ? double(total.edits) / double(total.reference_length)
-                                              : (total.edits ? 1.0 : 0.0);
+    const double cer = page_cer(total);
     const bool legible = cer <= a.max_cer;
 
     if (a.json_output) {
@@ -195,9 +267,7 @@ void run_ocr(const OcrArgs& a) {
             pages.push_back({{"page", r.number},
                              {"reference_chars", r.errors.reference_length},
                              {"edits", r.errors.edits},
-                             {"cer", r.errors.reference_length
-                                         ? double(r.errors.edits) / double(r.errors.reference_length)
-                                         : (r.errors.edits ? 1.0 : 0.0)},
+                             {"cer", page_cer(r.errors)},
                              {"seconds", r.seconds},
                              {"text", r.text}});
         json report{{"pages", pages},
@@ -215,7 +285,9 @@ void run_ocr(const OcrArgs& a) {
         if (!job.config.is_null()) report["config"] = job.config;
         std::printf("%s\n", report.dump(2).c_str());
     } else {
-        print_table(readings, job, total, cer, ocr_seconds, a, options.language);
+        std::printf("overall: %zu of %s, %zu chars, %zu edits, CER %.2f%% (%s, OCR %.1f s) -> %s\n", readings.size(),
+                    plural(job.page_count, "page").c_str(), total.reference_length, total.edits, 100 * cer,
+                    options.language.c_str(), ocr_seconds, legible ? "legible" : "NOT legible");
     }
     std::fflush(stdout);
     if (!legible) {
@@ -249,8 +321,12 @@ void add_ocr_command(CLI::App& app) {
     cmd->add_option("--upscale", args->upscale,
                     "Enlarge pages by this factor before OCR (default: bring lines to ~30 px apart)")
         ->check(CLI::Range(0.0, 16.0));
+    cmd->add_option("--segment", args->segment,
+                    "lines: cut each text line out and read it alone (default); block: let Tesseract find the "
+                    "lines of the page")
+        ->check(CLI::IsMember({"lines", "block"}));
     cmd->add_option("--max-cer", args->max_cer,
-                    "Legibility threshold: above it the pages are reported NOT legible and the exit code is 3")
+                    "Legibility threshold: above it the pages are reported NOT legible and the exit code is 10")
         ->check(CLI::Range(0.0, 1.0));
     cmd->add_flag("--json", args->json_output, "Print the report as JSON (per page: CER and the text read)");
     cmd->callback([args] { run_ocr(*args); });

@@ -60,6 +60,15 @@ void report(FILE* to, const RenderArgs& a, const RenderResult& r, const PageWrit
     if (stats) std::fprintf(to, "%s\n", ratio_line(*stats).c_str());
 }
 
+// The input as the manifest records it, for `glyph ocr --pages`: an absolute
+// path when it is a real file (stdin or a pipe cannot be read again).
+std::string recorded_source_path(const std::string& input) {
+    std::error_code ec;
+    if (input == "-" || !std::filesystem::is_regular_file(input, ec)) return "";
+    const std::filesystem::path absolute = std::filesystem::absolute(input, ec);
+    return ec ? "" : absolute.lexically_normal().string();
+}
+
 void run_single(const RenderArgs& a) {
     if (a.json && a.layout == "-") throw CommandError(kExitUsage, "--json and --layout - would both write to stdout");
     const std::string text = read_text_input(a.input, "input file");
@@ -78,7 +87,7 @@ void run_single(const RenderArgs& a) {
     opts.on_page = [&writer](const Page& page) { writer.write(page); };
     RenderResult r = render_text(text, cfg, opts);
     const std::optional<Tokenizer> tokenizer = a.no_count ? std::nullopt : loading.get();
-    nlohmann::json manifest = writer.manifest(r, cfg, text);
+    nlohmann::json manifest = writer.manifest(r, cfg, text, recorded_source_path(a.input));
     std::optional<CompressionStats> stats;
     if (tokenizer) {
         stats = account(text, r, *tokenizer, find_profile(a.profile));
