@@ -10,13 +10,13 @@
 namespace {
 
 struct Parsed {
-    std::vector<glyph::SseEvent> events;
+    std::vector<glyph::vlm::SseEvent> events;
     bool partial = false;
 };
 
 Parsed parse(std::string_view body, size_t piece) {
     Parsed out;
-    glyph::SseParser parser([&](const glyph::SseEvent& e) { out.events.push_back(e); });
+    glyph::vlm::SseParser parser([&](const glyph::vlm::SseEvent& e) { out.events.push_back(e); });
     for (size_t at = 0; at < body.size(); at += piece) parser.feed(body.substr(at, piece));
     out.partial = parser.finish();
     return out;

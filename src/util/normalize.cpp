@@ -75,7 +75,6 @@ bool always_starts_segment(UChar32 c) {
 }
 
 bool normalize_utf8(const icu::Normalizer2& form, std::string_view text, std::string& out, UErrorCode& status) {
-    const icu::StringPiece whole(text.data(), int32_t(text.size()));
     // ICU in pieces cut at boundaries (a character with hasBoundaryBefore never
     // interacts with what precedes it): short segments in long stretches as
     // they are, long ones through append_ordered.
@@ -114,7 +113,8 @@ bool normalize_utf8(const icu::Normalizer2& form, std::string_view text, std::st
         append_icu(form, text.substr(plain_from), out, status);
         return true;
     }
-    if (form.isNormalizedUTF8(whole, status) || U_FAILURE(status)) return false;
+    if (form.isNormalizedUTF8(icu::StringPiece(text.data(), int32_t(text.size())), status) || U_FAILURE(status))
+        return false;
     out.clear();
     append_icu(form, text, out, status);
     return true;
