@@ -301,6 +301,33 @@ TEST(Render, LongTextWithoutNewlinesIsLinear) {
     for (size_t i = 0; i + 1 < r.pages.size(); ++i) ASSERT_EQ(r.pages[i].line_count, 81) << "page " << i + 1;
 }
 
+// A stop flag set from another thread: layout gives up at its next page,
+// rasterizing at the next page a worker starts, in both layout modes.
+TEST(Render, StopFlagCancelsLayoutAndRaster) {
+    std::string text;
+    while (text.size() < 200'000) text += "lorem ipsum dolor sit amet\n";
+    for (LayoutMode mode : {LayoutMode::Reference, LayoutMode::Clean}) {
+        RenderConfig cfg = preset("en");
+        cfg.mode = mode;
+        std::atomic<bool> stop{true};
+        RenderOptions opts;
+        opts.cancel = &stop;
+        EXPECT_THROW(render_text(text, cfg, opts), Cancelled);
+
+        stop = false;
+        std::atomic<int> pages_seen{0};
+        opts.threads = 2;
+        opts.on_page = [&](const Page&) {
+            if (++pages_seen == 3) stop = true;
+        };
+        EXPECT_THROW(render_text(text, cfg, opts), Cancelled);
+        EXPECT_LE(pages_seen.load(), 4) << "each worker may finish the page it was on, then stops";
+        stop = false;
+        opts.on_page = {};
+        EXPECT_GT(render_text(text, cfg, opts).pages.size(), 50u);
+    }
+}
+
 TEST(RenderClean, FallbackFontInsteadOfBoxes) {
     // The en font (DejaVu Sans) has no Hanzi: the reference draws .notdef
     // boxes, the clean mode draws the glyph from the CJK fallback font, the

@@ -102,6 +102,8 @@ std::vector<Case> corpus() {
          "surrogate \xed\xa0\x80 \xed\xbf\xbf big \xf4\x90\x80\x80 \xf5\x80 ff \xff\xfe end\xe4"},
         {"long_runs", repeat(" ", 3000) + "x" + repeat("=", 2000) + repeat("\n", 500) + repeat("9", 1500) +
                           repeat("汉字", 700) + repeat("ab", 1000) + repeat("\t ", 400)},
+        {"combining_runs", "a" + repeat("\u0301\u0316", 400) + " \u1E69" + repeat("\u0F73", 150) + " x" +
+                               repeat("\u0345\u0301\u0323\u05B0", 100) + " \u1100" + repeat("\u1161", 80) + " end"},
         {"mixed", "GPU 训练 of Qwen3 在 2025 年 took 1.5M GPU-hours；见 https://example.com/a?b=c&d=e#frag 和 "
                   "user@mail.org. Path C:\\Users\\x\\file.txt ~/src/*.cpp"},
     };
@@ -290,6 +292,24 @@ json tiny_tokenizer() {
                             {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}})}}},
             {"model",
              {{"type", "BPE"}, {"dropout", nullptr}, {"vocab", vocab}, {"merges", json::array({json::array({"a", "b"}), json::array({"ab", "c"})})}}}};
+}
+
+TEST_F(TokenizerTest, StopFlagCancelsEncoding) {
+    std::atomic<bool> stop{true};
+    EXPECT_THROW(qwen_->encode("some text", &stop), glyph::Cancelled);
+    EXPECT_THROW(qwen_->count(repeat("lorem ipsum ", 100000), &stop), glyph::Cancelled);
+    stop = false;
+    EXPECT_EQ(qwen_->encode("some text", &stop), qwen_->encode("some text"));
+}
+
+// 2 MB of combining marks in alternating classes after one letter (minutes
+// with ICU's normalizer alone): the ids are those of its NFC form, built
+// here by hand (the 220s first, the letter composed with the first 230).
+TEST_F(TokenizerTest, MegabytesOfCombiningMarksOutOfOrder) {
+    constexpr int kPairs = 500000;
+    const std::string text = "a" + repeat("\u0301\u0316", kPairs);
+    const std::string nfc = "\u00E1" + repeat("\u0316", kPairs) + repeat("\u0301", kPairs - 1);
+    EXPECT_EQ(qwen_->encode(text), qwen_->encode(nfc));
 }
 
 TEST(TokenizerLoad, TinyTokenizerMerges) {

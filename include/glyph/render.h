@@ -14,6 +14,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "glyph/cancel.h"
 #include "glyph/config.h"
 #include "glyph/image.h"
 
@@ -73,9 +74,13 @@ struct RenderOptions {
     // order) and the result keeps only its metadata (image.pixels empty), so
     // a long document never holds all its pages in memory.
     std::function<void(const Page&)> on_page;
+    // When set and it becomes true, render_text throws Cancelled at the next
+    // page it lays out or rasterizes (on_page is not called after that).
+    const std::atomic<bool>* cancel = nullptr;
 };
 
-// Throws InputError for unusable text and ConfigError for an unusable config.
+// Throws InputError for unusable text, ConfigError for an unusable config and
+// Cancelled when options.cancel is set.
 RenderResult render_text(std::string_view utf8, const RenderConfig& config,
                          const RenderOptions& options = {});
 

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "glyph/cancel.h"
+
 namespace glyph {
 
 // A tokenizer file that cannot be read, parsed or is not a byte-level BPE
@@ -29,8 +31,10 @@ public:
     // Throws TokenizerError.
     static Tokenizer load(const std::string& path);
 
-    std::vector<uint32_t> encode(std::string_view utf8) const;
-    size_t count(std::string_view utf8) const;
+    // Both throw Cancelled soon (within about 64 KiB of text) after `cancel`
+    // becomes true.
+    std::vector<uint32_t> encode(std::string_view utf8, const std::atomic<bool>* cancel = nullptr) const;
+    size_t count(std::string_view utf8, const std::atomic<bool>* cancel = nullptr) const;
 
     // Largest token id + 1 (base vocabulary and added tokens).
     size_t vocab_size() const;

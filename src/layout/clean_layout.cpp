@@ -72,7 +72,8 @@ struct Piece {
 
 }  // namespace
 
-DocumentLayout layout_clean(const SourceText& text, const RenderConfig& cfg, FontMetrics& font) {
+DocumentLayout layout_clean(const SourceText& text, const RenderConfig& cfg, FontMetrics& font,
+                            const std::atomic<bool>* cancel) {
     DocumentLayout doc;
     const double leading = cfg.leading();
     const double size = cfg.font_size;
@@ -281,6 +282,7 @@ DocumentLayout layout_clean(const SourceText& text, const RenderConfig& cfg, Fon
     bool para_start = true;
     doc.shaped = true;
     auto emit = [&](size_t b, size_t e, double natural, bool last_of_para) {
+        throw_if_cancelled(cancel);
         PositionedLine pl;
         pl.page = page;
         pl.baseline = top_baseline + line_on_page * leading;

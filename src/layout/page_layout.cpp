@@ -485,8 +485,9 @@ std::vector<PChar> cjk_continuation(const std::vector<PChar>& s, const std::vect
 
 }  // namespace
 
-DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, FontMetrics& font) {
-    if (cfg.mode == LayoutMode::Clean) return layout_clean(text, cfg, font);
+DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, FontMetrics& font,
+                               const std::atomic<bool>* cancel) {
+    if (cfg.mode == LayoutMode::Clean) return layout_clean(text, cfg, font, cancel);
     DocumentLayout doc;
     const NewlineMarkup markup = parse_markup(cfg.newline_markup);
     doc.marker_color = markup.color;
@@ -635,6 +636,7 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
         bool first_part = true;
         bool single_frag = para.single_frag;
         for (;;) {
+            throw_if_cancelled(cancel);
             double space_before = at_top ? 0 : std::max(cfg.space_before - prev_space_after, 0.0);
             double avail_h = y - bottom - space_before;
             const WrapWidths& widths = first_part ? first_widths : later_widths;

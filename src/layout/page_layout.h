@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "glyph/cancel.h"
 #include "glyph/config.h"
 #include "layout/font_metrics.h"
 #include "layout/shaper.h"
@@ -61,8 +62,11 @@ struct DocumentLayout {
 
 // Dispatches on config.mode; `font` must carry the fallback fonts in clean mode
 // (the clean layout shapes with those files).
-DocumentLayout layout_document(const SourceText& text, const RenderConfig& config, FontMetrics& font);
-DocumentLayout layout_clean(const SourceText& text, const RenderConfig& config, FontMetrics& font);
+// Both throw Cancelled once `cancel` is set (checked per page, per line in clean mode).
+DocumentLayout layout_document(const SourceText& text, const RenderConfig& config, FontMetrics& font,
+                               const std::atomic<bool>* cancel = nullptr);
+DocumentLayout layout_clean(const SourceText& text, const RenderConfig& config, FontMetrics& font,
+                            const std::atomic<bool>* cancel = nullptr);
 
 // reportlab's fp_str: how a number is written into the PDF (and so what the
 // rasterizer reads back).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "glyph/ocr.h"
+#include "util/normalize.h"
 
 namespace glyph {
 namespace {
@@ -37,15 +38,15 @@ bool space_is_unseen(UChar32 before, UChar32 after) {
 // Tesseract reads full-width CJK punctuation ("；（！") as its ASCII form,
 // and may emit ligatures ("ﬁ") or "..." for "…". Invalid UTF-8 becomes U+FFFD.
 std::string nfkc(std::string_view text) {
+    std::string valid;
+    icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), int32_t(std::min<size_t>(text.size(), INT32_MAX))))
+        .toUTF8String(valid);
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(status);
-    const icu::UnicodeString source =
-        icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), int32_t(std::min<size_t>(text.size(), INT32_MAX))));
-    if (U_FAILURE(status)) return std::string(text);
-    const icu::UnicodeString normalized = nfkc->normalize(source, status);
-    std::string out;
-    (U_SUCCESS(status) ? normalized : source).toUTF8String(out);
-    return out;
+    if (U_FAILURE(status)) return valid;
+    std::string normalized;
+    const bool changed = normalize_utf8(*nfkc, valid, normalized, status);
+    return changed && U_SUCCESS(status) ? normalized : valid;
 }
 
 // Code points after NFKC with whitespace folded; invalid UTF-8 becomes

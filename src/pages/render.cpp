@@ -168,7 +168,7 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
     std::vector<std::string> fallbacks;
     if (config.mode == LayoutMode::Clean) fallbacks = fallback_font_files();
     FontMetrics metrics(config.font_path, fallbacks);
-    const DocumentLayout layout = layout_document(src, config, metrics);
+    const DocumentLayout layout = layout_document(src, config, metrics, options.cancel);
 
     RenderResult result;
     result.missing = find_missing_glyphs(layout, metrics);
@@ -189,6 +189,7 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
     };
     std::vector<Worker> workers(size_t(std::max(1, threads)));
     parallel_for(result.pages.size(), threads, [&](size_t p, int t) {
+        throw_if_cancelled(options.cancel);
         Worker& w = workers[size_t(t)];
         if (!w.raster) {
             w.metrics = std::make_unique<FontMetrics>(config.font_path, fallbacks);

@@ -4,12 +4,10 @@
 #include <climits>
 #include <cstring>
 
-#include <unicode/bytestream.h>
-#include <unicode/stringpiece.h>
-
 #include "tokens/string_table.h"
 #include "tokens/tokenizer_model.h"
 #include "tokens/utf8_scan.h"
+#include "util/normalize.h"
 
 namespace glyph {
 namespace {
@@ -169,7 +167,8 @@ std::string_view trim_js_space_end(std::string_view s) {
 
 class Encoder {
 public:
-    Encoder(const Tokenizer::Model& model, std::vector<uint32_t>& out) : model_(model), out_(out) {}
+    Encoder(const Tokenizer::Model& model, std::vector<uint32_t>& out, const std::atomic<bool>* cancel)
+        : model_(model), out_(out), cancel_(cancel) {}
 
     // `text` is valid UTF-8.
     void encode(std::string_view text) {
@@ -220,18 +219,16 @@ public:
 private:
     void encode_section(std::string_view section) {
         if (section.empty()) return;
+        throw_if_cancelled(cancel_);
         std::string normalized;
         if (!model_.normalizers.empty() && section.size() > size_t(INT32_MAX))
             throw TokenizerError("cannot normalize a text stretch over 2 GiB without added tokens in it; split the text");
         for (const icu::Normalizer2* normalizer : model_.normalizers) {
-            const icu::StringPiece piece(section.data(), int32_t(section.size()));
-            UErrorCode status = U_ZERO_ERROR;
-            if (normalizer->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) continue;
             std::string result;
-            icu::StringByteSink<std::string> sink(&result, int32_t(section.size()));
-            status = U_ZERO_ERROR;
-            normalizer->normalizeUTF8(0, piece, sink, nullptr, status);
+            UErrorCode status = U_ZERO_ERROR;
+            const bool changed = normalize_utf8(*normalizer, section, result, status);
             if (U_FAILURE(status)) throw TokenizerError(std::string("Unicode normalization failed: ") + u_errorName(status));
+            if (!changed) continue;
             normalized = std::move(result);
             section = normalized;
         }
@@ -262,6 +259,11 @@ private:
     }
 
     void encode_word(std::string_view word) {
+        unchecked_bytes_ += word.size();
+        if (unchecked_bytes_ >= kCancelCheckBytes) {
+            throw_if_cancelled(cancel_);
+            unchecked_bytes_ = 0;
+        }
         if (word.size() == 1) {
             out_.push_back(model_.byte_ids[static_cast<unsigned char>(word[0])]);
             return;
@@ -286,8 +288,13 @@ private:
         cache_.insert(word, hash, out_.data() + before, out_.size() - before);
     }
 
+    // How much text is encoded between looks at the stop flag.
+    static constexpr size_t kCancelCheckBytes = 64 * 1024;
+
     const Tokenizer::Model& model_;
     std::vector<uint32_t>& out_;
+    const std::atomic<bool>* cancel_;
+    size_t unchecked_bytes_ = 0;
     tokens::MatchScratch scratch_;
     WordCache cache_;
     WordMerger merger_;
@@ -295,7 +302,7 @@ private:
 
 }  // namespace
 
-std::vector<uint32_t> Tokenizer::encode(std::string_view utf8) const {
+std::vector<uint32_t> Tokenizer::encode(std::string_view utf8, const std::atomic<bool>* cancel) const {
     std::string repaired;
     if (tokens::valid_utf8_prefix(utf8, 0) != utf8.size()) {
         repaired = repair_utf8(utf8);
@@ -303,10 +310,12 @@ std::vector<uint32_t> Tokenizer::encode(std::string_view utf8) const {
     }
     std::vector<uint32_t> ids;
     ids.reserve(utf8.size() / 4 + 16);
-    Encoder(*model_, ids).encode(utf8);
+    Encoder(*model_, ids, cancel).encode(utf8);
     return ids;
 }
 
-size_t Tokenizer::count(std::string_view utf8) const { return encode(utf8).size(); }
+size_t Tokenizer::count(std::string_view utf8, const std::atomic<bool>* cancel) const {
+    return encode(utf8, cancel).size();
+}
 
 }  // namespace glyph
