@@ -356,6 +356,12 @@ TEST(EvalScoreCli, ReportsMissingPredictionsAndBadFlags) {
     r = run_glyph("eval score --bench ruler --data " + shell_quote(dir.file("missing.jsonl")) + " --pred y");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    write_file(dir.file("bad.jsonl"), "{\"index\":0}\n");
+    r = run_glyph("eval score --bench ruler --data " + shell_quote(dir.file("bad.jsonl")) + " --pred " +
+                  shell_quote(dir.file("pred.jsonl")));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("bad.jsonl:1: missing field \"outputs\""), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("holds no usable items"), std::string::npos) << r.err;
     r = run_glyph("eval score --bench ruler --field nope=x --data " + shell_quote(dir.file("data.jsonl")) +
                   " --pred " + shell_quote(dir.file("pred.jsonl")));
     EXPECT_EQ(r.exit_code, 2);

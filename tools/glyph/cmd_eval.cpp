@@ -65,29 +65,30 @@ eval::ScoreReport score(const ScoreArgs& a, eval::Bench bench, const eval::Field
     options.jieba_dir = a.jieba_dir;
     const char* id_column = bench == eval::Bench::kLongBench ? "_id" : bench == eval::Bench::kMrcr ? "id" : "index";
     auto preds = keep_rows(eval::read_predictions(a.pred, fields, id_column), a.pred, failures);
-    auto no_items = [&] {
-        return CommandError(kExitUsage, "--data " + a.data + " holds no usable items (see the lines reported above)");
-    };
-    auto report_lines = [&] {
+    // Without a single usable item there is nothing to score: the reasons
+    // are the line failures, so they are shown before the error.
+    auto require_items = [&](size_t count) {
+        if (count > 0) return;
         for (const auto& f : failures)
             std::fprintf(stderr, "glyph: warning: %s:%zu: %s\n", f.file.c_str(), f.failure.line, f.failure.message.c_str());
+        throw CommandError(kExitUsage, "--data " + a.data + " holds no usable items");
     };
     switch (bench) {
         case eval::Bench::kLongBench: {
             std::string fallback = a.dataset.empty() ? eval::longbench_dataset_from_path(a.data) : a.dataset;
             auto items = keep_rows(eval::read_longbench(a.data, fields, fallback), a.data, failures);
-            if (items.empty()) report_lines(), throw no_items();
+            require_items(items.size());
             return eval::score_longbench(items, preds, options);
         }
         case eval::Bench::kMrcr: {
             auto items = keep_rows(eval::read_mrcr(a.data, fields), a.data, failures);
-            if (items.empty()) report_lines(), throw no_items();
+            require_items(items.size());
             return eval::score_mrcr(items, preds, options);
         }
         case eval::Bench::kRuler: {
             std::string fallback = a.task.empty() ? eval::ruler_task_from_path(a.data) : a.task;
             auto items = keep_rows(eval::read_ruler(a.data, fields, fallback), a.data, failures);
-            if (items.empty()) report_lines(), throw no_items();
+            require_items(items.size());
             return eval::score_ruler(items, preds, options);
         }
     }
