@@ -500,3 +500,39 @@ TEST(EvalOracle, CliScoresEqualTheReference) {
     compare("ruler", data, preds);
     std::printf("oracle: %zu dataset/task scores equal through glyph eval score --json\n", compared);
 }
+
+// Every code point Python 3.11 knows (Unicode 14): whitespace, word and digit
+// classes and str.lower() of the character alone, ours against Python's.
+TEST(EvalPythonText, EveryAssignedCodePointClassifiedAsPythonDoes) {
+    if (run_command("/usr/bin/python3 -c pass").exit_code != 0) GTEST_SKIP() << "no /usr/bin/python3";
+    TempDir dir;
+    write_file(dir.file("classes.py"),
+               "import sys, unicodedata\n"
+               "out = []\n"
+               "for cp in range(0x110000):\n"
+               "    if 0xD800 <= cp <= 0xDFFF: continue\n"
+               "    c = chr(cp)\n"
+               "    if unicodedata.category(c) == 'Cn': continue\n"
+               "    flags = (c.isspace(), c.isalnum() or c == '_', c.isdecimal())\n"
+               "    low = c.lower()\n"
+               "    out.append('%x %d%d%d %s' % (cp, *flags, ','.join('%x' % ord(x) for x in low)))\n"
+               "sys.stdout.write('\\n'.join(out) + '\\n')\n");
+    auto r = run_command("/usr/bin/python3 " + shell_quote(dir.file("classes.py")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::string cp_hex, flags, lower_hex;
+    size_t checked = 0;
+    while (lines >> cp_hex >> flags >> lower_hex) {
+        char32_t cp = static_cast<char32_t>(std::stoul(cp_hex, nullptr, 16));
+        std::u32string expected_lower;
+        std::istringstream parts(lower_hex);
+        for (std::string h; std::getline(parts, h, ',');) expected_lower.push_back(static_cast<char32_t>(std::stoul(h, nullptr, 16)));
+        ASSERT_EQ(py::is_space(cp), flags[0] == '1') << "U+" << cp_hex;
+        ASSERT_EQ(py::is_word(cp), flags[1] == '1') << "U+" << cp_hex;
+        ASSERT_EQ(py::is_decimal(cp), flags[2] == '1') << "U+" << cp_hex;
+        ASSERT_EQ(py::lower(std::u32string(1, cp)), expected_lower) << "U+" << cp_hex;
+        ++checked;
+    }
+    EXPECT_GT(checked, 140000u);
+    std::printf("python text: %zu assigned code points classified and lowercased as Python does\n", checked);
+}
