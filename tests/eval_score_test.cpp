@@ -536,3 +536,31 @@ TEST(EvalPythonText, EveryAssignedCodePointClassifiedAsPythonDoes) {
     EXPECT_GT(checked, 140000u);
     std::printf("python text: %zu assigned code points classified and lowercased as Python does\n", checked);
 }
+
+TEST(EvalScore, LengthBucketsAndMrcrUserTokenOption) {
+    std::vector<ev::LongBenchItem> items(3);
+    int64_t lengths[] = {3999, 4000, 8000};
+    for (size_t i = 0; i < 3; ++i) {
+        items[i].id = "i" + std::to_string(i);
+        items[i].dataset = "passage_count";
+        items[i].answers = {"3"};
+        items[i].length = lengths[i];
+    }
+    std::vector<ev::Prediction> preds = {{std::string("i0"), "3", 0}, {std::nullopt, "4", 1}, {std::nullopt, "3 3", 2}};
+    ev::ScoreOptions options;
+    options.length_buckets = true;
+    auto report = ev::score_longbench(items, preds, options);
+    ASSERT_EQ(report.groups.size(), 1u);
+    EXPECT_EQ(report.groups[0].score, 66.67);
+    EXPECT_EQ(report.groups[0].buckets, (std::map<std::string, double>{{"0-4k", 100.0}, {"4-8k", 0.0}, {"8k+", 100.0}}));
+    EXPECT_EQ(report.average, 66.67);
+
+    std::vector<ev::MrcrItem> mrcr(1);
+    mrcr[0].answer = "PFXpoem";
+    mrcr[0].random_prefix = "PFX";
+    std::vector<ev::Prediction> replies = {{std::nullopt, "<|user|>PFXpoem", 0}};
+    EXPECT_EQ(ev::score_mrcr(mrcr, replies, {}).groups[0].score, 0.0);  // openai's grader: no prefix at the start
+    ev::ScoreOptions glyph_script;
+    glyph_script.mrcr_drop_user_token = true;
+    EXPECT_EQ(ev::score_mrcr(mrcr, replies, glyph_script).groups[0].score, 100.0);
+}
