@@ -17,7 +17,7 @@ DEBIAN_PACKAGES=(
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
   libsqlite3-dev libzip-dev libgtest-dev libgmock-dev libbenchmark-dev clang
   fonts-dejavu-core fonts-wqy-microhei fonts-noto-cjk fonts-noto-core
-  python3 python3-reportlab python3-pil python3-numpy poppler-utils
+  python3 python3-reportlab python3-pil python3-numpy python3-jieba poppler-utils
   nodejs npm chromium
 )
 

@@ -51,5 +51,6 @@ void add_ocr_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_ask_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace glyph::cli
