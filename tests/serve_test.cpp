@@ -29,6 +29,7 @@
 #include "serve/segment_cache.h"
 #include "serve/sse_relay.h"
 #include "serve/work_gate.h"
+#include "loopback.h"
 #include "test_support.h"
 
 using json = nlohmann::json;
@@ -961,4 +962,89 @@ TEST(ServeHostile, IdenticalDocumentsAtOnceRenderOnce) {
     for (auto& t : clients) t.join();
     EXPECT_EQ(renderer.renders(), 1);
     EXPECT_GT(pages.load(), 20);
+}
+
+TEST(ServeHostile, UpstreamRetryAfterIsRelayedAndHugeRepliesAreCut) {
+    glyph::test::Loopback limited([](const httplib::Request&, httplib::Response& res) {
+        res.status = 429;
+        res.set_header("Retry-After", "7");
+        res.set_content(R"({"error":{"message":"slow down"}})", "application/json");
+    });
+    ServeOptions o;
+    o.upstream = limited.endpoint();
+    RunningServer server(o);
+    auto r = server.client().Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 429);
+    EXPECT_EQ(r->get_header_value("Retry-After"), "7");
+
+    glyph::test::Loopback huge([](const httplib::Request& req, httplib::Response& res) {
+        if (json::parse(req.body).value("stream", false)) {
+            res.set_chunked_content_provider("text/event-stream", [](size_t, httplib::DataSink& sink) {
+                const std::string block(64 * 1024, 'x');  // one event that never ends
+                if (!sink.write("data: ", 6)) return false;
+                for (int i = 0; i < 32; ++i)
+                    if (!sink.write(block.data(), block.size())) return false;
+                sink.done();
+                return true;
+            });
+        } else {
+            res.set_content("{\"pad\":\"" + std::string(2u << 20, 'x') + "\"}", "application/json");
+        }
+    });
+    ServeOptions h;
+    h.upstream = huge.endpoint();
+    h.max_upstream_reply_bytes = 256 * 1024;
+    RunningServer capped(h);
+    auto plain = capped.client().Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->status, 502);
+    EXPECT_NE(error_message(plain).find("--max-upstream-reply"), std::string::npos) << plain->body.substr(0, 300);
+    auto streamed = capped.client().Post("/v1/chat/completions", chat_body(true).dump(), "application/json");
+    ASSERT_TRUE(streamed);
+    EXPECT_LT(streamed->body.size(), 4096u);
+    EXPECT_NE(streamed->body.find("--max-upstream-reply"), std::string::npos) << streamed->body.substr(0, 300);
+}
+
+TEST(ServeHostile, AClientLeavingBeforeTheFirstUpstreamByteFreesItsWorker) {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool released = false;
+    std::atomic<int> calls{0};
+    glyph::test::Loopback stalling([&](const httplib::Request&, httplib::Response& res) {
+        if (calls++ == 0) {  // the first request: a prefill that takes "forever"
+            std::unique_lock lock(mutex);
+            cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+        }
+        res.set_content(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"ok"}}]})",
+                        "application/json");
+    });
+    ServeOptions o;
+    o.upstream = stalling.endpoint();
+    o.workers = 1;
+    o.queue = 0;
+    RunningServer server(o);
+    const int fd = connect_loopback(server.server->port());
+    ASSERT_GE(fd, 0);
+    const std::string body = chat_body(false).dump();
+    const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                "application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), ssize_t(request.size()));
+    while (calls.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::close(fd);  // gone while the upstream is still silent
+    // The only worker comes free long before the upstream would have answered.
+    int status = 503;
+    for (int i = 0; i < 400 && status == 503; ++i) {
+        auto r = server.client().Post("/v1/chat/completions", body, "application/json");
+        ASSERT_TRUE(r);
+        status = r->status;
+        if (status == 503) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    {
+        std::lock_guard lock(mutex);
+        released = true;
+    }
+    cv.notify_all();
+    EXPECT_EQ(status, 200);
 }
