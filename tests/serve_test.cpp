@@ -203,7 +203,7 @@ TEST(ServePolicy, RequestOverridesAreCheckedField_by_field) {
 TEST(ServeCompress, LongPartsBecomePagesAndTheQuestionStaysText) {
     SegmentCache cache(64u << 20, "");
     SegmentRenderer renderer(cache, 1);
-    RenderBudget unlimited(100000, 1000000000000LL);
+    RenderBudget unlimited(100000, 1000000000000LL, 1u << 30);
     ProxyPolicy policy;
     policy.min_tokens = 500;
     json messages = chat_body(false)["messages"];
@@ -233,7 +233,7 @@ TEST(ServeCompress, LongPartsBecomePagesAndTheQuestionStaysText) {
 TEST(ServeCompress, ShortMessagesAndDisabledPolicyPassUnchanged) {
     SegmentCache cache(64u << 20, "");
     SegmentRenderer renderer(cache, 1);
-    RenderBudget unlimited(100000, 1000000000000LL);
+    RenderBudget unlimited(100000, 1000000000000LL, 1u << 30);
     ProxyPolicy policy;
     json messages = {{{"role", "user"}, {"content", "hello there\n\nhow are you?"}}};
     const json before = messages;
@@ -857,6 +857,18 @@ TEST(ServeHostile, RequestBudgetInPagesAndPixelsIsA413) {
     auto small = pixels.client().Post("/api/render", json{{"text", "A short text."}}.dump(), "application/json");
     ASSERT_TRUE(small);
     EXPECT_EQ(small->status, 200) << small->body;
+
+    // The proxy's text is budgeted before layout (whose memory grows with it).
+    StubUpstream upstream;
+    ServeOptions t;
+    t.upstream = upstream.url();
+    t.max_text_bytes = 4096;
+    RunningServer texts(t);
+    auto long_text = texts.client().Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(long_text);
+    EXPECT_EQ(long_text->status, 413);
+    EXPECT_NE(error_message(long_text).find("--max-text"), std::string::npos) << long_text->body;
+    EXPECT_EQ(upstream.requests.size(), 0u);
 }
 
 TEST(ServeHostile, IdleConnectionsDoNotStopHealthz) {
@@ -956,7 +968,7 @@ TEST(ServeHostile, IdenticalDocumentsAtOnceRenderOnce) {
     std::atomic<int> pages{0};
     for (int i = 0; i < 20; ++i)
         clients.emplace_back([&] {
-            RenderBudget budget(1000, 1000000000LL);
+            RenderBudget budget(1000, 1000000000LL, 1u << 30);
             pages += int(renderer.render(long_document(), config, budget).segment->pages.size());
         });
     for (auto& t : clients) t.join();

@@ -65,7 +65,7 @@ struct ServeOptions {
     // 128K-token VLM context; see worst_case_request_bytes for the memory.
     int max_request_pages = 200;
     double max_request_megapixels = 100;
-    size_t max_text_bytes = 8u << 20;   // text pasted/uploaded into the web app
+    size_t max_text_bytes = 8u << 20;   // text a request may have rendered (web app and proxy)
     double read_timeout_s = 30;         // client socket reads and writes
     // An upstream reply (non-streamed) or one streamed event larger than this is
     // not relayed (502 / an in-band error event): the proxy holds each whole.
@@ -98,7 +98,8 @@ struct ServeOptions {
 void validate(const ServeOptions& options);
 
 // Upper bound of the memory one request within the budgets can take, in
-// bytes: its pages as PNG (never larger than raw RGB), their base64 in the
+// bytes: the body as received and parsed, the layout of max_text_bytes of
+// text, its pages as PNG (never larger than raw RGB), their base64 in the
 // rewritten messages and again in the upstream body, plus one page raster
 // and its cropped copy per render thread. Text pages compress to a small
 // fraction of raw, so real requests stay far below it.

@@ -51,6 +51,13 @@ void RenderBudget::charge(long long pixels) {
                              " (--max-request-megapixels)");
 }
 
+void RenderBudget::charge_text(size_t bytes) {
+    const size_t total = text_bytes_ += bytes;
+    if (total > max_text_bytes_)
+        throw BudgetExceeded("the request has " + std::to_string(total) + " bytes of text to render; at most " +
+                             std::to_string(max_text_bytes_) + " are rendered per request (--max-text)");
+}
+
 SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const RenderConfig& config,
                                                 RenderBudget& budget) {
     Result r;
@@ -61,6 +68,7 @@ SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const Ren
     r.segment = cache_.find(r.key);
     std::promise<std::shared_ptr<const Segment>> mine;
     if (!r.segment) {
+        budget.charge_text(text.size());
         std::shared_future<std::shared_ptr<const Segment>> theirs;
         {
             std::lock_guard lock(inflight_mutex_);

@@ -35,13 +35,19 @@ struct BudgetExceeded : ServeError {
 // pages are rendered or taken from the cache. Safe from several threads.
 class RenderBudget {
 public:
-    RenderBudget(long long max_pages, long long max_pixels) : max_pages_(max_pages), max_pixels_(max_pixels) {}
+    RenderBudget(long long max_pages, long long max_pixels, size_t max_text_bytes)
+        : max_pages_(max_pages), max_pixels_(max_pixels), max_text_bytes_(max_text_bytes) {}
     // Counts one page of `pixels`; throws BudgetExceeded naming the budget once it is spent.
     void charge(long long pixels);
+    // Counts text about to be laid out (layout memory grows with it, before
+    // any page exists); throws BudgetExceeded beyond max_text_bytes.
+    void charge_text(size_t bytes);
 
 private:
     const long long max_pages_, max_pixels_;
+    const size_t max_text_bytes_;
     std::atomic<long long> pages_{0}, pixels_{0};
+    std::atomic<size_t> text_bytes_{0};
 };
 
 // Renders text into a segment once per (text, config); later calls hit the

@@ -178,12 +178,17 @@ ConnectionLimits connection_limits(const ServeOptions& o) {
 
 int render_threads() { return std::max(1, int(std::thread::hardware_concurrency())); }
 
+// Measured: the reference layout of 8 MiB of English text peaks at ~350 MB.
+constexpr double kLayoutBytesPerTextByte = 48;
+
 double worst_case_request_bytes(const ServeOptions& o) {
     const double pixels = o.max_request_megapixels * 1e6;
     const double png = pixels * 3;  // incompressible RGB: PNG adds only framing
     const double base64 = png * 4 / 3;
     const double rasters = double(render_threads()) * kMaxRequestPageMegapixels * 1e6 * 3 * 2;
-    return png + 2 * base64 + rasters;
+    const double body = 2.0 * double(o.max_body_bytes);  // as received, and parsed
+    const double layout = double(o.max_text_bytes) * kLayoutBytesPerTextByte;
+    return png + 2 * base64 + rasters + body + layout;
 }
 
 struct Server::Impl {
@@ -219,7 +224,8 @@ struct Server::Impl {
         return options.connection_threads > 0 ? options.connection_threads : options.max_connections + 16;
     }
     RenderBudget request_budget() const {
-        return RenderBudget(options.max_request_pages, (long long)(options.max_request_megapixels * 1e6));
+        return RenderBudget(options.max_request_pages, (long long)(options.max_request_megapixels * 1e6),
+                            options.max_text_bytes);
     }
     std::shared_ptr<WorkGate::Ticket> acquire() {
         return gate.acquire(std::chrono::milliseconds(long(options.queue_timeout_s * 1000)));

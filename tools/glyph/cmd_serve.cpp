@@ -187,7 +187,7 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--max-request-megapixels", o.max_request_megapixels,
                     "Pixels of those pages, in millions; beyond: 413")
         ->capture_default_str();
-    cmd->add_option("--max-text", flags->max_text_mib, "Largest text pasted or uploaded in the web app, MiB")
+    cmd->add_option("--max-text", flags->max_text_mib, "Most text one request may have rendered (web app or proxy), MiB; beyond: 413")
         ->capture_default_str();
     cmd->add_option("--max-upstream-reply", flags->max_upstream_reply_mib,
                     "Largest upstream reply (or one streamed event) relayed, MiB; beyond: 502 / an error event")
