@@ -21,4 +21,5 @@ if [ "${GLYPH_SKIP_SANITIZE:-0}" != 1 ]; then
   done
 fi
 
-ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"
+# Soak tests (label soak) assert timings under load: run them on their own.
+ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" -LE soak
