@@ -66,33 +66,38 @@ SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const Ren
     keyed.append(text);
     r.key = sha256_hex(keyed);
     r.segment = cache_.find(r.key);
-    std::promise<std::shared_ptr<const Segment>> mine;
-    if (!r.segment) {
-        budget.charge_text(text.size());
+    if (!r.segment) budget.charge_text(text.size());
+    while (!r.segment) {
+        std::promise<std::shared_ptr<const Segment>> mine;
         std::shared_future<std::shared_ptr<const Segment>> theirs;
         {
             std::lock_guard lock(inflight_mutex_);
             auto it = inflight_.find(r.key);
             if (it != inflight_.end()) theirs = it->second;
+            else if ((r.segment = cache_.find(r.key))) break;  // finished since the first look
             else inflight_.emplace(r.key, mine.get_future().share());
         }
         if (theirs.valid()) {
-            r.segment = theirs.get();  // rethrows what the render that ran threw
-        } else {
             try {
-                r.segment = render_new(text, config, budget);
-                cache_.store(r.key, r.segment);
-                mine.set_value(r.segment);
-            } catch (...) {
-                mine.set_exception(std::current_exception());
-                std::lock_guard lock(inflight_mutex_);
-                inflight_.erase(r.key);
-                throw;
+                r.segment = theirs.get();
+            } catch (const BudgetExceeded&) {
+                // That render ran under another request's budget: try under ours.
             }
+            continue;
+        }
+        try {
+            r.segment = render_new(text, config, budget);
+            cache_.store(r.key, r.segment);
+            mine.set_value(r.segment);
+        } catch (...) {
+            mine.set_exception(std::current_exception());  // waiters get the same user error
             std::lock_guard lock(inflight_mutex_);
             inflight_.erase(r.key);
-            return r;  // its pages were charged as they were rendered
+            throw;
         }
+        std::lock_guard lock(inflight_mutex_);
+        inflight_.erase(r.key);
+        return r;  // its pages were charged as they were rendered
     }
     r.cached = true;
     for (const auto& page : r.segment->pages) budget.charge((long long)page.width * page.height);
