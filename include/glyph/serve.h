@@ -56,7 +56,7 @@ struct ServeOptions {
     int max_connections = 512;
     int max_connections_per_address = 64;
     // Connection threads; extra connections wait in a bounded backlog.
-    int connection_threads = 0;  // 0: max_connections + 16 (every open connection has a thread)
+    int connection_threads = 0;  // 0: max_connections + 16 (every open connection can have one; started on demand)
     double header_timeout_s = 10;  // a request's line and headers, all of them, within this
 
     size_t max_body_bytes = 32u << 20;  // request bodies (413 beyond)
