@@ -303,8 +303,11 @@ void Server::Impl::install_routes() {
             res.set_header("Connection", "close");
             send_error(res, 503,
                        "too many open connections (at most " + std::to_string(options.max_connections) +
-                           " in all, " + std::to_string(options.max_connections_per_address) +
-                           " from one address); close idle ones or retry shortly",
+                           " in all" +
+                           (options.max_connections_per_address > 0
+                                ? ", " + std::to_string(options.max_connections_per_address) + " from one address"
+                                : std::string()) +
+                           "); close idle ones or retry shortly",
                        "server_busy");
             return httplib::Server::HandlerResponse::Handled;
         }
