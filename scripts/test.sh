@@ -11,9 +11,10 @@ scripts/setup.sh --no-sample
 build_dir=${GLYPH_BUILD_DIR:-build}
 
 if [ "${GLYPH_SKIP_SANITIZE:-0}" != 1 ]; then
-  # The renderer, codecs, tokenizer and eval readers take untrusted input: run their tests
-  # with ASan/UBSan (a separate build; only these programs are built there).
-  sanitized=(render_test shaping_test encode_test tokenizer_test vision_tokens_test eval_score_test)
+  # The renderer, codecs, tokenizer, eval readers, server and VLM client take untrusted input:
+  # run their tests with ASan/UBSan (a separate build; only these programs are built there).
+  sanitized=(render_test shaping_test encode_test tokenizer_test vision_tokens_test eval_score_test serve_test
+             vlm_client_test)
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLYPH_SANITIZE=ON \
         -DGLYPH_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$(nproc)" --target "${sanitized[@]}"
@@ -42,4 +43,5 @@ if [ "${GLYPH_SKIP_FUZZ:-0}" != 1 ]; then
   done
 fi
 
-ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"
+# Soak tests (label soak) assert timings under load: run them on their own.
+ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" -LE soak

@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include "serve/segment_cache.h"
 #include "serve/sse_relay.h"
 #include "serve/work_gate.h"
+#include "loopback.h"
 #include "test_support.h"
 
 using json = nlohmann::json;
@@ -201,10 +203,11 @@ TEST(ServePolicy, RequestOverridesAreCheckedField_by_field) {
 TEST(ServeCompress, LongPartsBecomePagesAndTheQuestionStaysText) {
     SegmentCache cache(64u << 20, "");
     SegmentRenderer renderer(cache, 1);
+    RenderBudget unlimited(100000, 1000000000000LL, 1u << 30);
     ProxyPolicy policy;
     policy.min_tokens = 500;
     json messages = chat_body(false)["messages"];
-    const auto report = compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer);
+    const auto report = compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer, unlimited);
     EXPECT_EQ(messages[0]["content"], "You answer questions about documents.");  // system: not in roles
     const auto& parts = messages[1]["content"];
     ASSERT_TRUE(parts.is_array());
@@ -220,7 +223,7 @@ TEST(ServeCompress, LongPartsBecomePagesAndTheQuestionStaysText) {
     json again = chat_body(false)["messages"];
     again.push_back({{"role", "assistant"}, {"content", "An answer."}});
     again.push_back({{"role", "user"}, {"content", "And another question?"}});
-    const auto second = compress_messages(again, policy, find_profile("glm-4.1v"), counter(), renderer);
+    const auto second = compress_messages(again, policy, find_profile("glm-4.1v"), counter(), renderer, unlimited);
     EXPECT_EQ(second.segments_rendered, 0);
     EXPECT_EQ(second.segments_cached, 1);
     EXPECT_EQ(second.pages, report.pages);
@@ -230,18 +233,19 @@ TEST(ServeCompress, LongPartsBecomePagesAndTheQuestionStaysText) {
 TEST(ServeCompress, ShortMessagesAndDisabledPolicyPassUnchanged) {
     SegmentCache cache(64u << 20, "");
     SegmentRenderer renderer(cache, 1);
+    RenderBudget unlimited(100000, 1000000000000LL, 1u << 30);
     ProxyPolicy policy;
     json messages = {{{"role", "user"}, {"content", "hello there\n\nhow are you?"}}};
     const json before = messages;
-    EXPECT_EQ(compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer).pages, 0);
+    EXPECT_EQ(compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer, unlimited).pages, 0);
     EXPECT_EQ(messages, before);
     policy.enabled = false;
     json long_messages = chat_body(false)["messages"];
     const json long_before = long_messages;
-    compress_messages(long_messages, policy, find_profile("glm-4.1v"), counter(), renderer);
+    compress_messages(long_messages, policy, find_profile("glm-4.1v"), counter(), renderer, unlimited);
     EXPECT_EQ(long_messages, long_before);
     json bad = json::array({{{"content", "no role"}}});
-    EXPECT_THROW(compress_messages(bad, ProxyPolicy{}, find_profile("glm-4.1v"), counter(), renderer), ServeError);
+    EXPECT_THROW(compress_messages(bad, ProxyPolicy{}, find_profile("glm-4.1v"), counter(), renderer, unlimited), ServeError);
 }
 
 TEST(ServeSegmentCache, DiskLayerSurvivesANewServerAndKeysNeverLeaveTheFolder) {
@@ -266,7 +270,7 @@ TEST(ServeSegmentCache, DiskLayerSurvivesANewServerAndKeysNeverLeaveTheFolder) {
 }
 
 TEST(ServeSseRelay, EventsPassByteForByteExceptUsageGetsGlyph) {
-    SseRelay relay(json{{"tokens_saved", 7}});
+    SseRelay relay(json{{"tokens_saved", 7}}, 1u << 20);
     const std::string stream =
         ": keep-alive comment\n\n"
         "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],  \"id\":\"x\"}\n\n"
@@ -686,4 +690,373 @@ TEST(ServeSecurity, ListensOnLoopbackOnlyByDefault) {
         if (state == "0A" && local.size() > 5 && local.substr(local.size() - 4) == port_hex) found = local;
     }
     EXPECT_EQ(found, std::string("0100007F:") + port_hex);
+}
+
+// ---- Hostile input: each case is one way a single client once took the server down.
+
+namespace {
+
+int connect_loopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    timeval generous{60, 0};  // a hung server fails the test instead of hanging it
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &generous, sizeof generous);
+    return fd;
+}
+
+// Everything the server sends until it closes the connection.
+std::string read_to_close(int fd) {
+    std::string reply;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, size_t(n));
+    return reply;
+}
+
+int status_of(const std::string& reply) {
+    return reply.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(reply.c_str() + 9) : 0;
+}
+
+std::string nested(int depth) { return std::string(size_t(depth), '[') + std::string(size_t(depth), ']'); }
+
+std::string error_message(const httplib::Result& r) {
+    const json j = json::parse(r->body, nullptr, false);
+    return j.is_object() && j.contains("error") ? j["error"].value("message", "") : r->body;
+}
+
+}  // namespace
+
+TEST(ServeHostile, DeepJsonIsA400NamingTheLimitAndTheServerStaysUp) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    RunningServer server(o);
+    auto client = server.client();
+    const std::string deep = nested(100000);
+    const std::vector<std::pair<std::string, std::string>> attacks = {
+        {"/api/render", deep},
+        {"/api/render", R"({"text":"x","dpi":)" + deep + "}"},
+        {"/api/ask", R"({"text":"x","question":"q","preset":)" + deep + "}"},
+        {"/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],"glyph":{"dpi":)" + deep + "}}"},
+        {"/v1/chat/completions", R"({"messages":)" + deep + "}"},
+    };
+    for (const auto& [path, body] : attacks) {
+        auto r = client.Post(path, body, "application/json");
+        ASSERT_TRUE(r) << path;
+        EXPECT_EQ(r->status, 400) << path << ": " << r->body.substr(0, 200);
+        EXPECT_NE(error_message(r).find("at most 64"), std::string::npos) << error_message(r);
+    }
+    // 60 levels is within the limit: an ordinary field error, quoted briefly.
+    auto shallow = client.Post("/api/render", R"({"text":"x","dpi":)" + nested(60) + "}", "application/json");
+    ASSERT_TRUE(shallow);
+    EXPECT_EQ(shallow->status, 400);
+    EXPECT_NE(error_message(shallow).find("got an array of 1"), std::string::npos) << error_message(shallow);
+    auto long_value = client.Post("/api/render", json{{"text", "x"}, {"newline", std::string(5000, 'n')}}.dump(),
+                                  "application/json");
+    ASSERT_TRUE(long_value);
+    EXPECT_EQ(long_value->status, 400);
+    EXPECT_LT(long_value->body.size(), 400u) << "an untrusted value was echoed whole";
+    auto health = client.Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+}
+
+TEST(ServeHostile, MistypedFieldsAre400sNot500s) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    RunningServer server(o);
+    auto client = server.client();
+    const std::vector<std::pair<std::string, json>> attacks = {
+        {"/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", {{{"type", 5}}}}}}}}},
+        {"/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", {"just a string"}}}}}}},
+        {"/api/render", {{"text", "x"}, {"preset", 5}}},
+        {"/api/render", {{"text", "x"}, {"profile", {1, 2}}}},
+        {"/api/ask", {{"text", "x"}, {"question", "q"}, {"target", 7}}},
+    };
+    for (const auto& [path, body] : attacks) {
+        auto r = client.Post(path, body.dump(), "application/json");
+        ASSERT_TRUE(r) << path;
+        EXPECT_EQ(r->status, 400) << path << " " << body.dump() << ": " << r->body;
+    }
+}
+
+TEST(ServeHostile, MaxBodyHoldsForChunkedBodies) {
+    StubUpstream upstream;
+    ServeOptions o;
+    o.upstream = upstream.url();
+    o.max_body_bytes = 64 * 1024;
+    RunningServer server(o);
+    const int fd = connect_loopback(server.server->port());
+    ASSERT_GE(fd, 0);
+    std::string request =
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    (void)!::write(fd, request.data(), request.size());
+    const std::string chunk = "4000\r\n" + std::string(0x4000, ' ') + "\r\n";  // 16 KiB each
+    size_t sent = 0;
+    for (int i = 0; i < 64; ++i) {  // 1 MiB offered; the server stops reading at 64 KiB
+        if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) != ssize_t(chunk.size())) break;
+        sent += chunk.size();
+    }
+    ::shutdown(fd, SHUT_WR);
+    const std::string reply = read_to_close(fd);
+    ::close(fd);
+    EXPECT_EQ(status_of(reply), 413) << reply.substr(0, 300);
+    EXPECT_NE(reply.find("--max-body"), std::string::npos);
+    EXPECT_EQ(upstream.requests.size(), 0u);
+    auto health = server.client().Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+}
+
+TEST(ServeHostile, CompressedBodiesAndHugeHeadersAreRefused) {
+    ServeOptions o;
+    RunningServer server(o);
+    auto client = server.client();
+    httplib::Headers gz{{"Content-Encoding", "gzip"}};
+    auto r = client.Post("/api/render", gz, std::string("\x1f\x8b", 2), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 415);
+
+    const int fd = connect_loopback(server.server->port());
+    ASSERT_GE(fd, 0);
+    std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for (int i = 0; i < 500; ++i) request += "X-Filler-" + std::to_string(i) + ": y\r\n";
+    request += "\r\n";
+    (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    const std::string reply = read_to_close(fd);
+    ::close(fd);
+    EXPECT_EQ(status_of(reply), 431) << reply.substr(0, 300);
+}
+
+TEST(ServeHostile, RequestBudgetInPagesAndPixelsIsA413) {
+    ServeOptions o;
+    o.max_request_pages = 1;  // the document makes 2 pages
+    RunningServer server(o);
+    auto client = server.client();
+    auto pages = client.Post("/api/render", json{{"text", long_document()}}.dump(), "application/json");
+    ASSERT_TRUE(pages);
+    EXPECT_EQ(pages->status, 413);
+    EXPECT_NE(error_message(pages).find("at most 1 (--max-request-pages)"), std::string::npos) << pages->body;
+
+    ServeOptions p;
+    p.max_request_megapixels = 1;  // one 72 dpi A4 page is 0.5 MP
+    RunningServer pixels(p);
+    auto big = pixels.client().Post("/api/render", json{{"text", long_document()}, {"dpi", 300}}.dump(),
+                                    "application/json");
+    ASSERT_TRUE(big);
+    EXPECT_EQ(big->status, 413);
+    EXPECT_NE(error_message(big).find("megapixels"), std::string::npos) << big->body;
+    auto small = pixels.client().Post("/api/render", json{{"text", "A short text."}}.dump(), "application/json");
+    ASSERT_TRUE(small);
+    EXPECT_EQ(small->status, 200) << small->body;
+
+    // The proxy's text is budgeted before layout (whose memory grows with it).
+    StubUpstream upstream;
+    ServeOptions t;
+    t.upstream = upstream.url();
+    t.max_text_bytes = 4096;
+    RunningServer texts(t);
+    auto long_text = texts.client().Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(long_text);
+    EXPECT_EQ(long_text->status, 413);
+    EXPECT_NE(error_message(long_text).find("--max-text"), std::string::npos) << long_text->body;
+    EXPECT_EQ(upstream.requests.size(), 0u);
+}
+
+TEST(ServeHostile, IdleConnectionsDoNotStopHealthz) {
+    ServeOptions o;
+    o.max_connections_per_address = 0;  // every test client is 127.0.0.1
+    RunningServer server(o);
+    std::vector<int> idle;
+    for (int i = 0; i < 300; ++i) {
+        const int fd = connect_loopback(server.server->port());
+        ASSERT_GE(fd, 0);
+        idle.push_back(fd);
+    }
+    auto health = server.client().Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+    for (int fd : idle) ::close(fd);
+}
+
+TEST(ServeHostile, ConnectionsBeyondTheCapMayOnlyAskHealthz) {
+    ServeOptions o;
+    o.max_connections_per_address = 3;
+    RunningServer server(o);
+    std::vector<int> idle;
+    for (int i = 0; i < 3; ++i) idle.push_back(connect_loopback(server.server->port()));
+    // The server counts a connection when a thread takes it: wait until all three are counted.
+    for (;;) {
+        auto over = raw_get(server.server->port(), "/api/info");
+        if (over.first == 503) {
+            EXPECT_NE(over.second.find("too many open connections"), std::string::npos);
+            break;
+        }
+        ASSERT_EQ(over.first, 200);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(raw_get(server.server->port(), "/healthz").first, 200);
+    for (int fd : idle) ::close(fd);
+    for (;;) {  // once they are gone, service is back
+        if (raw_get(server.server->port(), "/api/info").first == 200) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+TEST(ServeHostile, ASlowlorisClientIsCutOffAtTheHeaderDeadline) {
+    ServeOptions o;
+    o.header_timeout_s = 1;
+    RunningServer server(o);
+    const int fd = connect_loopback(server.server->port());
+    ASSERT_GE(fd, 0);
+    std::atomic<bool> closed{false};
+    std::thread drip([&] {
+        const std::string start = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        (void)!::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+        // One header line at a time, forever, until the server gives up on us.
+        for (int i = 0; i < 600 && !closed.load(); ++i) {
+            const std::string line = "X-Drip: " + std::to_string(i) + "\r\n";
+            if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) < 0) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    });
+    const std::string reply = read_to_close(fd);  // returns once the server closes
+    closed.store(true);
+    drip.join();
+    ::close(fd);
+    EXPECT_EQ(reply.find("200 OK"), std::string::npos) << "the never-ending request was served";
+}
+
+TEST(ServeHostile, SpecialFilesPlantedInTheCacheFolderAreMisses) {
+    test::TempDir root;
+    ServeOptions o;
+    o.cache_dir = root.path + "/cache";
+    std::string key;
+    {
+        RunningServer first(o);
+        auto r = first.client().Post("/api/render", json{{"text", long_document()}}.dump(), "application/json");
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->status, 200);
+        key = json::parse(r->body)["key"];
+    }
+    const std::string file = o.cache_dir + "/" + key + ".seg";
+    for (const std::string kind : {"fifo", "symlink"}) {
+        std::filesystem::remove(file);
+        if (kind == "fifo") ASSERT_EQ(::mkfifo(file.c_str(), 0600), 0);
+        else std::filesystem::create_symlink("/dev/zero", file);
+        RunningServer fresh(o);  // a fresh memory layer: the folder is asked first
+        auto r = fresh.client().Post("/api/render", json{{"text", long_document()}}.dump(), "application/json");
+        ASSERT_TRUE(r) << kind;
+        EXPECT_EQ(r->status, 200) << kind << ": " << r->body;
+        EXPECT_FALSE(json::parse(r->body)["stats"]["cached"].get<bool>()) << kind;
+    }
+}
+
+TEST(ServeHostile, IdenticalDocumentsAtOnceRenderOnce) {
+    SegmentCache cache(64u << 20, "");
+    SegmentRenderer renderer(cache, 1);
+    const RenderConfig config = policy_render_config(ProxyPolicy{});
+    std::vector<std::thread> clients;
+    std::atomic<int> pages{0};
+    for (int i = 0; i < 20; ++i)
+        clients.emplace_back([&] {
+            RenderBudget budget(1000, 1000000000LL, 1u << 30);
+            pages += int(renderer.render(long_document(), config, budget).segment->pages.size());
+        });
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(renderer.renders(), 1);
+    EXPECT_GT(pages.load(), 20);
+}
+
+TEST(ServeHostile, UpstreamRetryAfterIsRelayedAndHugeRepliesAreCut) {
+    glyph::test::Loopback limited([](const httplib::Request&, httplib::Response& res) {
+        res.status = 429;
+        res.set_header("Retry-After", "7");
+        res.set_content(R"({"error":{"message":"slow down"}})", "application/json");
+    });
+    ServeOptions o;
+    o.upstream = limited.endpoint();
+    RunningServer server(o);
+    auto r = server.client().Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 429);
+    EXPECT_EQ(r->get_header_value("Retry-After"), "7");
+
+    glyph::test::Loopback huge([](const httplib::Request& req, httplib::Response& res) {
+        if (json::parse(req.body).value("stream", false)) {
+            res.set_chunked_content_provider("text/event-stream", [](size_t, httplib::DataSink& sink) {
+                const std::string block(64 * 1024, 'x');  // one event that never ends
+                if (!sink.write("data: ", 6)) return false;
+                for (int i = 0; i < 32; ++i)
+                    if (!sink.write(block.data(), block.size())) return false;
+                sink.done();
+                return true;
+            });
+        } else {
+            res.set_content("{\"pad\":\"" + std::string(2u << 20, 'x') + "\"}", "application/json");
+        }
+    });
+    ServeOptions h;
+    h.upstream = huge.endpoint();
+    h.max_upstream_reply_bytes = 256 * 1024;
+    RunningServer capped(h);
+    auto plain = capped.client().Post("/v1/chat/completions", chat_body(false).dump(), "application/json");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->status, 502);
+    EXPECT_NE(error_message(plain).find("--max-upstream-reply"), std::string::npos) << plain->body.substr(0, 300);
+    auto streamed = capped.client().Post("/v1/chat/completions", chat_body(true).dump(), "application/json");
+    ASSERT_TRUE(streamed);
+    EXPECT_LT(streamed->body.size(), 4096u);
+    EXPECT_NE(streamed->body.find("--max-upstream-reply"), std::string::npos) << streamed->body.substr(0, 300);
+}
+
+TEST(ServeHostile, AClientLeavingBeforeTheFirstUpstreamByteFreesItsWorker) {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool released = false;
+    std::atomic<int> calls{0};
+    glyph::test::Loopback stalling([&](const httplib::Request&, httplib::Response& res) {
+        if (calls++ == 0) {  // the first request: a prefill that takes "forever"
+            std::unique_lock lock(mutex);
+            cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+        }
+        res.set_content(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"ok"}}]})",
+                        "application/json");
+    });
+    ServeOptions o;
+    o.upstream = stalling.endpoint();
+    o.workers = 1;
+    o.queue = 0;
+    RunningServer server(o);
+    const int fd = connect_loopback(server.server->port());
+    ASSERT_GE(fd, 0);
+    const std::string body = chat_body(false).dump();
+    const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                "application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), ssize_t(request.size()));
+    while (calls.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::close(fd);  // gone while the upstream is still silent
+    // The only worker comes free long before the upstream would have answered.
+    int status = 503;
+    for (int i = 0; i < 400 && status == 503; ++i) {
+        auto r = server.client().Post("/v1/chat/completions", body, "application/json");
+        ASSERT_TRUE(r);
+        status = r->status;
+        if (status == 503) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    {
+        std::lock_guard lock(mutex);
+        released = true;
+    }
+    cv.notify_all();
+    EXPECT_EQ(status, 200);
 }

@@ -72,6 +72,21 @@ TEST(SseParser, EventsWithoutDataAreNotDispatched) {
     EXPECT_EQ(events[0].data, "");
 }
 
+TEST(SseParser, ALineWithoutEndStopsAtTheCap) {
+    std::vector<SseEvent> events;
+    SseParser parser([&](const SseEvent& e) { events.push_back(e); }, 1000);
+    parser.feed("data: fine\n\n");
+    const std::string block(300, 'x');
+    for (int i = 0; i < 10 && !parser.overflowed(); ++i) parser.feed(block);  // no newline, ever
+    EXPECT_TRUE(parser.overflowed());
+    parser.feed("\n\ndata: later\n\n");  // nothing after the overflow is taken
+    ASSERT_EQ(events.size(), 1u);
+
+    SseParser many_lines([&](const SseEvent& e) { events.push_back(e); }, 1000);
+    for (int i = 0; i < 100; ++i) many_lines.feed("data: " + std::string(50, 'y') + "\n");
+    EXPECT_TRUE(many_lines.overflowed());
+}
+
 // ---- retry policy --------------------------------------------------------------
 
 TEST(RetryPolicy, RetryableStatuses) {
@@ -475,6 +490,25 @@ TEST(Client, MalformedEventIsABadReply) {
     std::string message;
     EXPECT_EQ(error_of(client, glyph_request(true), &message), ErrorKind::BadReply);
     EXPECT_NE(message.find("malformed server-sent event"), std::string::npos) << message;
+}
+
+TEST(Client, AnEndlessStreamedLineIsABadReply) {
+    Loopback server([&](const httplib::Request&, httplib::Response& res) {
+        res.set_chunked_content_provider("text/event-stream", [](size_t, httplib::DataSink& sink) {
+            const std::string block(64 * 1024, 'x');  // "data: xxxx..." never ending its line
+            if (!sink.write("data: ", 6)) return false;
+            for (int i = 0; i < 64; ++i)
+                if (!sink.write(block.data(), block.size())) return false;
+            sink.done();
+            return true;
+        });
+    });
+    ClientOptions options = fast_options(server.endpoint());
+    options.max_sse_line_bytes = 1u << 20;  // 1 MiB; the server offers 4 MiB
+    Client client(options);
+    std::string message;
+    EXPECT_EQ(error_of(client, glyph_request(true), &message), ErrorKind::BadReply);
+    EXPECT_NE(message.find("longer than 1048576 bytes"), std::string::npos) << message;
 }
 
 TEST(Client, StreamEndingMidAnswerIsTruncated) {

@@ -50,12 +50,26 @@ struct ServeOptions {
     int workers = 8;
     int queue = 32;
     double queue_timeout_s = 10;
+    // Open connections: in total, and from one client address (0 = no
+    // per-address cap, for use behind a reverse proxy). Beyond a cap a
+    // connection may only ask /healthz, then it is closed.
+    int max_connections = 512;
+    int max_connections_per_address = 64;
     // Connection threads; extra connections wait in a bounded backlog.
-    int connection_threads = 0;  // 0: workers + queue + 8
+    int connection_threads = 0;  // 0: max_connections + 16 (every open connection can have one; started on demand)
+    double header_timeout_s = 10;  // a request's line and headers, all of them, within this
 
     size_t max_body_bytes = 32u << 20;  // request bodies (413 beyond)
-    size_t max_text_bytes = 8u << 20;   // text pasted/uploaded into the web app
+    // What one request may have rendered (or taken from the cache), in pages
+    // and in their pixels (413 beyond). 200 pages of Glyph's 72 dpi A4 fill a
+    // 128K-token VLM context; see worst_case_request_bytes for the memory.
+    int max_request_pages = 200;
+    double max_request_megapixels = 100;
+    size_t max_text_bytes = 8u << 20;   // text a request may have rendered (web app and proxy)
     double read_timeout_s = 30;         // client socket reads and writes
+    // An upstream reply (non-streamed) or one streamed event larger than this is
+    // not relayed (502 / an in-band error event): the proxy holds each whole.
+    size_t max_upstream_reply_bytes = 64u << 20;
     double upstream_connect_timeout_s = 10;
     double upstream_idle_timeout_s = 300;   // longest silence from upstream mid-reply
     double shutdown_grace_s = 60;           // in-flight streams get this long after SIGTERM
@@ -82,6 +96,16 @@ struct ServeOptions {
 
 // Validate option values; throws ServeError naming the option.
 void validate(const ServeOptions& options);
+
+// Upper bound of the memory one request within the budgets can take, in
+// bytes: the body as received and parsed, the layout of max_text_bytes of
+// text, its pages as PNG (never larger than raw RGB), their base64 in the
+// rewritten messages and again in the upstream body, plus one page raster
+// and its cropped copy per render thread. Text pages compress to a small
+// fraction of raw, so real requests stay far below it.
+double worst_case_request_bytes(const ServeOptions& options);
+// The render threads one request uses (all cores).
+int render_threads();
 
 class Server {
 public:

@@ -114,8 +114,13 @@ struct SseEvent {
 // bytes, get one callback per complete event (after its blank line).
 class SseParser {
 public:
-    explicit SseParser(std::function<void(const SseEvent&)> on_event);
+    // A line (or an event's data) longer than `max_line_bytes` is not kept:
+    // the parser stops and overflowed() turns true.
+    static constexpr size_t kDefaultMaxLineBytes = 16u << 20;
+    explicit SseParser(std::function<void(const SseEvent&)> on_event,
+                       size_t max_line_bytes = kDefaultMaxLineBytes);
     void feed(std::string_view bytes);
+    bool overflowed() const { return overflowed_; }
     // End of body: an event not yet closed by a blank line is dropped, as the
     // SSE specification says; returns true if such a partial event was pending.
     bool finish();
@@ -128,6 +133,8 @@ private:
     bool has_data_ = false;
     bool pending_fields_ = false;
     bool skip_lf_ = false;
+    size_t max_line_bytes_;
+    bool overflowed_ = false;
 };
 
 // ---- retries ---------------------------------------------------------------
@@ -173,6 +180,8 @@ struct ClientOptions {
     RetryPolicy retry;
     int max_concurrent = 4;  // requests in flight through one Client
     const std::atomic<bool>* cancel = nullptr;  // raised -> abort with ErrorKind::Cancelled
+    // A streamed line or event longer than this ends the reply as a BadReply.
+    size_t max_sse_line_bytes = SseParser::kDefaultMaxLineBytes;
     std::function<void(const RetryEvent&)> on_retry;
 };
 

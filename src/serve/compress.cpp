@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "serve/untrusted_json.h"
 
 namespace glyph::serve {
 
@@ -13,22 +13,6 @@ namespace {
 
 double ms_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-}
-
-// Encodes pages on `threads` threads; each page is independent.
-std::vector<SegmentPage> encode_pages(const std::vector<Page>& pages, int threads) {
-    std::vector<SegmentPage> out(pages.size());
-    auto work = [&](size_t first) {
-        for (size_t i = first; i < pages.size(); i += size_t(threads)) {
-            const auto png = encode_png(pages[i].image, 1);
-            out[i] = {pages[i].image.width, pages[i].image.height, std::string(png.begin(), png.end())};
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads && size_t(t) < pages.size(); ++t) pool.emplace_back(work, size_t(t));
-    work(0);
-    for (auto& t : pool) t.join();
-    return out;
 }
 
 nlohmann::json image_part(const SegmentPage& page) {
@@ -41,33 +25,108 @@ nlohmann::json image_part(const SegmentPage& page) {
 // A trailing paragraph longer than this is document, not a question.
 constexpr size_t kMaxQuestionBytes = 2000;
 
+// A content part of type "text"; parts of any other shape pass through untouched.
+bool is_text_part(const nlohmann::json& part) {
+    if (!part.is_object()) return false;
+    const auto type = part.find("type");
+    return type != part.end() && type->is_string() && *type == "text";
+}
+
 bool role_allowed(const ProxyPolicy& policy, const std::string& role) {
     return std::find(policy.roles.begin(), policy.roles.end(), role) != policy.roles.end();
 }
 
 }  // namespace
 
-SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const RenderConfig& config) {
+void RenderBudget::charge(long long pixels) {
+    const long long pages = ++pages_;
+    const long long total = pixels_ += pixels;
+    if (pages > max_pages_)
+        throw BudgetExceeded("the request needs more than " + std::to_string(max_pages_) +
+                             " pages; a request may make at most " + std::to_string(max_pages_) +
+                             " (--max-request-pages)");
+    if (total > max_pixels_)
+        throw BudgetExceeded("the request's pages need more than " + std::to_string(max_pixels_ / 1000000) +
+                             " megapixels; a request may make at most " + std::to_string(max_pixels_ / 1000000) +
+                             " (--max-request-megapixels)");
+}
+
+void RenderBudget::charge_text(size_t bytes) {
+    const size_t total = text_bytes_ += bytes;
+    if (total > max_text_bytes_)
+        throw BudgetExceeded("the request has " + std::to_string(total) + " bytes of text to render; at most " +
+                             std::to_string(max_text_bytes_) + " are rendered per request (--max-text)");
+}
+
+SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const RenderConfig& config,
+                                                RenderBudget& budget) {
     Result r;
     std::string keyed = to_json(config).dump();
     keyed += "\npng-1\n";
     keyed.append(text);
     r.key = sha256_hex(keyed);
-    if ((r.segment = cache_.find(r.key))) {
-        r.cached = true;
-        return r;
+    r.segment = cache_.find(r.key);
+    if (!r.segment) budget.charge_text(text.size());
+    while (!r.segment) {
+        std::promise<std::shared_ptr<const Segment>> mine;
+        std::shared_future<std::shared_ptr<const Segment>> theirs;
+        {
+            std::lock_guard lock(inflight_mutex_);
+            auto it = inflight_.find(r.key);
+            if (it != inflight_.end()) theirs = it->second;
+            else if ((r.segment = cache_.find(r.key))) break;  // finished since the first look
+            else inflight_.emplace(r.key, mine.get_future().share());
+        }
+        if (theirs.valid()) {
+            try {
+                r.segment = theirs.get();
+            } catch (const BudgetExceeded&) {
+                // That render ran under another request's budget: try under ours.
+            }
+            continue;
+        }
+        try {
+            r.segment = render_new(text, config, budget);
+            cache_.store(r.key, r.segment);
+            mine.set_value(r.segment);
+        } catch (...) {
+            mine.set_exception(std::current_exception());  // waiters get the same user error
+            std::lock_guard lock(inflight_mutex_);
+            inflight_.erase(r.key);
+            throw;
+        }
+        std::lock_guard lock(inflight_mutex_);
+        inflight_.erase(r.key);
+        return r;  // its pages were charged as they were rendered
     }
+    r.cached = true;
+    for (const auto& page : r.segment->pages) budget.charge((long long)page.width * page.height);
+    return r;
+}
+
+std::shared_ptr<const Segment> SegmentRenderer::render_new(std::string_view text, const RenderConfig& config,
+                                                            RenderBudget& budget) {
     const auto start = std::chrono::steady_clock::now();
+    auto segment = std::make_shared<Segment>();
+    std::mutex pages_mutex;
+    // Each page is encoded as soon as it is rasterized and its pixels are
+    // dropped, so a request never holds more than one raster per thread.
     RenderOptions options;
     options.threads = threads_;
+    options.on_page = [&](const Page& page) {
+        budget.charge((long long)page.image.width * page.image.height);
+        const auto png = encode_png(page.image, 1);
+        SegmentPage encoded{page.image.width, page.image.height, std::string(png.begin(), png.end())};
+        std::lock_guard lock(pages_mutex);
+        if (segment->pages.size() < size_t(page.number)) segment->pages.resize(size_t(page.number));
+        segment->pages[size_t(page.number) - 1] = std::move(encoded);
+    };
     const RenderResult rendered = render_text(text, config, options);
-    auto segment = std::make_shared<Segment>();
-    segment->pages = encode_pages(rendered.pages, std::max(1, threads_));
+    segment->pages.resize(rendered.pages.size());
     segment->render_ms = ms_since(start);
     segment->missing = rendered.missing;
-    r.segment = segment;
-    cache_.store(r.key, segment);
-    return r;
+    ++renders_;
+    return segment;
 }
 
 RenderConfig policy_render_config(const ProxyPolicy& policy, std::string_view document) {
@@ -95,7 +154,7 @@ size_t question_split(std::string_view text) {
 
 CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy& policy,
                                     const VisionProfile& profile, const TextTokenCounter& count_tokens,
-                                    SegmentRenderer& renderer) {
+                                    SegmentRenderer& renderer, RenderBudget& budget) {
     if (!messages.is_array() || messages.empty())
         throw ServeError("\"messages\" must be a non-empty array");
     CompressionReport report;
@@ -119,14 +178,21 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
         nlohmann::json parts = as_string ? nlohmann::json::array({{{"type", "text"}, {"text", content}}}) : content;
 
         size_t last_text = parts.size();
-        for (size_t k = 0; k < parts.size(); ++k)
-            if (parts[k].is_object() && parts[k].value("type", "") == "text") last_text = k;
+        for (size_t k = 0; k < parts.size(); ++k) {
+            const auto& part = parts[k];
+            if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
+                throw ServeError("messages[" + std::to_string(i) + "].content[" + std::to_string(k) +
+                                 "] must be an object with a string \"type\", got " +
+                                 (part.is_object() && part.contains("type") ? "type " + brief_json(part["type"])
+                                                                            : brief_json(part)));
+            if (is_text_part(part)) last_text = k;
+        }
 
         nlohmann::json rewritten = nlohmann::json::array();
         bool changed = false;
         for (size_t k = 0; k < parts.size(); ++k) {
             const auto& part = parts[k];
-            if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+            if (!is_text_part(part) || !part.contains("text") ||
                 !part["text"].is_string()) {
                 rewritten.push_back(part);
                 continue;
@@ -154,7 +220,7 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
                 rewritten.push_back(part);
                 continue;
             }
-            const auto r = renderer.render(document, policy_render_config(policy, document));
+            const auto r = renderer.render(document, policy_render_config(policy, document), budget);
             for (const auto& page : r.segment->pages) {
                 rewritten.push_back(image_part(page));
                 report.vision_tokens += profile.per_image_total(page.width, page.height);

@@ -3,8 +3,12 @@
 // token saving that results.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -17,7 +21,37 @@
 
 namespace glyph::serve {
 
-// Renders text into a segment once per (text, config); later calls hit the cache.
+// A request may restyle its pages, but not make pages that cost the server
+// far more memory than Glyph's (595x842 pt at 72-96 dpi is 0.5-0.9 MP): the
+// renderer itself allows 200 MP for command-line use.
+constexpr double kMaxRequestPageMegapixels = 16;
+
+// A request asked for more pages or pixels than its budget allows (413).
+struct BudgetExceeded : ServeError {
+    using ServeError::ServeError;
+};
+
+// What one request may make the server produce, counted page by page as
+// pages are rendered or taken from the cache. Safe from several threads.
+class RenderBudget {
+public:
+    RenderBudget(long long max_pages, long long max_pixels, size_t max_text_bytes)
+        : max_pages_(max_pages), max_pixels_(max_pixels), max_text_bytes_(max_text_bytes) {}
+    // Counts one page of `pixels`; throws BudgetExceeded naming the budget once it is spent.
+    void charge(long long pixels);
+    // Counts text about to be laid out (layout memory grows with it, before
+    // any page exists); throws BudgetExceeded beyond max_text_bytes.
+    void charge_text(size_t bytes);
+
+private:
+    const long long max_pages_, max_pixels_;
+    const size_t max_text_bytes_;
+    std::atomic<long long> pages_{0}, pixels_{0};
+    std::atomic<size_t> text_bytes_{0};
+};
+
+// Renders text into a segment once per (text, config); later calls hit the
+// cache, and concurrent calls for the same segment wait for one render.
 class SegmentRenderer {
 public:
     SegmentRenderer(SegmentCache& cache, int threads) : cache_(cache), threads_(threads) {}
@@ -27,14 +61,22 @@ public:
         std::shared_ptr<const Segment> segment;
         bool cached = false;
     };
-    // Throws InputError / ConfigError (user errors) from the renderer.
-    Result render(std::string_view text, const RenderConfig& config);
+    // Throws InputError / ConfigError (user errors) from the renderer, and
+    // BudgetExceeded as soon as the pages overrun `budget` (rendering stops).
+    Result render(std::string_view text, const RenderConfig& config, RenderBudget& budget);
     std::shared_ptr<const Segment> find(const std::string& key) { return cache_.find(key); }
     SegmentCache& cache() { return cache_; }
+    long long renders() const { return renders_.load(); }  // segments actually rendered
 
 private:
+    std::shared_ptr<const Segment> render_new(std::string_view text, const RenderConfig& config,
+                                              RenderBudget& budget);
+
     SegmentCache& cache_;
     int threads_;
+    std::atomic<long long> renders_{0};
+    std::mutex inflight_mutex_;
+    std::map<std::string, std::shared_future<std::shared_ptr<const Segment>>> inflight_;
 };
 
 // The render config a policy names: its preset with its config keys on top.
@@ -58,7 +100,7 @@ struct CompressionReport {
 // for a malformed messages array, InputError/ConfigError from rendering.
 CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy& policy,
                                     const VisionProfile& profile, const TextTokenCounter& count_tokens,
-                                    SegmentRenderer& renderer);
+                                    SegmentRenderer& renderer, RenderBudget& budget);
 
 // Where a long last user message splits into document and question: the
 // offset after the last blank line, or npos when it has none.

@@ -1,10 +1,12 @@
 #include "serve/connection_pool.h"
 
+#include <algorithm>
+
 namespace glyph::serve {
 
-ConnectionPool::ConnectionPool(int threads, int max_pending) : max_pending_(size_t(max_pending)) {
-    threads_.reserve(size_t(threads));
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+ConnectionPool::ConnectionPool(int threads, int max_pending)
+    : max_threads_(size_t(std::max(1, threads))), max_pending_(size_t(max_pending)) {
+    threads_.reserve(max_threads_);
 }
 
 ConnectionPool::~ConnectionPool() { shutdown(); }
@@ -13,6 +15,8 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
     std::unique_lock lock(mutex_);
     has_room_.wait(lock, [&] { return pending_.size() < max_pending_ || stopping_; });
     pending_.push_back(std::move(fn));
+    if (pending_.size() > idle_ && threads_.size() < max_threads_ && !stopping_)
+        threads_.emplace_back([this] { work(); });
     lock.unlock();
     has_work_.notify_one();
 }
@@ -34,7 +38,9 @@ void ConnectionPool::work() {
         std::function<void()> fn;
         {
             std::unique_lock lock(mutex_);
+            ++idle_;
             has_work_.wait(lock, [&] { return !pending_.empty() || stopping_; });
+            --idle_;
             if (pending_.empty()) return;
             fn = std::move(pending_.front());
             pending_.pop_front();
@@ -49,7 +55,7 @@ void ConnectionPool::work() {
 
 bool ConnectionPool::saturated() const {
     std::lock_guard lock(mutex_);
-    return !pending_.empty() || active_ >= threads_.size();
+    return !pending_.empty() || active_ >= max_threads_;
 }
 
 }  // namespace glyph::serve

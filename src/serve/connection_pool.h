@@ -1,6 +1,7 @@
-// The server's connection threads: a fixed set of threads and a bounded
-// backlog. When the backlog is full the accepting thread waits, which leaves
-// further connections in the kernel's listen queue instead of in memory.
+// The server's connection threads: up to a fixed number, started as
+// connections need them, and a bounded backlog. When the backlog is full the
+// accepting thread waits, which leaves further connections in the kernel's
+// listen queue instead of in memory.
 #pragma once
 
 #include <condition_variable>
@@ -29,6 +30,7 @@ public:
 private:
     void work();
 
+    const size_t max_threads_;
     const size_t max_pending_;
     mutable std::mutex mutex_;
     std::condition_variable has_work_;
@@ -36,6 +38,7 @@ private:
     std::deque<std::function<void()>> pending_;
     std::vector<std::thread> threads_;
     size_t active_ = 0;  // threads inside a connection
+    size_t idle_ = 0;    // threads waiting for one
     bool stopping_ = false;
 };
 

@@ -7,20 +7,17 @@
 #include "glyph/serve.h"
 #include "glyph/vision_tokens.h"
 #include "raster/page_raster.h"
+#include "serve/compress.h"
+#include "serve/untrusted_json.h"
 
 namespace glyph::serve {
 
 namespace {
 
 const nlohmann::json& require(const nlohmann::json& v, bool ok, const std::string& field, const char* expected) {
-    if (!ok) throw ServeError("\"glyph\"." + field + " must be " + expected + ", got " + v.dump());
+    if (!ok) throw ServeError("\"glyph\"." + field + " must be " + expected + ", got " + brief_json(v));
     return v;
 }
-
-// A request may restyle its pages, but not make pages that cost the server
-// far more memory than Glyph's (595x842 pt at 72-96 dpi is 0.5-0.9 MP): the
-// renderer itself allows 200 MP for command-line use.
-constexpr double kMaxRequestPageMegapixels = 16;
 
 void check_request_page_size(const RenderConfig& c) {
     const double mp = double(page_pixels(c.page_width, c.dpi)) * page_pixels(c.page_height, c.dpi) / 1e6;
@@ -33,7 +30,7 @@ void check_request_page_size(const RenderConfig& c) {
 }  // namespace
 
 ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json& overrides) {
-    if (!overrides.is_object()) throw ServeError("\"glyph\" must be an object, got " + overrides.dump());
+    if (!overrides.is_object()) throw ServeError("\"glyph\" must be an object, got " + brief_json(overrides));
     ProxyPolicy p = base;
     for (const auto& [key, v] : overrides.items()) {
         if (key == "enabled") {
@@ -58,7 +55,7 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
             for (const auto& n : names) allowed += (allowed.empty() ? "\"" : ", \"") + n + "\"";
             require(v, v.is_string(), key, allowed.c_str());
             if (std::find(names.begin(), names.end(), v.get<std::string>()) == names.end())
-                throw ServeError("\"glyph\".preset must be one of " + allowed + ", got " + v.dump());
+                throw ServeError("\"glyph\".preset must be one of " + allowed + ", got " + brief_json(v));
             p.preset = v.get<std::string>();
             p.config = nlohmann::json::object();  // keys given for another preset do not carry over
         } else if (key == "config") {

@@ -1,10 +1,14 @@
 #include "serve/segment_cache.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -139,15 +143,44 @@ void SegmentCache::save_file(const std::string& key, const Segment& segment) con
     }
 }
 
+namespace {
+
+// A cache file's bytes, or nothing. Only a plain file counts: a symlink, FIFO
+// or device planted in the folder would otherwise redirect, block or stream
+// forever; one larger than `cap` is not one we wrote.
+std::optional<std::string> read_cache_file(const std::string& path, size_t cap) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::optional<std::string> data;
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && size_t(st.st_size) <= cap) {
+        std::string bytes(size_t(st.st_size), '\0');
+        size_t got = 0;
+        while (got < bytes.size()) {
+            const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += size_t(n);
+        }
+        if (got == bytes.size()) data = std::move(bytes);
+    }
+    ::close(fd);
+    return data;
+}
+
+}  // namespace
+
 std::shared_ptr<const Segment> SegmentCache::load_file(const std::string& key) const {
-    std::ifstream in(file_path(key), std::ios::binary);
-    if (!in) return nullptr;
-    std::string line;
-    if (!std::getline(in, line)) return nullptr;
-    auto meta = nlohmann::json::parse(line, nullptr, false);
+    // A segment is never larger than the memory budget would keep.
+    const auto data = read_cache_file(file_path(key), max_bytes_);
+    if (!data) return nullptr;
+    const size_t nl = data->find('\n');
+    if (nl == std::string::npos) return nullptr;
+    auto meta = nlohmann::json::parse(std::string_view(*data).substr(0, nl), nullptr, false);
     if (meta.is_discarded() || !meta.is_object() || !meta.contains("pages") || !meta["pages"].is_array())
         return nullptr;
     auto seg = std::make_shared<Segment>();
+    size_t offset = nl + 1;
     try {
         seg->render_ms = meta.value("render_ms", 0.0);
         if (meta.contains("missing_glyphs")) {
@@ -161,9 +194,9 @@ std::shared_ptr<const Segment> SegmentCache::load_file(const std::string& key) c
             page.width = p.at("width").get<int>();
             page.height = p.at("height").get<int>();
             const size_t n = p.at("bytes").get<size_t>();
-            if (n > (256u << 20)) return nullptr;
-            page.png.resize(n);
-            if (!in.read(page.png.data(), std::streamsize(n))) return nullptr;
+            if (n > data->size() - offset) return nullptr;
+            page.png = data->substr(offset, n);
+            offset += n;
             seg->pages.push_back(std::move(page));
         }
     } catch (const nlohmann::json::exception&) {

@@ -18,9 +18,11 @@
 #include "glyph/vlm.h"
 #include "serve/compress.h"
 #include "serve/connection_pool.h"
+#include "serve/guarded_http.h"
 #include "serve/pages_zip.h"
 #include "serve/segment_cache.h"
 #include "serve/sse_relay.h"
+#include "serve/untrusted_json.h"
 #include "serve/upstream.h"
 #include "serve/web_assets.h"
 #include "serve/work_gate.h"
@@ -91,23 +93,37 @@ struct AppSettings {
 
 const char* kNewlineMarker = "<font color=\"#FF0000\"> \\n </font>";
 
+// An optional string field of a request body; anything but a string is a 400.
+std::string string_field(const json& body, const char* name, const std::string& fallback) {
+    const auto it = body.find(name);
+    if (it == body.end() || it->is_null()) return fallback;
+    if (!it->is_string()) throw ServeError(std::string(name) + " must be a string, got " + brief_json(*it));
+    return it->get<std::string>();
+}
+
+// A request body: JSON nested at most kMaxJsonDepth deep (ServeError beyond),
+// a discarded value when it is not JSON at all.
+json parse_body(const httplib::Request& req) { return parse_untrusted_json(req.body); }
+
 AppSettings parse_app_settings(const json& body, std::string_view text) {
     AppSettings s;
-    s.preset = body.value("preset", std::string("auto"));
+    s.preset = string_field(body, "preset", "auto");
     if (s.preset == "auto") s.preset = auto_preset_name(text);
     json overrides = json::object();
     if (body.contains("dpi") && !body["dpi"].is_null()) {
         const auto& d = body["dpi"];
         if (!d.is_number() || d.get<double>() < 36 || d.get<double>() > 300)
-            throw ServeError("dpi must be a number in 36..300, got " + d.dump());
+            throw ServeError("dpi must be a number in 36..300, got " + brief_json(d));
         overrides["dpi"] = d;
     }
-    const std::string newline = body.value("newline", std::string("br"));
+    const std::string newline = string_field(body, "newline", "br");
     if (newline == "marker") overrides["newline-markup"] = kNewlineMarker;
-    else if (newline != "br") throw ServeError("newline must be \"br\" or \"marker\", got \"" + newline + "\"");
+    else if (newline != "br") throw ServeError("newline must be \"br\" or \"marker\", got " + brief_json(newline));
     try {
         s.config = apply_config(overrides, preset_for_text(s.preset, text));
-        s.profile = &find_profile(body.value("profile", default_profile_name()));
+        s.profile = &find_profile(string_field(body, "profile", default_profile_name()));
+    } catch (const ServeError&) {
+        throw;
     } catch (const std::exception& e) {
         throw ServeError(e.what());
     }
@@ -122,11 +138,21 @@ void validate(const ServeOptions& o) {
     if (o.queue < 0 || o.queue > 65536) throw ServeError("--queue must be in 0..65536");
     if (o.connection_threads < 0 || o.connection_threads > 4096)
         throw ServeError("--connections must be in 0..4096");
+    if (o.max_connections < 1 || o.max_connections > 4096)
+        throw ServeError("--max-connections must be in 1..4096");
+    if (o.max_connections_per_address < 0 || o.max_connections_per_address > 4096)
+        throw ServeError("--max-connections-per-address must be in 0..4096 (0: no cap)");
+    if (o.header_timeout_s <= 0) throw ServeError("--header-timeout must be positive");
     if (o.max_body_bytes < 1024) throw ServeError("--max-body must be at least 1 KiB");
+    if (o.max_upstream_reply_bytes < 1024) throw ServeError("--max-upstream-reply must be at least 1 KiB");
     if (o.read_timeout_s <= 0 || o.upstream_connect_timeout_s <= 0 || o.upstream_idle_timeout_s <= 0 ||
         o.queue_timeout_s < 0 || o.shutdown_grace_s < 0)
         throw ServeError("timeouts must be positive");
     if (o.policy.min_tokens < 0) throw ServeError("--min-tokens must be >= 0");
+    if (o.max_request_pages < 1 || o.max_request_pages > 100000)
+        throw ServeError("--max-request-pages must be in 1..100000");
+    if (!(o.max_request_megapixels >= 1 && o.max_request_megapixels <= 100000))
+        throw ServeError("--max-request-megapixels must be in 1..100000");
     for (const std::string* url : {&o.upstream, &o.text_endpoint})
         if (!url->empty()) (void)upstream_url(*url, "/models");
     try {
@@ -137,10 +163,39 @@ void validate(const ServeOptions& o) {
     }
 }
 
+namespace {
+
+ConnectionLimits connection_limits(const ServeOptions& o) {
+    ConnectionLimits l;
+    l.max_connections = o.max_connections;
+    l.max_per_address = o.max_connections_per_address;
+    l.header_timeout_s = o.header_timeout_s;
+    l.io_timeout_s = o.read_timeout_s;
+    l.max_body_bytes = o.max_body_bytes;
+    return l;
+}
+
+}  // namespace
+
+int render_threads() { return std::max(1, int(std::thread::hardware_concurrency())); }
+
+// Measured: the reference layout of 8 MiB of English text peaks at ~350 MB.
+constexpr double kLayoutBytesPerTextByte = 48;
+
+double worst_case_request_bytes(const ServeOptions& o) {
+    const double pixels = o.max_request_megapixels * 1e6;
+    const double png = pixels * 3;  // incompressible RGB: PNG adds only framing
+    const double base64 = png * 4 / 3;
+    const double rasters = double(render_threads()) * kMaxRequestPageMegapixels * 1e6 * 3 * 2;
+    const double body = 2.0 * double(o.max_body_bytes);  // as received, and parsed
+    const double layout = double(o.max_text_bytes) * kLayoutBytesPerTextByte;
+    return png + 2 * base64 + rasters + body + layout;
+}
+
 struct Server::Impl {
     ServeOptions options;
     TextTokenCounter count_tokens;
-    httplib::Server http;
+    GuardedHttpServer http;
     WorkGate gate;
     SegmentCache cache;
     SegmentRenderer renderer;
@@ -161,12 +216,17 @@ struct Server::Impl {
     Impl(ServeOptions o, TextTokenCounter counter)
         : options(std::move(o)),
           count_tokens(std::move(counter)),
+          http(connection_limits(options)),
           gate(options.workers, options.queue),
           cache(options.cache_bytes, options.cache_dir),
-          renderer(cache, std::max(1, int(std::thread::hardware_concurrency()))) {}
+          renderer(cache, render_threads()) {}
 
     int connection_threads() const {
-        return options.connection_threads > 0 ? options.connection_threads : options.workers + options.queue + 8;
+        return options.connection_threads > 0 ? options.connection_threads : options.max_connections + 16;
+    }
+    RenderBudget request_budget() const {
+        return RenderBudget(options.max_request_pages, (long long)(options.max_request_megapixels * 1e6),
+                            options.max_text_bytes);
     }
     std::shared_ptr<WorkGate::Ticket> acquire() {
         return gate.acquire(std::chrono::milliseconds(long(options.queue_timeout_s * 1000)));
@@ -220,12 +280,9 @@ void Server::Impl::install_routes() {
         pool = new ConnectionPool(connection_threads(), connection_threads() * 4);  // httplib owns it
         return pool.load();
     };
+    // Bodies that announce their length are refused before they are read;
+    // the connection layer caps the rest (chunked) as they arrive.
     http.set_payload_max_length(options.max_body_bytes);
-    const auto rt = std::chrono::milliseconds(long(options.read_timeout_s * 1000));
-    http.set_read_timeout(rt);
-    http.set_write_timeout(rt);
-    http.set_keep_alive_timeout(5);
-    http.set_keep_alive_max_count(1000);
     // Headers and body go out in separate writes: with Nagle's algorithm the
     // second waits for the client's delayed ACK (~40 ms per reply).
     http.set_tcp_nodelay(true);
@@ -241,6 +298,27 @@ void Server::Impl::install_routes() {
 
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         request_start = Clock::now();
+        GuardedHttpServer::headers_done();
+        if (GuardedHttpServer::over_capacity() && req.path != "/healthz") {
+            res.set_header("Retry-After", "1");
+            res.set_header("Connection", "close");
+            send_error(res, 503,
+                       "too many open connections (at most " + std::to_string(options.max_connections) +
+                           " in all" +
+                           (options.max_connections_per_address > 0
+                                ? ", " + std::to_string(options.max_connections_per_address) + " from one address"
+                                : std::string()) +
+                           "); close idle ones or retry shortly",
+                       "server_busy");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        const std::string encoding = req.get_header_value("Content-Encoding");
+        if (!encoding.empty() && encoding != "identity") {
+            // httplib would inflate such a body without a bound.
+            send_error(res, 415, "compressed request bodies are not accepted (Content-Encoding: " +
+                                     encoding.substr(0, 40) + "); send the body uncompressed");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         const bool app_or_health = req.path.rfind("/api/", 0) != 0 && req.path.rfind("/v1/", 0) != 0;
         // Page images and zips are fetched by <img> and <a download>, which
         // cannot send a key; their URLs name a SHA-256 of the text, so only a
@@ -252,7 +330,23 @@ void Server::Impl::install_routes() {
         send_error(res, 401, "missing or wrong API key: send \"Authorization: Bearer <key>\"", "authentication_error");
         return httplib::Server::HandlerResponse::Handled;
     });
-    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+        const InputCut cut = GuardedHttpServer::input_cut();
+        if (cut == InputCut::kHeadersTooLarge)
+            send_error(res, 431, "request headers too large: at most " +
+                                     std::to_string(http.limits().max_header_bytes) + " bytes and " +
+                                     std::to_string(http.limits().max_header_lines) + " header lines");
+        else if (cut == InputCut::kBodyTooLarge)
+            send_error(res, 413, "request body too large: at most " + std::to_string(options.max_body_bytes) +
+                                     " bytes (--max-body), whatever the transfer encoding");
+        else if (cut == InputCut::kTooSlow)
+            send_error(res, 408, "request not received in time: headers within " +
+                                     std::to_string(int(options.header_timeout_s)) +
+                                     " s, then the body at 32 KiB/s or faster");
+        if (cut != InputCut::kNone) {
+            res.set_header("Connection", "close");
+            return;
+        }
         if (!res.body.empty()) return;
         if (res.status == 413 && req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0)
             send_error(res, 413, "form-encoded bodies are limited to 8 KiB: send Content-Type: application/json");
@@ -279,7 +373,10 @@ void Server::Impl::install_routes() {
     // keep-alive timeout.
     http.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
         const ConnectionPool* p = pool.load();
-        if (draining.load() || (p && p->saturated())) res.set_header("Connection", "close");
+        if (draining.load() || (p && p->saturated())) {
+            res.set_header("Connection", "close");
+            GuardedHttpServer::close_after_reply();
+        }
     });
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
 
@@ -334,7 +431,12 @@ void Server::Impl::handle_info(httplib::Response& res) {
 }
 
 void Server::Impl::handle_render(const httplib::Request& req, httplib::Response& res) {
-    const auto body = json::parse(req.body, nullptr, false);
+    json body;
+    try {
+        body = parse_body(req);
+    } catch (const ServeError& e) {
+        return send_error(res, 400, std::string("request body: ") + e.what());
+    }
     if (body.is_discarded() || !body.is_object() || !body.contains("text") || !body["text"].is_string())
         return send_error(res, 400, "expected a JSON object with a string \"text\"");
     const std::string& text = body["text"].get_ref<const std::string&>();
@@ -354,7 +456,10 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
     const auto start = Clock::now();
     SegmentRenderer::Result rendered;
     try {
-        rendered = renderer.render(text, settings.config);
+        RenderBudget budget = request_budget();
+        rendered = renderer.render(text, settings.config, budget);
+    } catch (const BudgetExceeded& e) {
+        return send_error(res, 413, e.what());
     } catch (const InputError& e) {
         return send_error(res, 400, e.what());
     } catch (const ConfigError& e) {
@@ -430,9 +535,7 @@ std::string Server::Impl::resolve_model(const std::string& endpoint, const std::
     }
     UpstreamCall call(target(endpoint, key, "/models"), "");
     std::string body;
-    if (call.wait_headers(abort_streams))
-        while (call.read(body, abort_streams) && body.size() < (1u << 20)) {
-        }
+    if (call.wait_headers(abort_streams)) (void)call.read_all(body, 1u << 20, abort_streams);
     const auto j = json::parse(body, nullptr, false);
     std::string model;
     if (!j.is_discarded() && j.is_object() && j.contains("data") && j["data"].is_array() && !j["data"].empty() &&
@@ -447,13 +550,19 @@ std::string Server::Impl::resolve_model(const std::string& endpoint, const std::
 }
 
 void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& res) {
-    const auto body = json::parse(req.body, nullptr, false);
+    json body;
+    try {
+        body = parse_body(req);
+    } catch (const ServeError& e) {
+        return send_error(res, 400, std::string("request body: ") + e.what());
+    }
     if (body.is_discarded() || !body.is_object() || !body.contains("text") || !body["text"].is_string() ||
         !body.contains("question") || !body["question"].is_string())
         return send_error(res, 400, "expected a JSON object with string \"text\" and \"question\"");
     const std::string text = body["text"].get<std::string>();
     const std::string question = body["question"].get<std::string>();
-    const std::string mode = body.value("target", std::string("vision"));
+    const auto target_field = body.find("target");
+    const std::string mode = target_field == body.end() ? "vision" : target_field->is_string() ? target_field->get<std::string>() : "";
     if (mode != "vision" && mode != "text") return send_error(res, 400, "target must be \"vision\" or \"text\"");
     if (question.find_first_not_of(" \t\r\n") == std::string::npos) return send_error(res, 400, "question is empty");
     if (text.size() > options.max_text_bytes)
@@ -480,7 +589,10 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
     if (vision) {
         SegmentRenderer::Result rendered;
         try {
-            rendered = renderer.render(text, settings.config);
+            RenderBudget budget = request_budget();
+            rendered = renderer.render(text, settings.config, budget);
+        } catch (const BudgetExceeded& e) {
+            return send_error(res, 413, e.what());
         } catch (const std::exception& e) {
             return send_error(res, 400, e.what());
         }
@@ -516,11 +628,13 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
             copt.retry.max_retries = 1;
             copt.max_concurrent = 1;
             copt.cancel = cancel.get();
-            // The shutdown grace period ending cancels the call too.
+            // The shutdown grace period ending, or the client leaving before the
+            // first token, cancels the call too.
+            const int client = GuardedHttpServer::current_socket();
             std::atomic<bool> watching{true};
             std::thread watcher([&] {
                 while (watching.load() && !cancel->load()) {
-                    if (abort_streams.load()) cancel->store(true);
+                    if (abort_streams.load() || GuardedHttpServer::peer_closed(client)) cancel->store(true);
                     std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 }
             });
@@ -559,9 +673,8 @@ void Server::Impl::handle_models(httplib::Response& res) {
     if (!call.wait_headers(abort_streams))
         return send_error(res, call.timed_out() ? 504 : 502, call.error(), "upstream_error");
     std::string body;
-    while (call.read(body, abort_streams)) {
-    }
-    if (call.failed()) return send_error(res, 502, call.error(), "upstream_error");
+    if (!call.read_all(body, options.max_upstream_reply_bytes, abort_streams, GuardedHttpServer::client_gone))
+        return send_error(res, 502, call.error(), "upstream_error");
     res.status = int(call.status());
     res.set_content(body, call.content_type().empty() ? "application/json" : call.content_type());
 }
@@ -570,7 +683,12 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     if (options.upstream.empty())
         return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
                           "no_endpoint");
-    auto body = json::parse(req.body, nullptr, false);
+    json body;
+    try {
+        body = parse_body(req);
+    } catch (const ServeError& e) {
+        return send_error(res, 400, std::string("request body: ") + e.what());
+    }
     if (body.is_discarded()) return send_error(res, 400, "request body is not valid JSON");
     if (!body.is_object() || !body.contains("messages"))
         return send_error(res, 400, "request body must be a JSON object with \"messages\"");
@@ -590,7 +708,10 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     try {
         const VisionProfile& profile =
             policy.profile.empty() ? proxy_profile() : find_profile(policy.profile);
-        report = compress_messages(body["messages"], policy, profile, count_tokens, renderer);
+        RenderBudget budget = request_budget();
+        report = compress_messages(body["messages"], policy, profile, count_tokens, renderer, budget);
+    } catch (const BudgetExceeded& e) {
+        return send_error(res, 413, e.what());
     } catch (const ServeError& e) {
         return send_error(res, 400, e.what());
     } catch (const InputError& e) {
@@ -602,9 +723,13 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
 
     auto call = std::make_shared<UpstreamCall>(
         target(options.upstream, options.upstream_api_key, "/chat/completions"), body.dump());
-    if (!call->wait_headers(abort_streams))
+    // A client that leaves while the upstream is still silent (prefill of a
+    // long prompt) frees its worker at once: the upstream request is dropped.
+    if (!call->wait_headers(abort_streams, GuardedHttpServer::client_gone))
         return send_error(res, call->timed_out() && !call->connect_failed() ? 504 : 502,
                           "upstream " + options.upstream + ": " + call->error(), "upstream_error");
+    // A busy or rate-limited upstream's advice reaches the client too.
+    if (!call->retry_after().empty() && call->status() >= 400) res.set_header("Retry-After", call->retry_after());
 
     res.set_header("X-Glyph-Tokens-Saved", std::to_string(report.tokens_saved()));
     res.set_header("X-Glyph-Text-Tokens", std::to_string(report.text_tokens));
@@ -614,10 +739,8 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     const bool stream = call->status() == 200 && call->content_type().rfind("text/event-stream", 0) == 0;
     if (!stream) {
         std::string reply;
-        while (call->read(reply, abort_streams)) {
-        }
-        if (call->failed()) return send_error(res, 502, "upstream " + options.upstream + ": " + call->error(),
-                                              "upstream_error");
+        if (!call->read_all(reply, options.max_upstream_reply_bytes, abort_streams, GuardedHttpServer::client_gone))
+            return send_error(res, 502, "upstream " + options.upstream + ": " + call->error(), "upstream_error");
         res.status = int(call->status());
         const std::string type = call->content_type().empty() ? "application/json" : call->content_type();
         res.set_content(call->status() == 200 ? add_glyph_usage(reply, usage) : reply, type);
@@ -625,23 +748,27 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
-    auto relay = std::make_shared<SseRelay>(usage);
+    auto relay = std::make_shared<SseRelay>(usage, options.max_upstream_reply_bytes);
     res.set_chunked_content_provider(
         call->content_type(), [this, call, relay, ticket](size_t, httplib::DataSink& sink) {
             std::string chunk;
-            if (call->read(chunk, abort_streams)) {
+            if (call->read(chunk, abort_streams, GuardedHttpServer::client_gone)) {
                 const std::string out = relay->feed(chunk);
-                return out.empty() || sink.write(out.data(), out.size());
+                if (!relay->overflowed()) return out.empty() || sink.write(out.data(), out.size());
+                if (!out.empty() && !sink.write(out.data(), out.size())) return false;
             }
-            std::string rest = relay->finish();
-            if (call->failed()) {
-                // The status line is gone; OpenAI clients raise an in-band error event.
-                rest += "data: " +
-                        json{{"error", {{"message", "upstream stream broke: " + call->error()},
-                                        {"type", "upstream_error"}}}}
-                            .dump() +
-                        "\n\n";
-            }
+            // The status line is gone; OpenAI clients raise an in-band error event.
+            auto error_event = [](const std::string& message) {
+                return "data: " + json{{"error", {{"message", message}, {"type", "upstream_error"}}}}.dump() + "\n\n";
+            };
+            std::string rest;
+            if (relay->overflowed())
+                rest = error_event("upstream sent an event larger than " +
+                                   std::to_string(options.max_upstream_reply_bytes) +
+                                   " bytes, the most the proxy relays (--max-upstream-reply)");
+            else
+                rest = relay->finish();
+            if (call->failed() && !relay->overflowed()) rest += error_event("upstream stream broke: " + call->error());
             if (!rest.empty() && !sink.write(rest.data(), rest.size())) return false;
             sink.done();
             return true;

@@ -1,12 +1,16 @@
 #include "serve/sse_relay.h"
 
+#include "glyph/serve.h"
+#include "serve/untrusted_json.h"
+
 namespace glyph::serve {
 
 namespace {
 
-// End of the first event in `s` (just past its blank line), or npos.
-size_t event_end(std::string_view s) {
-    for (size_t i = 0; i + 1 < s.size(); ++i) {
+// End of the first event in `s` whose blank line starts at or after `from`
+// (just past that blank line), or npos.
+size_t event_end(std::string_view s, size_t from) {
+    for (size_t i = from; i + 1 < s.size(); ++i) {
         if (s[i] != '\n') continue;
         if (s[i + 1] == '\n') return i + 2;
         if (s[i + 1] == '\r' && i + 2 < s.size() && s[i + 2] == '\n') return i + 3;
@@ -17,14 +21,17 @@ size_t event_end(std::string_view s) {
 }  // namespace
 
 std::string SseRelay::feed(std::string_view bytes) {
+    // Only the new bytes (and the two before them, where a blank line may have
+    // started) are searched: an event arriving in many small pieces costs linear time.
+    size_t from = pending_.size() >= 2 ? pending_.size() - 2 : 0;
     pending_.append(bytes);
     std::string out;
     size_t start = 0;
     for (;;) {
-        const size_t end = event_end(std::string_view(pending_).substr(start));
+        const size_t end = event_end(pending_, from);
         if (end == std::string_view::npos) break;
-        out += event(std::string_view(pending_).substr(start, end));
-        start += end;
+        out += event(std::string_view(pending_).substr(start, end - start));
+        start = from = end;
     }
     pending_.erase(0, start);
     return out;
@@ -45,7 +52,12 @@ std::string SseRelay::event(std::string_view raw) const {
     std::string_view data = raw.substr(5, nl - 5);
     if (!data.empty() && data.front() == ' ') data.remove_prefix(1);
     if (!data.empty() && data.back() == '\r') data.remove_suffix(1);
-    auto j = nlohmann::ordered_json::parse(data, nullptr, false);
+    nlohmann::ordered_json j;
+    try {
+        j = parse_untrusted_ordered_json(data);
+    } catch (const ServeError&) {
+        return std::string(raw);  // too deep to rewrite safely: relayed as it came
+    }
     if (j.is_discarded() || !j.is_object() || !j.contains("usage") || !j["usage"].is_object())
         return std::string(raw);
     j["usage"]["glyph"] = glyph_usage_;
@@ -53,7 +65,12 @@ std::string SseRelay::event(std::string_view raw) const {
 }
 
 std::string add_glyph_usage(const std::string& body, const nlohmann::json& glyph_usage) {
-    auto j = nlohmann::ordered_json::parse(body, nullptr, false);
+    nlohmann::ordered_json j;
+    try {
+        j = parse_untrusted_ordered_json(body);
+    } catch (const ServeError&) {
+        return body;
+    }
     if (j.is_discarded() || !j.is_object()) return body;
     if (!j.contains("usage") || !j["usage"].is_object()) j["usage"] = nlohmann::ordered_json::object();
     j["usage"]["glyph"] = glyph_usage;

@@ -12,9 +12,13 @@ namespace glyph::serve {
 
 class SseRelay {
 public:
-    explicit SseRelay(nlohmann::json glyph_usage) : glyph_usage_(std::move(glyph_usage)) {}
+    // An event still open after `max_event_bytes` is not relayed (overflowed()).
+    SseRelay(nlohmann::json glyph_usage, size_t max_event_bytes)
+        : glyph_usage_(std::move(glyph_usage)), max_event_bytes_(max_event_bytes) {}
     // The bytes to send on: every event completed by `bytes`.
     std::string feed(std::string_view bytes);
+    // The upstream sent more than max_event_bytes without ending an event.
+    bool overflowed() const { return pending_.size() > max_event_bytes_; }
     // End of stream: whatever is left, as received.
     std::string finish();
 
@@ -22,6 +26,7 @@ private:
     std::string event(std::string_view raw) const;
 
     nlohmann::json glyph_usage_;
+    size_t max_event_bytes_;
     std::string pending_;
 };
 

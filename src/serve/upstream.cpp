@@ -100,10 +100,13 @@ size_t UpstreamCall::on_header(char* data, size_t size, size_t count, void* self
     std::string_view line(data, n);
     if (line.rfind("HTTP/", 0) == 0) {
         call->content_type_.clear();
+        call->retry_after_.clear();
         const size_t sp = line.find(' ');
         call->status_ = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
     } else if (starts_with_ci(line, "content-type:")) {
         call->content_type_ = trim(line.substr(13));
+    } else if (starts_with_ci(line, "retry-after:")) {
+        call->retry_after_ = trim(line.substr(12)).substr(0, 64);
     } else if (trim(line).empty() && call->status_ >= 200) {
         call->headers_done_ = true;  // informational (1xx) blocks are followed by the real one
     }
@@ -117,7 +120,7 @@ size_t UpstreamCall::on_body(char* data, size_t size, size_t count, void* self) 
     return size * count;
 }
 
-void UpstreamCall::pump(const std::atomic<bool>& abort) {
+void UpstreamCall::pump(const std::atomic<bool>& abort, const std::function<bool()>& client_gone) {
     if (finished_) return;
     auto* multi = static_cast<CURLM*>(multi_);
     int running = 0;
@@ -141,7 +144,7 @@ void UpstreamCall::pump(const std::atomic<bool>& abort) {
                               : std::string("upstream transfer failed: ") + curl_easy_strerror(rc);
     }
     if (finished_) return;
-    if (abort.load()) {
+    if (abort.load() || (client_gone && client_gone())) {
         finished_ = true;
         error_ = "cancelled";
         return;
@@ -149,14 +152,14 @@ void UpstreamCall::pump(const std::atomic<bool>& abort) {
     if (running > 0 && buffer_.empty() && !headers_done_) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
 }
 
-bool UpstreamCall::wait_headers(const std::atomic<bool>& abort) {
-    while (!headers_done_ && !finished_) pump(abort);
+bool UpstreamCall::wait_headers(const std::atomic<bool>& abort, const std::function<bool()>& client_gone) {
+    while (!headers_done_ && !finished_) pump(abort, client_gone);
     return !failed();
 }
 
-bool UpstreamCall::read(std::string& out, const std::atomic<bool>& abort) {
+bool UpstreamCall::read(std::string& out, const std::atomic<bool>& abort, const std::function<bool()>& client_gone) {
     while (buffer_.empty() && !finished_) {
-        pump(abort);
+        pump(abort, client_gone);
         if (buffer_.empty() && !finished_)
             curl_multi_poll(static_cast<CURLM*>(multi_), nullptr, 0, 100, nullptr);
     }
@@ -164,6 +167,19 @@ bool UpstreamCall::read(std::string& out, const std::atomic<bool>& abort) {
     out += buffer_;
     buffer_.clear();
     return got;
+}
+
+bool UpstreamCall::read_all(std::string& out, size_t max_bytes, const std::atomic<bool>& abort,
+                            const std::function<bool()>& client_gone) {
+    while (read(out, abort, client_gone)) {
+        if (out.size() > max_bytes) {
+            error_ = "the upstream reply is larger than " + std::to_string(max_bytes) +
+                     " bytes, the most the proxy relays (--max-upstream-reply)";
+            finished_ = true;
+            return false;
+        }
+    }
+    return !failed();
 }
 
 }  // namespace glyph::serve

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 namespace glyph::serve {
@@ -28,14 +29,19 @@ public:
     UpstreamCall& operator=(const UpstreamCall&) = delete;
 
     // Drive the transfer until the response headers are in (true) or it failed
-    // (false; see error()). `abort` raised stops it.
-    bool wait_headers(const std::atomic<bool>& abort);
+    // (false; see error()). `abort` raised, or `client_gone` (asked every
+    // 100 ms while waiting) returning true, stops it.
+    bool wait_headers(const std::atomic<bool>& abort, const std::function<bool()>& client_gone = {});
     // Append the body bytes that have arrived to `out`, waiting for some;
     // false once nothing is left (complete, or failed: see failed()).
-    bool read(std::string& out, const std::atomic<bool>& abort);
+    bool read(std::string& out, const std::atomic<bool>& abort, const std::function<bool()>& client_gone = {});
+    // Read the whole body into `out`; fails (see error()) beyond `max_bytes`.
+    bool read_all(std::string& out, size_t max_bytes, const std::atomic<bool>& abort,
+                  const std::function<bool()>& client_gone = {});
 
     long status() const { return status_; }
     const std::string& content_type() const { return content_type_; }
+    const std::string& retry_after() const { return retry_after_; }  // "" when the upstream sent none
     bool failed() const { return !error_.empty(); }
     const std::string& error() const { return error_; }
     bool timed_out() const { return timed_out_; }
@@ -44,7 +50,7 @@ public:
 private:
     static size_t on_header(char* data, size_t size, size_t count, void* self);
     static size_t on_body(char* data, size_t size, size_t count, void* self);
-    void pump(const std::atomic<bool>& abort);
+    void pump(const std::atomic<bool>& abort, const std::function<bool()>& client_gone);
 
     void* multi_ = nullptr;
     void* easy_ = nullptr;
@@ -52,6 +58,7 @@ private:
     std::string request_body_;
     std::string buffer_;
     std::string content_type_;
+    std::string retry_after_;
     std::string error_;
     long status_ = 0;
     bool headers_done_ = false;

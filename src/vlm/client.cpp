@@ -91,6 +91,7 @@ struct Exchange {
     const StreamHandler* handler = nullptr;
     const std::atomic<bool>* cancel = nullptr;
     double read_timeout_s = 0;
+    size_t max_sse_line_bytes = SseParser::kDefaultMaxLineBytes;
     CURL* curl = nullptr;
 
     Clock::time_point start = Clock::now();
@@ -213,11 +214,16 @@ size_t write_callback(char* data, size_t size, size_t count, void* user) {
         curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &ex->status);
         ex->sse = ex->request->stream && ex->status / 100 == 2 &&
                   ex->content_type.rfind("text/event-stream", 0) == 0;
-        if (ex->sse) ex->parser = std::make_unique<SseParser>([ex](const SseEvent& ev) { ex->on_event(ev); });
+        if (ex->sse)
+            ex->parser = std::make_unique<SseParser>([ex](const SseEvent& ev) { ex->on_event(ev); },
+                                                     ex->max_sse_line_bytes);
         ex->sse_decided = true;
     }
     if (ex->sse) {
         ex->parser->feed(std::string_view(data, n));
+        if (ex->parser->overflowed() && ex->bad_event.empty())
+            ex->bad_event = "a streamed line or event longer than " + std::to_string(ex->max_sse_line_bytes) +
+                            " bytes (ClientOptions::max_sse_line_bytes)";
         // Returning short makes libcurl stop with CURLE_WRITE_ERROR.
         return ex->bad_event.empty() && ex->stream_error.empty() ? n : 0;
     }
@@ -356,6 +362,7 @@ Attempt run_attempt(const ClientOptions& options, const std::string& url, const 
     ex.handler = &handler;
     ex.cancel = options.cancel;
     ex.read_timeout_s = options.read_timeout_s;
+    ex.max_sse_line_bytes = options.max_sse_line_bytes;
     ex.curl = h.curl;
     ex.start = start;
 

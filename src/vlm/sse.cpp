@@ -4,9 +4,11 @@
 
 namespace glyph::vlm {
 
-SseParser::SseParser(std::function<void(const SseEvent&)> on_event) : on_event_(std::move(on_event)) {}
+SseParser::SseParser(std::function<void(const SseEvent&)> on_event, size_t max_line_bytes)
+    : on_event_(std::move(on_event)), max_line_bytes_(max_line_bytes) {}
 
 void SseParser::feed(std::string_view bytes) {
+    if (overflowed_) return;
     size_t start = 0;
     // A CRLF may be split across two chunks: the LF then ends nothing.
     if (skip_lf_ && !bytes.empty() && bytes.front() == '\n') start = 1;
@@ -27,6 +29,7 @@ void SseParser::feed(std::string_view bytes) {
         start = i + 1;
     }
     buffer_.append(bytes.data() + start, bytes.size() - start);
+    if (buffer_.size() > max_line_bytes_) overflowed_ = true;
 }
 
 bool SseParser::finish() {
@@ -56,6 +59,10 @@ void SseParser::line(std::string_view l) {
         if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     }
     if (field == "data") {
+        if (pending_.data.size() + value.size() > max_line_bytes_) {
+            overflowed_ = true;  // many short data lines make one long event
+            return;
+        }
         pending_.data.append(value);
         pending_.data.push_back('\n');
         has_data_ = true;

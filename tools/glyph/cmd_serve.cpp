@@ -28,6 +28,7 @@ struct ServeFlags {
     std::string tokenizer_path;
     double max_body_mib = 32;
     double max_text_mib = 8;
+    double max_upstream_reply_mib = 64;
     double cache_mib = 256;
     bool quiet = false;
     bool render_everything = false;
@@ -92,6 +93,7 @@ void run_serve(ServeFlags& f) {
     auto& o = f.options;
     o.max_body_bytes = size_t(f.max_body_mib * 1024 * 1024);
     o.max_text_bytes = size_t(f.max_text_mib * 1024 * 1024);
+    o.max_upstream_reply_bytes = size_t(f.max_upstream_reply_mib * 1024 * 1024);
     o.cache_bytes = size_t(f.cache_mib * 1024 * 1024);
     o.access_log = f.quiet ? nullptr : stderr;
     o.api_key = f.api_key_file.empty() ? env_or_empty("GLYPH_SERVE_API_KEY") : read_key_file(f.api_key_file);
@@ -134,6 +136,11 @@ void run_serve(ServeFlags& f) {
     }
     std::printf("glyph serve: listening on http://%s:%d (upstream: %s)\n", o.host.c_str(), server.port(),
                 o.upstream.empty() ? "none" : o.upstream.c_str());
+    const double per_request_gib = serve::worst_case_request_bytes(o) / double(1u << 30);
+    std::printf("glyph serve: a request may make %d pages / %g megapixels; worst case %.1f GiB a request, "
+                "%.1f GiB for --workers %d (plus --cache-mb)\n",
+                o.max_request_pages, o.max_request_megapixels, per_request_gib, per_request_gib * o.workers,
+                o.workers);
     std::fflush(stdout);
 
     std::atomic<bool> done{false};
@@ -179,10 +186,28 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--queue", o.queue, "Requests that may wait for a worker; beyond: 503 + Retry-After")
         ->capture_default_str();
     cmd->add_option("--queue-timeout", o.queue_timeout_s, "Longest wait for a worker, seconds")->capture_default_str();
-    cmd->add_option("--connections", o.connection_threads, "Connection threads (0: workers + queue + 8)")
+    cmd->add_option("--connections", o.connection_threads, "Connection threads (0: --max-connections + 16)")
+        ->capture_default_str();
+    cmd->add_option("--max-connections", o.max_connections,
+                    "Open connections at once; beyond, a connection may only ask /healthz")
+        ->capture_default_str();
+    cmd->add_option("--max-connections-per-address", o.max_connections_per_address,
+                    "Open connections from one client address (0: no cap, e.g. behind a reverse proxy)")
+        ->capture_default_str();
+    cmd->add_option("--header-timeout", o.header_timeout_s,
+                    "A request's line and headers must arrive within this, seconds")
         ->capture_default_str();
     cmd->add_option("--max-body", flags->max_body_mib, "Largest request body, MiB")->capture_default_str();
-    cmd->add_option("--max-text", flags->max_text_mib, "Largest text pasted or uploaded in the web app, MiB")
+    cmd->add_option("--max-request-pages", o.max_request_pages,
+                    "Pages one request may have rendered or sent; beyond: 413")
+        ->capture_default_str();
+    cmd->add_option("--max-request-megapixels", o.max_request_megapixels,
+                    "Pixels of those pages, in millions; beyond: 413")
+        ->capture_default_str();
+    cmd->add_option("--max-text", flags->max_text_mib, "Most text one request may have rendered (web app or proxy), MiB; beyond: 413")
+        ->capture_default_str();
+    cmd->add_option("--max-upstream-reply", flags->max_upstream_reply_mib,
+                    "Largest upstream reply (or one streamed event) relayed, MiB; beyond: 502 / an error event")
         ->capture_default_str();
     cmd->add_option("--read-timeout", o.read_timeout_s, "Client socket read/write timeout, seconds")
         ->capture_default_str();
