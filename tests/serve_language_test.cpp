@@ -92,7 +92,9 @@ TEST(ServeLanguage, ProxyRendersEachDocumentInItsLanguage) {
     policy.min_tokens = 500;
     const std::string text = chinese_document();
     json messages = json::array({{{"role", "user"}, {"content", text + "\n\n这个故事讲了什么？"}}});
-    const auto report = compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer);
+    RenderBudget unlimited(100000, 1000000000000LL, 1u << 30);
+    const auto report =
+        compress_messages(messages, policy, find_profile("glm-4.1v"), counter(), renderer, unlimited);
     EXPECT_EQ(report.missing_glyphs, 0u);
     EXPECT_TRUE(report.warning.empty());
     const std::vector<std::string> expected = zh_preset_pages(text + "\n\n");
@@ -107,7 +109,8 @@ TEST(ServeLanguage, ProxyRendersEachDocumentInItsLanguage) {
     ProxyPolicy en = policy;
     en.preset = "en";
     json boxed = json::array({{{"role", "user"}, {"content", text + "\n\n这个故事讲了什么？"}}});
-    const auto boxed_report = compress_messages(boxed, en, find_profile("glm-4.1v"), counter(), renderer);
+    const auto boxed_report =
+        compress_messages(boxed, en, find_profile("glm-4.1v"), counter(), renderer, unlimited);
     EXPECT_GT(boxed_report.missing_glyphs, 1000u);
     EXPECT_NE(boxed_report.warning.find("drawn as boxes"), std::string::npos);
 }

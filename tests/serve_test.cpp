@@ -963,7 +963,7 @@ TEST(ServeHostile, SpecialFilesPlantedInTheCacheFolderAreMisses) {
 TEST(ServeHostile, IdenticalDocumentsAtOnceRenderOnce) {
     SegmentCache cache(64u << 20, "");
     SegmentRenderer renderer(cache, 1);
-    const RenderConfig config = policy_render_config(ProxyPolicy{});
+    const RenderConfig config = policy_render_config(ProxyPolicy{}, long_document());
     std::vector<std::thread> clients;
     std::atomic<int> pages{0};
     for (int i = 0; i < 20; ++i)
