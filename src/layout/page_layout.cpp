@@ -460,7 +460,7 @@ public:
                 tail_.assign(chars.begin() + from, chars.end());
                 break;
             }
-            lines_.push_back({std::vector<PChar>(chars.begin() + from, chars.begin() + b.end), b, false});
+            lines_.push_back({std::vector<PChar>(chars.begin() + from, chars.begin() + b.end), b.extra, b.line_break});
             from = b.end;
         }
     }
@@ -479,9 +479,9 @@ public:
             l.start = uint32_t(chars.size());
             l.words.push_back({l.start, uint32_t(chars.size() + line.text.size())});
             l.space_before.push_back(false);
-            l.extra = line.shape.extra;
+            l.extra = line.extra;
             l.word_count = 1;
-            l.line_break = line.shape.line_break;
+            l.line_break = line.line_break;
             lines.push_back(std::move(l));
             chars.insert(chars.end(), line.text.begin(), line.text.end());
         }
@@ -527,8 +527,9 @@ public:
 private:
     struct Line {
         std::vector<PChar> text;
-        CjkBreak shape;  // as the line was wrapped (end relative to text)
-        bool changed;    // its text changed since
+        double extra;           // as wrapped: maxWidth - used width
+        bool line_break;        // ended by a <br/>
+        bool changed = false;   // its text changed since it was wrapped
     };
 
     void rewrap(std::vector<Line>& old) {
@@ -574,9 +575,7 @@ private:
                 tail_.assign(run_.begin() + from, run_.end());
                 return old.size();
             }
-            CjkBreak shape = b;
-            shape.end -= from;
-            lines_.push_back({std::vector<PChar>(run_.begin() + from, run_.begin() + b.end), shape, false});
+            lines_.push_back({std::vector<PChar>(run_.begin() + from, run_.begin() + b.end), b.extra, b.line_break});
             from = b.end;
             while (passed < run_ends_.size() && run_ends_[passed] < from) ++passed;
             if (passed < run_ends_.size() && run_ends_[passed] == from) {
