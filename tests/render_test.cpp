@@ -121,6 +121,65 @@ TEST(Render, ParagraphSplitAtLineEndStartsNextPageWithBlankLine) {
     EXPECT_EQ(clean.pages[1].line_count, 100 - 81);
 }
 
+TEST(Render, PagePartEndingInAnEmptyLineDropsIt) {
+    // Source line 80 is empty and is the last line that fits page 1.
+    // reportlab wraps the page's part of the paragraph again before drawing
+    // it, and a part whose fragments end in a break has no empty line after
+    // it: page 1 holds 80 lines, and page 2 still begins with the empty line.
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += (i == 80 ? std::string() : "line " + std::to_string(i)) + "\n";
+    RenderResult r = render_en(text);
+    ASSERT_EQ(r.pages.size(), 2u);
+    EXPECT_EQ(r.pages[0].line_count, 80);
+    EXPECT_EQ(r.pages[1].line_count, 100 - 81 + 1);
+    // The lines keep their places: page 1's last line is the 80th.
+    size_t last_on_page1 = 0;
+    while (last_on_page1 + 1 < r.lines.size() && r.lines[last_on_page1 + 1].page == 1) ++last_on_page1;
+    EXPECT_EQ(r.lines[last_on_page1].words, (std::vector<std::string>{"line", "79"}));
+    EXPECT_NEAR(r.lines[last_on_page1].y, r.lines[0].y + 79 * 10, 1e-6);
+    // Page 2 begins with the (undrawn) empty line, then line 81.
+    const LayoutLine& first_on_page2 = r.lines[last_on_page1 + 1];
+    EXPECT_EQ(first_on_page2.page, 2);
+    EXPECT_EQ(first_on_page2.words, (std::vector<std::string>{"line", "81"}));
+    EXPECT_NEAR(first_on_page2.y, r.lines[0].y + 10, 1e-6);
+}
+
+TEST(Render, OneCjkParagraphKeepsEveryCharacterAcrossPages) {
+    // The evaluation renderer's one paragraph of mixed Chinese and English,
+    // over many pages: reportlab re-wraps the rest after every page break
+    // (adding spaces at line ends, which moves text along); every source
+    // character must still be drawn once, in order, and every page but the
+    // last be full.
+    static const char* const hanzi[] = {"\xE4\xB8\xAD", "\xE6\x96\x87", "\xE5\xAD\x97", "\xE4\xBA\xBA",
+                                        "\xEF\xBC\x8C", "\xE3\x80\x82", "\xE3\x80\x81", "\xEF\xBC\x88",
+                                        "\xEF\xBC\x89"};
+    static const char* const latin[] = {"the quick fox", "HTTP/2", "42%", "GPU 9"};
+    std::string text;
+    uint32_t state = 12345;
+    while (text.size() < 600'000) {
+        state = state * 1103515245u + 12345u;
+        const uint32_t pick = (state >> 16) % 200;
+        if (pick < 180) text += hanzi[pick % 9];
+        else if (pick < 199) text += latin[pick % 4];
+        else text += "\n";
+    }
+    RenderConfig cfg = apply_config(json{{"paragraph-lines", 0}, {"tab-spaces", 4}}, preset("zh"));
+    RenderOptions opts;
+    opts.keep_layout = true;
+    opts.threads = 2;
+    opts.on_page = [](const Page&) {};
+    RenderResult r = render_text(text, cfg, opts);
+    ASSERT_GT(r.pages.size(), 30u);
+    for (size_t i = 0; i + 1 < r.pages.size(); ++i) ASSERT_EQ(r.pages[i].line_count, 81) << "page " << i + 1;
+    std::string drawn, source;
+    for (const auto& l : r.lines)
+        for (const auto& w : l.words) drawn += w;
+    for (char c : text)
+        if (c != ' ' && c != '\n') source += c;
+    ASSERT_EQ(drawn.size(), source.size());
+    EXPECT_TRUE(drawn == source) << "the characters drawn are the source's, in order";
+}
+
 TEST(Render, ParagraphStartingOnLastLineMovesWhole) {
     // Two 30-line paragraphs whose 10 long source lines wrap to 2 lines each
     // fill 80 lines; the third paragraph would start on line 81, the last of

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <optional>
 
 #include <unicode/uchar.h>
 
@@ -24,10 +26,6 @@ namespace {
 constexpr double kFramePadding = 6;
 constexpr double kFuzz = 1e-6;
 constexpr double kSpaceShrinkage = 0.05;
-// Above this many characters a paragraph's CJK re-wrap after a page break
-// only inserts reportlab's line-end spaces within a window of lines, keeping
-// the cost linear (reportlab itself is quadratic there).
-constexpr size_t kExactCjkRewrapLimit = 2'000'000;
 
 // reportlab's whitespace set for splitting words (no NBSP: it glues words).
 bool is_split_space(char32_t c) {
@@ -77,6 +75,17 @@ struct BrokenLine {
     uint32_t start = 0;        // where a continuation paragraph starting at this line begins
 };
 
+// Where a CJK line starting at some character ends.
+struct CjkBreak {
+    size_t end = 0;            // one past the line's last character
+    double extra = 0;          // maxWidth - used width
+    bool line_break = false;   // ended by a <br/>
+    // The text ended before the line did: more text could lengthen it, and
+    // if there is none, the line exists only when it has width (`has_width`).
+    bool ran_out = false;
+    bool has_width = false;
+};
+
 struct WrapWidths {
     double first, later;
     double at(size_t lineno) const { return lineno == 0 ? first : later; }
@@ -102,9 +111,8 @@ public:
     // most max_lines lines starting at `start`; `strip` drops leading spaces.
     std::vector<BrokenLine> break_words(const std::vector<PChar>& s, uint32_t start, const WrapWidths& widths,
                                         size_t max_lines) const;
-    // CJK wrapping (reportlab's cjkFragSplit / dumbSplit).
-    std::vector<BrokenLine> break_cjk(const std::vector<PChar>& s, const WrapWidths& widths, bool single_frag,
-                                      size_t max_lines) const;
+    // One line of CJK wrapping (reportlab's cjkFragSplit / dumbSplit) from `from`.
+    CjkBreak next_cjk_line(const std::vector<PChar>& s, size_t from, double max_width) const;
 
     double space() const { return space_; }
 
@@ -260,31 +268,15 @@ std::vector<BrokenLine> Typesetter::break_words(const std::vector<PChar>& s, uin
     return lines;
 }
 
-std::vector<BrokenLine> Typesetter::break_cjk(const std::vector<PChar>& s, const WrapWidths& mw, bool single_frag,
-                                              size_t max_lines) const {
-    std::vector<BrokenLine> lines;
+CjkBreak Typesetter::next_cjk_line(const std::vector<PChar>& s, size_t from, double max_width) const {
     const size_t n = s.size();
-    size_t i = 0, line_start = 0;
+    size_t i = from;
     double used = 0;
-    double max_width = mw.at(0);
-    auto emit = [&](size_t from, size_t to, double extra, bool line_break) {
-        BrokenLine l;
-        l.raw = true;
-        l.strip_raw = single_frag;
-        l.words.push_back({uint32_t(from), uint32_t(to)});
-        l.space_before.push_back(false);
-        l.extra = extra;
-        l.word_count = 1;
-        l.line_break = line_break;
-        l.start = uint32_t(from);
-        lines.push_back(std::move(l));
-        max_width = mw.at(lines.size());
-    };
-    while (i < n && lines.size() < max_lines) {
+    while (i < n) {
         const PChar& u = s[i];
         ++i;
         // A break carried into a continuation has text " " (see
-        // cjk_continuation) and takes that width, shifting aligned lines.
+        // CjkRest::split_after) and takes that width, shifting aligned lines.
         double w = u.brk && u.cp != U' ' ? 0 : width_pt(u.cp);
         used += w;
         const bool line_break = u.brk;
@@ -294,7 +286,7 @@ std::vector<BrokenLine> Typesetter::break_cjk(const std::vector<PChar>& s, const
                 char32_t c = u.cp;
                 if (c < 0x3000) {
                     // Inside non-CJK text: back up to a space or a CJK character.
-                    size_t limit = (line_start + i) >> 1;
+                    size_t limit = (from + i) >> 1;
                     for (size_t j = i - 1; j > limit; --j) {
                         const PChar& uj = s[j];
                         if (uj.brk) break;
@@ -314,19 +306,15 @@ std::vector<BrokenLine> Typesetter::break_cjk(const std::vector<PChar>& s, const
                         }
                     }
                 }
-                if (!cannot_start_line(c) && i > line_start + 1) {
+                if (!cannot_start_line(c) && i > from + 1) {
                     --i;
                     extra += w;
                 }
             }
-            emit(line_start, i, extra, line_break);
-            line_start = i;
-            used = 0;
+            return {i, extra, line_break, false, true};
         }
     }
-    if (used > 0 && lines.size() < max_lines) emit(line_start, n, max_width - used, false);
-    // A trailing run of zero-width characters (e.g. only a break) adds no line.
-    return lines;
+    return {n, max_width - used, false, true, used > 0};
 }
 
 bool is_cjk_trigger(char32_t c) { return c >= 0x4E00 && c <= 0x9FFF; }
@@ -450,38 +438,166 @@ std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMark
     return paras;
 }
 
-// The continuation of a CJK paragraph after a page break, as reportlab
-// rebuilds it from the lines that did not fit.
-std::vector<PChar> cjk_continuation(const std::vector<PChar>& s, const std::vector<BrokenLine>& lines, size_t from,
-                                    bool single_frag) {
-    std::vector<PChar> out;
-    const uint32_t covered = lines.back().words.back().second;
-    const bool complete = covered >= s.size();
-    for (size_t li = from; li < lines.size(); ++li) {
-        uint32_t b = lines[li].words.front().first, e = lines[li].words.back().second;
-        const bool last = li + 1 == lines.size() && complete;
-        if (single_frag) {
-            // Each line's text is stripped and the lines are joined directly.
-            while (b < e && is_split_space(s[b].cp) && s[b].cp != 0xA0) ++b;
-            while (e > b && is_split_space(s[e - 1].cp) && s[e - 1].cp != 0xA0) --e;
-            out.insert(out.end(), s.begin() + b, s.begin() + e);
-            continue;
+// A CJK paragraph from its current top on, as reportlab wraps it across page
+// breaks. After each break reportlab rebuilds the rest from its lines (a
+// space appended to each line's last fragment, or, for a single fragment,
+// each line stripped; see split_after) and wraps the whole rest again, which
+// is quadratic in a long paragraph. Here each line keeps its own characters,
+// and a break re-wraps only from a line whose text changed until a new line
+// ends where an unchanged old line begins: from there the old lines are what
+// wrapping again would give (a line depends only on its start and on the
+// characters up to the one that overflows it), so the lines are reportlab's
+// and the work follows the changed text.
+class CjkParagraph {
+public:
+    CjkParagraph(const Typesetter& ts, const std::vector<PChar>& chars, const WrapWidths& widths, bool single_frag)
+        : ts_(ts), later_width_(widths.later), single_frag_(single_frag) {
+        size_t from = 0;
+        while (from < chars.size()) {
+            const CjkBreak b = ts_.next_cjk_line(chars, from, widths.at(lines_.size()));
+            if (!b.has_width) {
+                // A trailing run of zero-width characters (e.g. only a break) adds no line.
+                tail_.assign(chars.begin() + from, chars.end());
+                break;
+            }
+            lines_.push_back({std::vector<PChar>(chars.begin() + from, chars.begin() + b.end), b.extra, b.line_break});
+            from = b.end;
         }
-        out.insert(out.end(), s.begin() + b, s.begin() + e);
-        if (!last) {
-            // reportlab appends a space to each line's last fragment.
-            if (!out.empty() && out.back().brk) {
-                out.back().cp = U' ';  // the break fragment's empty text becomes " "
-            } else if (out.empty() || out.back().cp != U' ') {
-                uint32_t src = e > 0 ? s[e - 1].src : 0;
-                out.push_back({U' ', src, out.empty() ? false : out.back().marker, false});
+    }
+
+    size_t line_count() const { return lines_.size(); }
+
+    // Lines [0, count) as one run of characters and the lines into it, to place.
+    void take(size_t count, std::vector<PChar>& chars, std::vector<BrokenLine>& lines) const {
+        chars.clear();
+        lines.clear();
+        for (size_t i = 0; i < count; ++i) {
+            const Line& line = lines_[i];
+            BrokenLine l;
+            l.raw = true;
+            l.strip_raw = single_frag_;
+            l.start = uint32_t(chars.size());
+            l.words.push_back({l.start, uint32_t(chars.size() + line.text.size())});
+            l.space_before.push_back(false);
+            l.extra = line.extra;
+            l.word_count = 1;
+            l.line_break = line.line_break;
+            lines.push_back(std::move(l));
+            chars.insert(chars.end(), line.text.begin(), line.text.end());
+        }
+    }
+
+    // Lines [0, count) went on a page: the rest becomes reportlab's
+    // continuation paragraph, wrapped again at the later lines' width.
+    void split_after(size_t count) {
+        std::vector<Line> rest(std::make_move_iterator(lines_.begin() + count),
+                               std::make_move_iterator(lines_.end()));
+        for (size_t i = 0; i < rest.size(); ++i) {
+            std::vector<PChar>& t = rest[i].text;
+            if (single_frag_) {
+                // Each line's text is stripped and the lines are joined directly.
+                auto is_strippable = [](const PChar& c) { return is_split_space(c.cp) && c.cp != 0xA0; };
+                size_t b = 0, e = t.size();
+                while (b < e && is_strippable(t[b])) ++b;
+                while (e > b && is_strippable(t[e - 1])) --e;
+                if (b == 0 && e == t.size()) continue;
+                t = std::vector<PChar>(t.begin() + b, t.begin() + e);
+                rest[i].changed = true;
+                continue;
+            }
+            if (i + 1 == rest.size() && tail_.empty()) break;  // the paragraph's last line keeps its end
+            // reportlab appends a space to each line's last fragment; a break
+            // fragment's empty text becomes that space.
+            PChar& last = t.back();
+            if (last.brk) {
+                if (last.cp == U' ') continue;
+                last.cp = U' ';
+            } else if (last.cp != U' ') {
+                t.push_back({U' ', last.src, last.marker, false});
+            } else {
+                continue;
+            }
+            rest[i].changed = true;
+        }
+        // Wrapped again, the zero-width tail joins the last line.
+        if (!tail_.empty()) rest.back().changed = true;
+        rewrap(rest);
+    }
+
+private:
+    struct Line {
+        std::vector<PChar> text;
+        double extra;           // as wrapped: maxWidth - used width
+        bool line_break;        // ended by a <br/>
+        bool changed = false;   // its text changed since it was wrapped
+    };
+
+    void rewrap(std::vector<Line>& old) {
+        lines_.clear();
+        size_t j = 0;
+        while (j < old.size()) {
+            if (old[j].changed) {
+                j = rewrap_from(old, j);
+            } else {
+                lines_.push_back(std::move(old[j++]));
             }
         }
     }
-    // Past the breaking window (very long paragraphs only) the text follows unchanged.
-    out.insert(out.end(), s.begin() + covered, s.end());
-    return out;
-}
+
+    // Wraps again from the changed line old[j] until a new line ends where
+    // an unchanged old line begins, or the text ends; returns that line.
+    size_t rewrap_from(const std::vector<Line>& old, size_t j) {
+        run_.clear();
+        run_ends_.clear();  // where old lines j, j + 1, ... end in run_
+        size_t next = j;    // the next old line to join to run_
+        bool tail_in = false;
+        auto join_next = [&]() {
+            if (next < old.size()) {
+                run_.insert(run_.end(), old[next].text.begin(), old[next].text.end());
+                run_ends_.push_back(run_.size());
+                ++next;
+                return true;
+            }
+            if (tail_in || tail_.empty()) return false;
+            run_.insert(run_.end(), tail_.begin(), tail_.end());
+            tail_in = true;
+            return true;
+        };
+        size_t from = 0, passed = 0;  // run_ends_[passed] is the first old line end after `from`
+        for (;;) {
+            // An old line's worth of text past the one `from` is in, so that
+            // a line is rarely wrapped twice for want of text.
+            while (run_ends_.size() < passed + 2 && join_next()) {
+            }
+            const CjkBreak b = ts_.next_cjk_line(run_, from, later_width_);
+            if (b.ran_out && join_next()) continue;  // the line may go on: wrap it again with more
+            if (!b.has_width) {
+                tail_.assign(run_.begin() + from, run_.end());
+                return old.size();
+            }
+            lines_.push_back({std::vector<PChar>(run_.begin() + from, run_.begin() + b.end), b.extra, b.line_break});
+            from = b.end;
+            while (passed < run_ends_.size() && run_ends_[passed] < from) ++passed;
+            if (passed < run_ends_.size() && run_ends_[passed] == from) {
+                const size_t k = j + passed + 1;  // the old line that begins at `from`
+                ++passed;
+                if (k < old.size() && !old[k].changed) return k;  // back on the old lines
+            }
+            if (from == run_.size() && !join_next()) {
+                if (tail_in) tail_.clear();
+                return old.size();
+            }
+        }
+    }
+
+    const Typesetter& ts_;
+    double later_width_;
+    bool single_frag_;
+    std::vector<Line> lines_;
+    std::vector<PChar> tail_;  // zero-width characters after the last line, in no line
+    std::vector<PChar> run_;         // rewrap_from's text: the old lines it wraps again, joined
+    std::vector<size_t> run_ends_;
+};
 
 }  // namespace
 
@@ -631,10 +747,13 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
     const std::vector<Paragraph> paras =
         make_paragraphs(text, markup, size_t(cfg.paragraph_lines), cfg.tab_spaces);
     for (const Paragraph& para : paras) {
-        std::vector<PChar> chars = para.chars;  // the current (continuation) paragraph
+        // Word wrapping resumes in the paragraph's characters at `start`; CJK
+        // wrapping hands out each page's lines with their own characters.
+        std::optional<CjkParagraph> cjk_para;
+        std::vector<PChar> cjk_page_chars;
+        const std::vector<PChar>& chars = cjk ? cjk_page_chars : para.chars;
         uint32_t start = 0;
         bool first_part = true;
-        bool single_frag = para.single_frag;
         for (;;) {
             throw_if_cancelled(cancel);
             double space_before = at_top ? 0 : std::max(cfg.space_before - prev_space_after, 0.0);
@@ -644,8 +763,8 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
             // Break one line more than fits, to know whether the paragraph fits whole.
             std::vector<BrokenLine> lines;
             if (cjk) {
-                size_t want = chars.size() > kExactCjkRewrapLimit ? fit + 400 : SIZE_MAX;
-                lines = ts.break_cjk(chars, widths, single_frag, want);
+                if (!cjk_para) cjk_para.emplace(ts, para.chars, widths, para.single_frag);
+                cjk_para->take(std::min(cjk_para->line_count(), fit + 1), cjk_page_chars, lines);
             } else {
                 lines = ts.break_words(chars, start, widths, fit + 1);
             }
@@ -686,15 +805,17 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
             }
             y -= space_before;
             const BrokenLine& last_placed = lines[s - 1];
-            place(chars, lines, s, first_part, !last_placed.line_break);
+            // reportlab wraps the page's part again from its fragments before
+            // drawing it, and fragments that end in a break make no empty
+            // line after it: a part whose last line is an empty source line
+            // is one line shorter, so its origin sits one leading higher.
+            // (Its CJK wrapper reuses the lines it split, so CJK keeps them.)
+            const bool drops_empty_last = !cjk && last_placed.words.empty() && last_placed.line_break;
+            place(chars, lines, drops_empty_last ? s - 1 : s, first_part, !last_placed.line_break);
             at_top = false;
             const uint32_t next_start = lines[s].start;
-            if (cjk) {
-                chars = cjk_continuation(chars, lines, s, single_frag);
-                start = 0;
-            } else {
-                start = next_start;
-            }
+            if (cjk) cjk_para->split_after(s);
+            else start = next_start;
             first_part = false;
             new_page();
         }

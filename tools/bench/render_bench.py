@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""Renderer benchmark: one novel-length text through the reference oracle and
+"""Renderer benchmark: one novel-length text through the reference pipeline and
 through `glyph render`, side by side in one run, printed as markdown for
 docs/benchmarks.md (## Renderer).
 
   render_bench.py --build BUILD_DIR [--chars 1000000] [--seed 1] [--work DIR]
-                  [--no-oracle] [--no-floor] [--no-batch]
+                  [--oracle FILE] [--no-reference] [--no-floor] [--no-batch]
 
-Measures wall seconds, pages/s, characters/s and peak memory (/usr/bin/time -v)
-for the oracle, glyph with 1 thread and with every core, reads glyph's own
+The reference is the repository's tools/parity/reference_pipeline.py
+(reportlab -> PDF -> pdftoppm -> PIL crop); --oracle times another
+implementation of that pipeline with the same command line instead (such as
+the project's glyph_reference.py). Measures wall seconds, pages/s,
+characters/s and peak memory (/usr/bin/time -v) for the reference, glyph
+with 1 thread and with every core, reads glyph's own
 layout / raster / encode split from manifest.json, runs BUILD_DIR/render_bench
 (Google Benchmark) on the same text for the encode-only floor per page, and
 times batch mode (`glyph render --batch`) with 1 and 2 threads.
@@ -95,11 +99,11 @@ def batch_run(glyph, text_path, cfg_path, work, threads):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", required=True, help="build folder holding glyph and render_bench")
-    ap.add_argument("--oracle", default=parity.DEFAULT_ORACLE)
+    ap.add_argument("--oracle", help="time this reference implementation instead of the repository's pipeline")
     ap.add_argument("--chars", type=int, default=1_000_000)
     ap.add_argument("--seed", default="1")
     ap.add_argument("--work", default=os.path.join(REPO, "build-bench"))
-    ap.add_argument("--no-oracle", action="store_true")
+    ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-batch", action="store_true")
     args = ap.parse_args(argv)
@@ -117,12 +121,14 @@ def main(argv):
     cores = os.cpu_count() or 1
 
     rows = []
-    if not args.no_oracle:
-        out = os.path.join(work, "oracle")
+    if not args.no_reference:
+        out = os.path.join(work, "reference")
         subprocess.run(["rm", "-rf", out], check=True)
-        seconds, cpu, rss, _ = timed(["/usr/bin/python3", args.oracle, "--config", cfg_path, "--input", text_path,
-                                 "--out", out], os.path.join(work, "oracle.log"))
-        rows.append({"label": "reference oracle (reportlab + pdftoppm + PIL)", "threads": 1, "seconds": seconds,
+        script = args.oracle or parity.DEFAULT_REFERENCE
+        seconds, cpu, rss, _ = timed(["/usr/bin/python3", script, "--config", cfg_path, "--input", text_path,
+                                 "--out", out], os.path.join(work, "reference.log"))
+        name = "oracle " + os.path.basename(script) if args.oracle else "reference pipeline"
+        rows.append({"label": f"{name} (reportlab + pdftoppm + PIL)", "threads": 1, "seconds": seconds,
                      "cpu": cpu, "rss_mib": rss, "pages": count_pages(out), "timings_ms": {}})
     runs = [glyph_run(glyph, text_path, cfg_path, os.path.join(work, "glyph_t1"), 1, work, "glyph_t1")]
     if cores > 1:
@@ -131,13 +137,13 @@ def main(argv):
     for r in runs:
         r["label"] = f"glyph render --threads {r['threads']}"
     rows += runs
-    base = rows[0] if not args.no_oracle else None
+    base = rows[0] if not args.no_reference else None
 
     print(f"Text: {chars:,} characters of generated English prose "
           f"(`tools/parity/corpus.py novel --chars {args.chars} --seed {args.seed}`), en config "
           f"(DejaVu Sans 9/10 pt, 72 dpi, auto-crop), {cores} cores.\n")
     print("| renderer | threads | wall s | CPU s | pages | pages/s | chars/s | peak RSS MiB "
-          "| speed-up vs oracle (wall) | (CPU) |")
+          "| speed-up vs reference (wall) | (CPU) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         wall = f"{base['seconds'] / r['seconds']:.1f}x" if base else "—"

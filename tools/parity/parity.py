@@ -237,7 +237,8 @@ def write_diff_image(path, a, b):
 
 
 def compare_pixels(ref_pages, our_pages, diff_dir=None):
-    """Per page: sizes, mean absolute difference (0-255) and % of pixels off by >32 levels."""
+    """Per page: sizes, mean absolute difference (0-255), % of pixels off by >32 levels, and the
+    count of pixels compared and of those within one level."""
     pages = []
     for number, (po, pg) in enumerate(zip(ref_pages, our_pages), start=1):
         with Image.open(po) as io_, Image.open(pg) as ig:
@@ -249,7 +250,8 @@ def compare_pixels(ref_pages, our_pages, diff_dir=None):
             write_diff_image(os.path.join(diff_dir, f"diff_{number:03d}.png"), a, b)
         pages.append({"page": number, "ref_size": [a.shape[1], a.shape[0]], "our_size": [b.shape[1], b.shape[0]],
                       "mad": round(float(diff.mean()), 3),
-                      "off32_pct": round(100.0 * float((diff.max(axis=2) > 32).mean()), 3)})
+                      "off32_pct": round(100.0 * float((diff.max(axis=2) > 32).mean()), 3),
+                      "px": int(h * w), "within1_px": int((diff.max(axis=2) <= 1).sum())})
     return pages
 
 
@@ -329,15 +331,17 @@ def aggregate(results, field, title):
     for r in results:
         groups.setdefault(r.get(field, "?"), []).append(r)
     out = [f"| {title} | cases | lines (reference) | identical lines | page count equal | pages of other size "
-           "| mean MAD | max % px >32 |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "| mean MAD | max % px >32 | % px within 1 level |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, rs in groups.items():
         total = sum(max(r["lines"]["ref_lines"], r["lines"]["our_lines"]) for r in rs)
         same = sum(r["lines"]["identical"] for r in rs)
         mads = [p["mad"] for r in rs for p in r["pixels"]]
+        px = sum(p["px"] for r in rs for p in r["pixels"])
+        within1 = sum(p["within1_px"] for r in rs for p in r["pixels"])
         out.append(f"| {name} | {len(rs)} | {sum(r['lines']['ref_lines'] for r in rs)} "
                    f"| {100.0 * same / max(total, 1):.2f}% | {sum(r['pages_equal'] for r in rs)}/{len(rs)} "
                    f"| {sum(len(r['size_mismatch']) for r in rs)} | {sum(mads) / max(len(mads), 1):.3f} "
-                   f"| {max((r['max_off32_pct'] or 0) for r in rs):.2f} |")
+                   f"| {max((r['max_off32_pct'] or 0) for r in rs):.2f} | {100.0 * within1 / max(px, 1):.3f} |")
     return "\n".join(out) + "\n"
 
 
