@@ -19,6 +19,7 @@
 #include "glyph/tokenizer.h"
 #include "glyph/vision_tokens.h"
 #include "glyph/vlm.h"
+#include "progress.h"
 #include "render_options.h"
 
 namespace glyph::cli {
@@ -265,8 +266,8 @@ void run(const AskArgs& a) {
     }
     const std::string warning = missing_glyph_warning(pages.missing);
     if (!warning.empty()) std::fprintf(stderr, "glyph: warning: %s\n", warning.c_str());
-    std::fprintf(stderr, "glyph ask: %zu pages (%s, %g dpi) rendered in %s; sending them to %s\n",
-                 pages.data_urls.size(), preset_used.c_str(), config.dpi, seconds(pages.seconds).c_str(),
+    std::fprintf(stderr, "glyph ask: %s (%s, %g dpi) rendered in %s; sending them to %s\n",
+                 plural(pages.data_urls.size(), "page").c_str(), preset_used.c_str(), config.dpi, seconds(pages.seconds).c_str(),
                  client->url().c_str());
 
     // Glyph's message layout: one user message, the page images first, the
@@ -309,7 +310,7 @@ void run(const AskArgs& a) {
     std::fprintf(stderr, "\n");
     row("text tokens (document)", text_tokens >= 0 ? std::to_string(text_tokens) : "n/a (" + tokenizer_problem + ")");
     row("vision tokens sent", std::to_string(vision_tokens) + " (" + profile->name + ", " +
-                                  std::to_string(pages.sizes.size()) + " pages)");
+                                  plural(pages.sizes.size(), "page") + ")");
     if (ratio > 0) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.2fx", ratio);

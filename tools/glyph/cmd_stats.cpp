@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "glyph/accounting.h"
 #include "glyph/render.h"
+#include "progress.h"
 #include "render_options.h"
 
 namespace glyph::cli {
@@ -106,9 +107,9 @@ json document_json(const DocumentStats& d, const std::vector<VisionProfile>& pro
 }
 
 void print_document(const DocumentStats& d, const std::vector<VisionProfile>& profiles, const std::string& setup) {
-    std::printf("%s: %s chars, %s text tokens, %zu pages (%s)\n", d.label.c_str(),
+    std::printf("%s: %s chars, %s text tokens, %s (%s)\n", d.label.c_str(),
                 group_thousands(int64_t(d.text.chars)).c_str(), group_thousands(d.text.tokens).c_str(),
-                d.pages.size(), setup.c_str());
+                plural(d.pages.size(), "page").c_str(), setup.c_str());
     std::printf("  %-20s %14s %12s %8s\n", "profile", "vision tokens", "per page", "ratio");
     for (size_t i = 0; i < profiles.size(); ++i) {
         const VisionCount& v = d.vision[i];
@@ -193,7 +194,10 @@ void run_batch(const StatsArgs& a, const Tokenizer& tokenizer, const std::vector
         }
         validate(cfg);
         try {
-            docs.push_back(document_stats(id, context, render_text(context, cfg, ropts), tokenizer, profiles));
+            const RenderResult rendered = render_text(context, cfg, ropts);
+            const std::string warning = missing_glyph_warning(rendered.missing);
+            if (!warning.empty()) std::fprintf(stderr, "glyph: warning: %s: %s\n", where.c_str(), warning.c_str());
+            docs.push_back(document_stats(id, context, rendered, tokenizer, profiles));
         } catch (const std::exception& e) {
             throw InputError("item \"" + id + "\" (" + where + "): " + e.what());
         }
@@ -285,11 +289,15 @@ void run(const StatsArgs& a) {
     const RenderConfig cfg = a.flags.resolve(text);
     validate(cfg);
     const RenderOptions ropts = metadata_only(a.threads);
-    const DocumentStats d =
-        document_stats(a.input == "-" ? "stdin" : a.input, text, render_text(text, cfg, ropts), tokenizer, profiles);
+    const RenderResult rendered = render_text(text, cfg, ropts);
+    // The figures below price pages of boxes if the font lacks the text's characters: say so first.
+    const std::string warning = missing_glyph_warning(rendered.missing);
+    if (!warning.empty()) std::fprintf(stderr, "glyph: warning: %s\n", warning.c_str());
+    const DocumentStats d = document_stats(a.input == "-" ? "stdin" : a.input, text, rendered, tokenizer, profiles);
     if (a.json_out) {
         json out = document_json(d, profiles);
         out["config"] = to_json(cfg);
+        out["missing_glyphs"] = rendered.missing.count;
         std::cout << out.dump(2) << "\n";
     } else {
         print_document(d, profiles, a.flags.source(text) + ", " + setup_text(cfg));

@@ -19,6 +19,13 @@ std::string duration_text(double seconds) {
     return buf;
 }
 
+// Slow work (OCR of big pages) runs below 0.1 items/s: keep two significant digits there.
+std::string rate_text(double per_second) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, per_second >= 10 ? "%.0f" : per_second >= 1 ? "%.1f" : "%.2g", per_second);
+    return buf;
+}
+
 }  // namespace
 
 std::string plural(size_t n, const std::string& singular, const std::string& plural_form) {
@@ -62,13 +69,8 @@ void ProgressReporter::draw(bool force) {
     const double rate = double(done_) / elapsed;
     std::string line = std::to_string(finished) + "/" + std::to_string(total_) + " " + noun_;
     if (skipped_) line += " (" + std::to_string(skipped_) + " already done)";
-    char buf[96];
-    std::snprintf(buf, sizeof buf, ", %.1f %s/s", rate, noun_.c_str());
-    line += buf;
-    if (pages_) {
-        std::snprintf(buf, sizeof buf, ", %.1f pages/s", double(pages_) / elapsed);
-        line += buf;
-    }
+    line += ", " + rate_text(rate) + " " + noun_ + "/s";
+    if (pages_) line += ", " + rate_text(double(pages_) / elapsed) + " pages/s";
     if (!complete && done_ > 0) line += ", ETA " + duration_text(double(total_ - finished) / rate);
     else if (complete) line += ", " + duration_text(elapsed);
     if (tty_) std::fprintf(stderr, "\r\033[K%s", line.c_str());
