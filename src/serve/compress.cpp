@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <thread>
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
@@ -58,6 +60,46 @@ void RenderBudget::charge_text(size_t bytes) {
                              std::to_string(max_text_bytes_) + " are rendered per request (--max-text)");
 }
 
+namespace {
+
+// While a render runs, looks at the client's connection every 50 ms and
+// raises the render's stop flag once the client has gone.
+class ClientWatch {
+public:
+    ClientWatch(const RenderBudget& budget, std::atomic<bool>& stop) {
+        if (!budget.watched()) return;
+        thread_ = std::thread([this, &budget, &stop] {
+            std::unique_lock lock(mutex_);
+            while (!done_) {
+                if (budget.abandoned()) {
+                    stop = true;
+                    return;
+                }
+                wake_.wait_for(lock, std::chrono::milliseconds(50));
+            }
+        });
+    }
+    ~ClientWatch() {
+        if (!thread_.joinable()) return;
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+    ClientWatch(const ClientWatch&) = delete;
+    ClientWatch& operator=(const ClientWatch&) = delete;
+
+private:
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool done_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
 SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const RenderConfig& config,
                                                 RenderBudget& budget) {
     Result r;
@@ -82,6 +124,8 @@ SegmentRenderer::Result SegmentRenderer::render(std::string_view text, const Ren
                 r.segment = theirs.get();
             } catch (const BudgetExceeded&) {
                 // That render ran under another request's budget: try under ours.
+            } catch (const Cancelled&) {
+                // Its client left; ours has not: render under ours.
             }
             continue;
         }
@@ -113,6 +157,8 @@ std::shared_ptr<const Segment> SegmentRenderer::render_new(std::string_view text
     // dropped, so a request never holds more than one raster per thread.
     RenderOptions options;
     options.threads = threads_;
+    std::atomic<bool> stop{false};
+    options.cancel = &stop;
     options.on_page = [&](const Page& page) {
         budget.charge((long long)page.image.width * page.image.height);
         const auto png = encode_png(page.image, 1);
@@ -121,7 +167,11 @@ std::shared_ptr<const Segment> SegmentRenderer::render_new(std::string_view text
         if (segment->pages.size() < size_t(page.number)) segment->pages.resize(size_t(page.number));
         segment->pages[size_t(page.number) - 1] = std::move(encoded);
     };
-    const RenderResult rendered = render_text(text, config, options);
+    RenderResult rendered;
+    {
+        const ClientWatch watch(budget, stop);
+        rendered = render_text(text, config, options);
+    }
     segment->pages.resize(rendered.pages.size());
     segment->render_ms = ms_since(start);
     segment->missing = rendered.missing;

@@ -35,15 +35,25 @@ struct BudgetExceeded : ServeError {
 // pages are rendered or taken from the cache. Safe from several threads.
 class RenderBudget {
 public:
-    RenderBudget(long long max_pages, long long max_pixels, size_t max_text_bytes)
-        : max_pages_(max_pages), max_pixels_(max_pixels), max_text_bytes_(max_text_bytes) {}
+    // `client_gone`, when set, tells that the client has left: rendering for
+    // this request then stops (glyph::Cancelled) instead of finishing pages
+    // nobody will read.
+    RenderBudget(long long max_pages, long long max_pixels, size_t max_text_bytes,
+                 std::function<bool()> client_gone = {})
+        : client_gone_(std::move(client_gone)),
+          max_pages_(max_pages),
+          max_pixels_(max_pixels),
+          max_text_bytes_(max_text_bytes) {}
     // Counts one page of `pixels`; throws BudgetExceeded naming the budget once it is spent.
     void charge(long long pixels);
     // Counts text about to be laid out (layout memory grows with it, before
     // any page exists); throws BudgetExceeded beyond max_text_bytes.
     void charge_text(size_t bytes);
+    bool watched() const { return bool(client_gone_); }
+    bool abandoned() const { return client_gone_ && client_gone_(); }
 
 private:
+    std::function<bool()> client_gone_;
     const long long max_pages_, max_pixels_;
     const size_t max_text_bytes_;
     std::atomic<long long> pages_{0}, pixels_{0};

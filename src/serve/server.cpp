@@ -224,9 +224,14 @@ struct Server::Impl {
     int connection_threads() const {
         return options.connection_threads > 0 ? options.connection_threads : options.max_connections + 16;
     }
+    // Called on the request's connection thread: the budget also watches that
+    // connection, so a render stops when its client leaves.
     RenderBudget request_budget() const {
+        const int socket = GuardedHttpServer::current_socket();
+        std::function<bool()> client_gone;
+        if (socket >= 0) client_gone = [socket] { return GuardedHttpServer::peer_closed(socket); };
         return RenderBudget(options.max_request_pages, (long long)(options.max_request_megapixels * 1e6),
-                            options.max_text_bytes);
+                            options.max_text_bytes, std::move(client_gone));
     }
     std::shared_ptr<WorkGate::Ticket> acquire() {
         return gate.acquire(std::chrono::milliseconds(long(options.queue_timeout_s * 1000)));
@@ -460,6 +465,8 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
         rendered = renderer.render(text, settings.config, budget);
     } catch (const BudgetExceeded& e) {
         return send_error(res, 413, e.what());
+    } catch (const Cancelled&) {
+        return send_error(res, 499, "the client closed the connection; rendering stopped");
     } catch (const InputError& e) {
         return send_error(res, 400, e.what());
     } catch (const ConfigError& e) {
@@ -593,6 +600,8 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
             rendered = renderer.render(text, settings.config, budget);
         } catch (const BudgetExceeded& e) {
             return send_error(res, 413, e.what());
+        } catch (const Cancelled&) {
+            return send_error(res, 499, "the client closed the connection; rendering stopped");
         } catch (const std::exception& e) {
             return send_error(res, 400, e.what());
         }
@@ -712,6 +721,8 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
         report = compress_messages(body["messages"], policy, profile, count_tokens, renderer, budget);
     } catch (const BudgetExceeded& e) {
         return send_error(res, 413, e.what());
+    } catch (const Cancelled&) {
+        return send_error(res, 499, "the client closed the connection; rendering stopped");
     } catch (const ServeError& e) {
         return send_error(res, 400, e.what());
     } catch (const InputError& e) {
