@@ -50,10 +50,17 @@ class PyTableParser {
 public:
     PyTableParser(std::string text, std::string path) : text_(std::move(text)), path_(std::move(path)) {}
 
+    // A plain struct, not std::pair: pair's traits need Value complete while
+    // Value is still being defined, which clang refuses.
+    struct Entry;
     struct Value {
         double number = 0;
-        std::vector<std::pair<std::u32string, Value>> entries;
+        std::vector<Entry> entries;
         bool is_dict = false;
+    };
+    struct Entry {
+        std::u32string key;
+        Value value;
     };
 
     Value parse() {
@@ -88,7 +95,7 @@ private:
                 skip_space();
                 if (pos_ >= text_.size() || text_[pos_] != ':') fail("expected ':'");
                 ++pos_;
-                v.entries.emplace_back(std::move(key), value(depth + 1));
+                v.entries.push_back(Entry{std::move(key), value(depth + 1)});
                 skip_space();
                 if (pos_ < text_.size() && text_[pos_] == ',') ++pos_;
                 else if (pos_ >= text_.size() || text_[pos_] != '}') fail("expected ',' or '}'");
