@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "glyph/ocr.h"
@@ -131,18 +132,24 @@ std::string read_lines(tesseract::TessBaseAPI& api, Pix* pix, const std::vector<
     return text;
 }
 
+// The first and last rows with any ink; {-1, -1} on a blank page.
+std::pair<int, int> inked_rows(const std::vector<double>& profile) {
+    int first = -1, last = -1;
+    for (size_t y = 0; y < profile.size(); ++y) {
+        if (profile[y] > 0) {
+            if (first < 0) first = int(y);
+            last = int(y);
+        }
+    }
+    return {first, last};
+}
+
 }  // namespace
 
 std::vector<RowBand> text_line_bands(const Image& image, double line_pitch_px) {
     check_image(image);
     const std::vector<double> profile = ink_profile(image);
-    int first = -1, last = -1;
-    for (int y = 0; y < image.height; ++y) {
-        if (profile[size_t(y)] > 0) {
-            if (first < 0) first = y;
-            last = y;
-        }
-    }
+    const auto [first, last] = inked_rows(profile);
     std::vector<RowBand> bands;
     if (first < 0) return bands;
     if (!(line_pitch_px >= 2)) return {{first, last + 1}};
@@ -183,13 +190,7 @@ bool is_language_list(std::string_view languages) {
 double estimate_line_pitch(const Image& image) {
     check_image(image);
     const std::vector<double> profile = ink_profile(image);
-    int first = -1, last = -1;
-    for (int y = 0; y < image.height; ++y) {
-        if (profile[size_t(y)] > 0) {
-            if (first < 0) first = y;
-            last = y;
-        }
-    }
+    const auto [first, last] = inked_rows(profile);
     if (first < 0) return 0;
 
     // Lines repeat at the leading, so the ink profile correlates with itself
