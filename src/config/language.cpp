@@ -4,6 +4,7 @@
 #include <unicode/uscript.h>
 
 #include "glyph/config.h"
+#include "util/utf8.h"
 
 namespace glyph {
 namespace {
@@ -17,29 +18,18 @@ bool is_cjk_letter(char32_t c) {
            script == USCRIPT_HANGUL || script == USCRIPT_BOPOMOFO;
 }
 
-// Lenient UTF-8 decoding: a language guess must not fail on a bad byte
-// (rendering reports those with their offset).
-char32_t next_code_point(std::string_view s, size_t& i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
-    char32_t c = len == 1 ? b : (b & (0x7F >> len));
-    for (int k = 1; k < len; ++k) {
-        if (i + size_t(k) >= s.size() || (static_cast<unsigned char>(s[i + size_t(k)]) & 0xC0) != 0x80) {
-            ++i;
-            return 0xFFFD;
-        }
-        c = (c << 6) | (static_cast<unsigned char>(s[i + size_t(k)]) & 0x3F);
-    }
-    i += size_t(len);
-    return c;
-}
-
 }  // namespace
 
 std::string auto_preset_name(std::string_view text) {
     size_t cjk = 0, other = 0;
     for (size_t i = 0; i < text.size();) {
-        const char32_t c = next_code_point(text, i);
+        // A language guess must not fail on a bad byte (rendering reports
+        // those with their offset): skip it.
+        char32_t c = 0;
+        if (!try_decode_utf8(text, i, c)) {
+            ++i;
+            continue;
+        }
         if (c < 0x80) {
             other += (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
             continue;

@@ -14,27 +14,35 @@ namespace {
 }
 }  // namespace
 
-char32_t decode_utf8(std::string_view s, size_t& i) {
+bool try_decode_utf8(std::string_view s, size_t& i, char32_t& out) {
     const size_t at = i;
     const uint8_t c = uint8_t(s[i]);
     if (c < 0x80) {
         ++i;
-        return c;
+        out = c;
+        return true;
     }
     int len;
     char32_t cp, min;
     if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
     else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
     else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
-    else invalid(s, at);
-    if (at + size_t(len) > s.size()) invalid(s, at);
+    else return false;
+    if (at + size_t(len) > s.size()) return false;
     for (int k = 1; k < len; ++k) {
         const uint8_t cc = uint8_t(s[at + size_t(k)]);
-        if ((cc & 0xC0) != 0x80) invalid(s, at);
+        if ((cc & 0xC0) != 0x80) return false;
         cp = (cp << 6) | (cc & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) invalid(s, at);
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i = at + size_t(len);
+    out = cp;
+    return true;
+}
+
+char32_t decode_utf8(std::string_view s, size_t& i) {
+    char32_t cp = 0;
+    if (!try_decode_utf8(s, i, cp)) invalid(s, i);
     return cp;
 }
 

@@ -9,6 +9,8 @@ namespace glyph {
 // Decodes the code point at s[i] and advances i. Throws InputError for
 // invalid UTF-8 (overlong, surrogates, truncated, out of range).
 char32_t decode_utf8(std::string_view s, size_t& i);
+// The same without throwing: false (i unchanged) where s[i] starts no valid sequence.
+bool try_decode_utf8(std::string_view s, size_t& i, char32_t& cp);
 void append_utf8(std::string& out, char32_t cp);
 
 }  // namespace glyph
