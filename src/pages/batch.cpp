@@ -19,6 +19,7 @@
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "util/jsonl_files.h"
 
 namespace glyph {
 namespace fs = std::filesystem;
@@ -38,10 +39,6 @@ uint64_t fnv1a64(const std::string& s) {
     uint64_t h = 1469598103934665603ull;
     for (char c : s) h = (h ^ uint8_t(c)) * 1099511628211ull;
     return h;
-}
-
-[[noreturn]] void fail_io(const std::string& what, const std::string& path, int error) {
-    throw std::runtime_error("cannot " + what + " " + path + ": " + std::strerror(error));
 }
 
 }  // namespace
@@ -81,90 +78,6 @@ std::string id_key(const json& id) { return id.is_string() ? id.get<std::string>
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
-// Lines of a file (or standard input for "-"), each at most kMaxLineBytes:
-// a longer line is reported as too long and skipped, never held whole.
-class LineReader {
-public:
-    // `what` names the file in errors ("batch file").
-    LineReader(const std::string& path, const std::string& what) : path_(path), what_(what) {
-        fd_ = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) throw InputError("cannot read " + what + " " + path + ": " + std::strerror(errno));
-        struct stat st {};
-        if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
-            close_fd();
-            throw InputError(what + " " + path + " is a folder; expected a JSONL file");
-        }
-    }
-    ~LineReader() { close_fd(); }
-    LineReader(const LineReader&) = delete;
-    LineReader& operator=(const LineReader&) = delete;
-
-    // The next line without its newline; false at the end. `too_long` is set
-    // (and `line` left empty) for a line over the bound.
-    bool next(std::string& line, bool& too_long) {
-        line.clear();
-        too_long = false;
-        terminated_ = false;
-        bool any = false;
-        for (;;) {
-            if (pos_ == len_ && !fill()) return any;
-            any = true;
-            const char* begin = buf_ + pos_;
-            const char* nl = static_cast<const char*>(std::memchr(begin, '\n', len_ - pos_));
-            const size_t n = nl ? size_t(nl - begin) : len_ - pos_;
-            if (!too_long && line.size() + n > kMaxLineBytes) {
-                too_long = true;
-                line.clear();
-                line.shrink_to_fit();
-            }
-            if (!too_long) line.append(begin, n);
-            pos_ += n;
-            consumed_ += n;
-            if (nl) {
-                ++pos_;
-                ++consumed_;
-                terminated_ = true;
-                return true;
-            }
-        }
-    }
-    // Whether the line last returned ended in a newline (only the file's
-    // last line can lack one).
-    bool terminated() const { return terminated_; }
-    // Bytes read up to the end of the line last returned.
-    size_t consumed() const { return consumed_; }
-
-private:
-    bool fill() {
-        for (;;) {
-            const ssize_t n = ::read(fd_, buf_, sizeof buf_);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw InputError("cannot read " + what_ + " " + path_ + ": " + std::strerror(errno));
-            pos_ = 0;
-            len_ = size_t(n);
-            return n > 0;
-        }
-    }
-    void close_fd() {
-        if (fd_ > STDIN_FILENO) ::close(fd_);
-        fd_ = -1;
-    }
-
-    std::string path_, what_;
-    int fd_ = -1;
-    char buf_[1 << 16];
-    size_t pos_ = 0, len_ = 0, consumed_ = 0;
-    bool terminated_ = false;
-};
-
-json parse_bounded(const std::string& line) {
-    const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
-        if (depth > kMaxJsonDepth) throw std::length_error("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-        return true;
-    };
-    return json::parse(line, depth_guard);
-}
-
 struct Input {
     std::vector<Item> items;
     std::vector<BatchFailure> failures;  // stage "read"
@@ -177,7 +90,7 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
                 const std::string& base_dir, json& id) {
     json j;
     try {
-        j = parse_bounded(line);
+        j = parse_json_bounded(line, kMaxJsonDepth);
     } catch (const json::parse_error& e) {
         throw InputError("not valid JSON (byte " + std::to_string(e.byte) + ")");
     } catch (const std::length_error& e) {
@@ -221,7 +134,7 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
 Input read_input(const std::string& path, const BatchOptions& options, const RenderConfig& base,
                  const std::string& base_dir) {
     Input in;
-    LineReader reader(path, "batch file");
+    LineReader reader(path, "batch file", kMaxLineBytes);
     std::map<std::string, size_t> line_of_key, line_of_folder;
     std::string line;
     bool too_long = false;
@@ -248,117 +161,6 @@ Input read_input(const std::string& path, const BatchOptions& options, const Ren
     return in;
 }
 
-// OUT/results.jsonl: one row per finished item, appended once its pages and
-// manifest are complete. Rows are only ever appended; the file is never
-// rewritten, so a failed write can cost at most the row being written.
-class Ledger {
-public:
-    explicit Ledger(std::string path) : path_(std::move(path)) { load(); }
-    ~Ledger() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Ledger(const Ledger&) = delete;
-    Ledger& operator=(const Ledger&) = delete;
-
-    const std::set<std::string>& done() const { return done_; }
-
-    // Opens the file for appending. A last row without its newline is
-    // completed when it is whole JSON and cut off when torn (a crash
-    // mid-write): cutting needs no free space, unlike a rewrite.
-    void open_for_append() {
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0) fail_io("write", path_, errno);
-        if (tail_ == Tail::Torn && (::ftruncate(fd_, off_t(complete_bytes_)) != 0 || ::fsync(fd_) != 0))
-            fail_io("repair", path_, errno);
-        if (tail_ == Tail::Unterminated) write_all("\n", complete_bytes_);
-        tail_ = Tail::Clean;
-    }
-
-    // Appends one row, whole and durably, or throws and leaves the file as
-    // it was. Callers serialize.
-    void append(const nlohmann::ordered_json& row) {
-        if (broken_) throw std::runtime_error(path_ + " could not be restored after a failed write; not recording");
-        struct stat st {};
-        if (::fstat(fd_, &st) != 0) fail_io("write", path_, errno);
-        write_all(row.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", size_t(st.st_size));
-    }
-
-private:
-    enum class Tail { Clean, Unterminated, Torn };
-
-    void load() {
-        struct stat st {};
-        if (::stat(path_.c_str(), &st) != 0) {
-            if (errno == ENOENT) return;
-            fail_io("read", path_, errno);
-        }
-        LineReader reader(path_, "results file");
-        std::string line;
-        bool too_long = false;
-        while (reader.next(line, too_long)) {
-            json row = too_long ? json() : json::parse(line, nullptr, false);
-            const bool whole = row.is_object();
-            if (!reader.terminated()) {
-                tail_ = whole ? Tail::Unterminated : Tail::Torn;
-                if (!whole) break;
-            }
-            complete_bytes_ = reader.consumed();
-            if (!whole || row.contains("error")) continue;  // "error" rows: an older glyph's failures
-            const auto id = row.find("unique_id");
-            if (id != row.end() && (id->is_string() || id->is_number_integer())) done_.insert(id_key(*id));
-        }
-    }
-
-    // Writes `text` at the end (the file is `size` bytes now); on a failure
-    // cuts the file back to `size` so no torn row stays behind.
-    void write_all(const std::string& text, size_t size) {
-        size_t written = 0;
-        while (written < text.size()) {
-            const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) restore(size, n < 0 ? errno : ENOSPC);
-            written += size_t(n);
-        }
-        if (::fsync(fd_) != 0) restore(size, errno);
-    }
-
-    [[noreturn]] void restore(size_t size, int error) {
-        if (::ftruncate(fd_, off_t(size)) != 0 || ::fsync(fd_) != 0) broken_ = true;
-        fail_io("write", path_, error);
-    }
-
-    std::string path_;
-    int fd_ = -1;
-    std::set<std::string> done_;
-    size_t complete_bytes_ = 0;  // up to the end of the last whole row's newline
-    Tail tail_ = Tail::Clean;
-    bool broken_ = false;
-};
-
-// Holds OUT for one run: two runs into one folder would render the same
-// items into the same folders at once. Released when the process ends, so a
-// killed run never leaves it held.
-class FolderLock {
-public:
-    explicit FolderLock(const std::string& dir) {
-        fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd_ < 0) fail_io("open", dir, errno);
-        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-            const int error = errno;
-            ::close(fd_);
-            if (error == EWOULDBLOCK)
-                throw std::runtime_error("another batch is rendering into " + dir + "; wait for it to end");
-            fail_io("lock", dir, error);
-        }
-    }
-    ~FolderLock() { ::close(fd_); }
-    FolderLock(const FolderLock&) = delete;
-    FolderLock& operator=(const FolderLock&) = delete;
-
-private:
-    int fd_ = -1;
-};
-
 // Renders one item into OUT/<folder>/ and returns its results.jsonl row
 // (paths relative to OUT). Throws on any failure.
 nlohmann::ordered_json render_item(const Item& item, const std::string& out_dir, const BatchOptions& options,
@@ -380,17 +182,12 @@ nlohmann::ordered_json render_item(const Item& item, const std::string& out_dir,
 // failures.jsonl describes the run that just ended: written (durably, via a
 // temporary name) when it has failures, removed when it has none.
 void write_failures(const std::string& path, const std::vector<BatchFailure>& failures) {
-    if (failures.empty()) {
-        // (unlink fails on a read-only mount even when there is nothing to remove)
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) == 0 && ::unlink(path.c_str()) != 0) fail_io("remove the stale", path, errno);
-        return;
-    }
     std::string rows;
     for (const BatchFailure& f : failures) rows += f.to_json().dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     try {
-        write_file_durable(path, rows.data(), rows.size());
+        write_rows_or_remove(path, rows);
     } catch (const std::runtime_error& e) {
+        if (failures.empty()) throw;
         const size_t n = failures.size();
         throw std::runtime_error(std::to_string(n) + (n == 1 ? " item" : " items") + " failed and " + e.what());
     }
@@ -406,13 +203,18 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (!fs::is_directory(out_dir)) throw InputError("cannot create output folder " + out_dir);
-    const FolderLock lock(out_dir);
+    const FolderLock lock(out_dir, "batch is rendering");
     remove_stale_staging(out_dir);  // once here, not once per item
     BatchReport report;
     report.total = input.lines;
     report.results_path = (fs::path(out_dir) / "results.jsonl").string();
     report.failures_path = (fs::path(out_dir) / "failures.jsonl").string();
-    Ledger ledger(report.results_path);
+    // "error" rows are an older glyph's failures: they finish nothing.
+    AppendLedger ledger(report.results_path, [](const json& row) -> std::optional<std::string> {
+        const auto id = row.find("unique_id");
+        if (row.contains("error") || id == row.end() || !(id->is_string() || id->is_number_integer())) return std::nullopt;
+        return id_key(*id);
+    });
 
     // A finished id from an earlier run owns its folder: an input id that
     // would land in it fails instead of overwriting the other's pages.
