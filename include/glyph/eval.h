@@ -125,6 +125,7 @@ struct MrcrItem {
 struct RulerItem {
     std::string id;  // `index`, or the row number
     std::string input, task;  // task: the `task` field, else the file's task name
+    std::string context;      // optional: the part of `input` that is the haystack (glyph eval generate writes it)
     std::vector<std::string> outputs;
     int64_t length = 0;
 };

@@ -234,6 +234,7 @@ Rows<RulerItem> read_ruler(const std::string& path, const FieldMap& fields, cons
         RulerItem item;
         item.id = id_field(row, fields, "index").value_or(std::to_string(n));
         item.input = text_field(row, fields, "input", false);
+        item.context = text_field(row, fields, "context", false);
         item.outputs = text_list(row, fields, "outputs", true);
         if (item.outputs.empty()) throw LineError("field " + column_label(fields, "outputs") + " is empty");
         item.length = integer_field(row, fields, "length");

@@ -202,6 +202,8 @@ void add_eval_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("eval", "Benchmarks (LongBench, MRCR, RULER) scored as their authors score them");
     cmd->require_subcommand(1);
     add_score_command(*cmd);
+    add_eval_run_command(*cmd);
+    add_eval_report_command(*cmd);
 }
 
 }  // namespace glyph::cli

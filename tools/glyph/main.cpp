@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     glyph::limit_tesseract_threads(argv);  // may re-execute: OpenMP settings only apply at start
     CLI::App app{"glyph: visual-text compression for long-context VLMs", "glyph"};
     app.require_subcommand(0, 1);
-    app.set_version_flag("--version", std::string("glyph 0.1.0"));
+    app.set_version_flag("--version", std::string("glyph ") + GLYPH_VERSION);
     glyph::cli::add_render_command(app);
     glyph::cli::add_stats_command(app);
     glyph::cli::add_ocr_command(app);

@@ -45,9 +45,12 @@ std::string RenderFlags::base_dir() const {
     return config_file.empty() ? std::string(".") : std::filesystem::absolute(config_file).parent_path().string();
 }
 
-RenderConfig RenderFlags::resolve(std::string_view text) const {
+RenderConfig RenderFlags::resolve(std::string_view text) const { return resolve(text, nlohmann::json::object()); }
+
+RenderConfig RenderFlags::resolve(std::string_view text, const nlohmann::json& defaults) const {
     RenderConfig cfg =
         config_file.empty() ? preset_for_text(preset, text) : load_config_file(config_file, print_config_warning);
+    if (!defaults.empty()) cfg = apply_config(defaults, cfg, ".", UnknownKeys::Reject, print_config_warning);
     nlohmann::json overrides = nlohmann::json::object();
     for (const std::string& item : sets) {
         auto [key, value] = parse_set(item);

@@ -26,6 +26,10 @@ struct RenderFlags {
     // (auto picks en or zh from the text), then --set/--dpi/--mode on top.
     // Unknown keys in --set are errors; in --config, warnings on stderr.
     RenderConfig resolve(std::string_view text) const;
+    // The same with `defaults` (config keys) applied between the preset or
+    // --config and the flags: a subcommand's own defaults, which the user's
+    // --set still overrides (eval's evaluation-renderer keys).
+    RenderConfig resolve(std::string_view text, const nlohmann::json& defaults) const;
     // What chose the config, for reports: "config my.json", "preset zh (auto)".
     std::string source(std::string_view text) const;
     // The folder relative font paths in --config resolve against.
