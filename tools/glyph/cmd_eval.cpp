@@ -202,6 +202,7 @@ void add_eval_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("eval", "Benchmarks (LongBench, MRCR, RULER) scored as their authors score them");
     cmd->require_subcommand(1);
     add_score_command(*cmd);
+    add_eval_generate_command(*cmd);
 }
 
 }  // namespace glyph::cli

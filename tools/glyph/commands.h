@@ -52,5 +52,6 @@ void add_tokenize_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_ask_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_eval_generate_command(CLI::App& eval_cmd);  // under `eval`, from add_eval_command
 
 }  // namespace glyph::cli
