@@ -270,7 +270,7 @@ TEST(EvalGenerateCli, UserErrorsAreOneLine) {
         {"--task qa_2 --length 4096 --samples 1 --qa-file " + shell_quote(tmp.file("broken.json")), "is not valid JSON"},
         {"--task qa_2 --length 4096 --samples 1 --qa-file " + shell_quote(tmp.file("deep.json")), "nested deeper"},
         {"--task qa_1 --length 4096 --samples 9 --qa-file " + shell_quote(data_file("squad_tiny.json")),
-         "more than the 4 answerable questions"},
+         "more than the 4 answerable questions of the SQuAD v2 --qa-file"},
         {"--task niah_single_2 --length 4096 --samples 1 --haystack " + shell_quote(tmp.file("binary.txt")),
          "is not UTF-8 text"},
         {"--task nope --length 4096 --samples 1", "is not a RULER task"},

@@ -93,6 +93,11 @@ void run_generate(const GenerateArgs& a) {
                                                (t == "qa_1" ? "SQuAD v2 JSON (dev-v2.0.json)"
                                                             : "HotpotQA JSON (hotpot_dev_distractor_v1.json)"));
     }
+    for (const auto* set : {squad ? &*squad : nullptr, hotpot ? &*hotpot : nullptr})
+        if (set && a.samples > set->questions.size())
+            throw CommandError(kExitUsage, "--samples " + std::to_string(a.samples) + " is more than the " +
+                                               std::to_string(set->questions.size()) + " answerable questions of the " +
+                                               eval::qa_format_name(set->format) + " --qa-file");
     if (!skipped.empty()) {
         std::string names;
         for (const auto& t : skipped) names += (names.empty() ? "" : ", ") + t;
