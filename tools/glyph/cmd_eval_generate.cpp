@@ -13,6 +13,9 @@
 namespace glyph::cli {
 namespace {
 
+constexpr int64_t kMaxLength = int64_t(1) << 23;  // 8M tokens
+constexpr size_t kMaxSamples = 100000;
+
 struct GenerateArgs {
     std::string task, haystack, tokenizer, out, depths;
     std::vector<std::string> qa_files;
@@ -65,8 +68,11 @@ std::string read_haystack(const std::string& path) {
 void run_generate(const GenerateArgs& a) {
     const std::vector<std::string> tasks = chosen_tasks(a.task);
     const std::vector<double> depths = parse_depths(a.depths);
-    if (a.length <= 0) throw CommandError(kExitUsage, "--length must be a positive number of tokens");
-    if (a.samples == 0) throw CommandError(kExitUsage, "--samples must be at least 1");
+    // The whole file is built in memory: the bounds keep a typo from asking for terabytes.
+    if (a.length <= 0 || a.length > kMaxLength)
+        throw CommandError(kExitUsage, "--length must be 1.." + std::to_string(kMaxLength) + " tokens");
+    if (a.samples == 0 || a.samples > kMaxSamples)
+        throw CommandError(kExitUsage, "--samples must be 1.." + std::to_string(kMaxSamples));
 
     std::optional<eval::QaSet> squad, hotpot;
     for (const auto& path : a.qa_files) {
