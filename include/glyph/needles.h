@@ -1,5 +1,6 @@
-// RULER-style needle-in-a-haystack documents: seeded filler prose holding
-// "The special magic number for KEY is VALUE." sentences at chosen depths.
+// Needle-in-a-haystack documents: seeded filler prose holding "The special
+// magic number for KEY is VALUE." sentences at chosen depths; and reading
+// needle questions and values back (RULER's phrasing too), OCR-tolerant.
 #pragma once
 
 #include <cstddef>
@@ -42,12 +43,27 @@ std::string needle_sentence(const Needle& needle);
 // "What is the special magic number for KEY?"
 std::string needle_question(std::string_view key);
 
-// The KEY of a question asking for a special magic number; nullopt otherwise.
-std::optional<std::string> needle_key(std::string_view question);
+enum class NeedleKind { kNumber, kWord, kUuid };
+const char* needle_kind_name(NeedleKind kind);  // "number" | "word" | "uuid"
 
-// The value stated for `key` in a text that may carry reading errors (OCR):
-// words are matched with a small edit distance and digit look-alikes are
-// repaired. nullopt when no needle sentence for the key is found.
-std::optional<std::string> find_needle_value(std::string_view text, std::string_view key);
+// A question asking for special magic values, in RULER's phrasing ("What is
+// the special magic uuid for KEY mentioned in the provided text?", "What are
+// all the special magic numbers for A, B, and C mentioned ...?") or ours
+// ("What is the special magic number for KEY?"). The last question in the
+// text is the one read, so a whole prompt can be given.
+struct NeedleQuestion {
+    std::vector<std::string> keys;  // lowercased, in the order asked
+    NeedleKind kind = NeedleKind::kNumber;
+    bool all_values = false;  // "What are all the ...": every value of each key
+};
+std::optional<NeedleQuestion> parse_needle_question(std::string_view question);
+
+// The values stated for `key` ("... magic numbers for KEY is: VALUE." or
+// "... magic number for KEY is VALUE.") in a text that may carry reading
+// errors (OCR): words are matched with a small edit distance and digit
+// look-alikes are repaired. The closest needle's value, or with all_values
+// every value found for the key, in text order. Empty when none is found.
+std::vector<std::string> find_needle_values(std::string_view text, std::string_view key, NeedleKind kind,
+                                            bool all_values);
 
 }  // namespace glyph

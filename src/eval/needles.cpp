@@ -2,9 +2,10 @@
 // needle lookup the OCR test server answers from.
 #include "glyph/needles.h"
 
+#include "eval/prng.h"
+
 #include <algorithm>
 #include <cctype>
-#include <random>
 #include <set>
 #include <stdexcept>
 
@@ -42,11 +43,9 @@ const std::vector<std::string> kKeySecond = {
     "gecko", "raven", "marten", "ferret", "pelican", "weasel", "condor", "jackal", "puffin", "tapir"};
 
 struct Writer {
-    std::mt19937_64 rng;
-    const std::string& pick(const std::vector<std::string>& words) {
-        return words[std::uniform_int_distribution<size_t>(0, words.size() - 1)(rng)];
-    }
-    int between(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+    eval::Prng rng;
+    const std::string& pick(const std::vector<std::string>& words) { return rng.pick(words); }
+    int between(int lo, int hi) { return int(rng.between(lo, hi)); }
 
     std::string sentence() {
         std::string s;
@@ -156,51 +155,157 @@ std::string needle_question(std::string_view key) {
     return "What is the special magic number for " + std::string(key) + "?";
 }
 
-std::optional<std::string> needle_key(std::string_view question) {
-    const std::string marker = "magic number for ";
-    std::string lower(question);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const size_t at = lower.find(marker);
-    if (at == std::string::npos) return std::nullopt;
-    size_t begin = at + marker.size(), end = begin;
-    while (end < question.size() && !std::isspace(static_cast<unsigned char>(question[end])) && question[end] != '?')
-        ++end;
-    std::string key = lowercase_word(question.substr(begin, end - begin));
-    if (key.empty()) return std::nullopt;
-    return key;
+namespace {
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
 }
 
-std::optional<std::string> find_needle_value(std::string_view text, std::string_view key_in) {
+// A UUID as OCR may have read it, with digit look-alikes put back; nullopt
+// when too few hex digits survive for it to be one.
+std::optional<std::string> repaired_uuid(std::string_view word) {
+    std::string out;
+    size_t hex = 0;
+    for (char c : lowercase(word)) {
+        switch (c) {
+            case 'o': c = '0'; break;
+            case 'l': case 'i': case '|': case '!': c = '1'; break;
+            case 's': c = '5'; break;
+            case 'g': case 'q': c = '9'; break;
+            case 'z': c = '2'; break;
+            default: break;
+        }
+        if (std::isxdigit(static_cast<unsigned char>(c))) ++hex, out.push_back(c);
+        else if (c == '-') out.push_back(c);
+        else if (c == '.' || c == ',' || c == ';' || c == ':') continue;
+        else return std::nullopt;
+    }
+    if (hex < 28) return std::nullopt;
+    return out;
+}
+
+// The value a needle states after its key ("is: VALUE." or "is VALUE."),
+// starting at word `k`; nullopt when none of the next words is one.
+std::optional<std::string> value_after(const std::vector<std::string>& raw, size_t k, NeedleKind kind) {
+    for (size_t end = std::min(raw.size(), k + 3); k < end; ++k) {
+        const std::string word = lowercase_word(raw[k]);
+        if (word.empty() || edit_distance(word, "is") == 0) continue;
+        // A value the line broke at a hyphen arrives in two words.
+        std::string joined = raw[k];
+        if (k + 1 < raw.size() && !joined.empty() && joined.back() == '-') joined += raw[k + 1];
+        switch (kind) {
+            case NeedleKind::kNumber:
+                if (auto number = repaired_number(raw[k])) return number;
+                break;
+            case NeedleKind::kUuid:
+                if (auto uuid = repaired_uuid(joined)) return uuid;
+                break;
+            case NeedleKind::kWord: {
+                std::string w = lowercase_word(joined);
+                if (!w.empty() && std::isalpha(static_cast<unsigned char>(w[0]))) return w;
+                break;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+const char* needle_kind_name(NeedleKind kind) {
+    switch (kind) {
+        case NeedleKind::kNumber: return "number";
+        case NeedleKind::kWord: return "word";
+        case NeedleKind::kUuid: return "uuid";
+    }
+    return "";
+}
+
+std::optional<NeedleQuestion> parse_needle_question(std::string_view question) {
+    const std::string lower = lowercase(question);
+    // The question is the last one asked: a prompt may quote needles before it
+    // and an answer prefix after it.
+    size_t from = lower.rfind("what ");
+    if (from == std::string::npos) from = 0;
+    const size_t magic = lower.find("magic ", from);
+    if (magic == std::string::npos) return std::nullopt;
+    size_t at = magic + 6;
+    NeedleQuestion q;
+    bool known = false;
+    for (NeedleKind kind : {NeedleKind::kNumber, NeedleKind::kWord, NeedleKind::kUuid}) {
+        const std::string name = needle_kind_name(kind);
+        if (lower.compare(at, name.size(), name) != 0) continue;
+        q.kind = kind;
+        at += name.size();
+        if (at < lower.size() && lower[at] == 's') ++at;
+        known = true;
+        break;
+    }
+    if (!known || lower.compare(at, 5, " for ") != 0) return std::nullopt;
+    at += 5;
+    size_t end = lower.find_first_of("?\n", at);
+    end = std::min(end, lower.find(" mentioned", at));
+    if (end == std::string::npos) end = lower.size();
+    q.all_values = lower.compare(from, 13, "what are all ") == 0;
+    // "a", "a, and b", "a, b, and c".
+    std::string keys = lower.substr(at, end - at);
+    for (size_t i = 0; i <= keys.size();) {
+        size_t comma = keys.find(',', i);
+        if (comma == std::string::npos) comma = keys.size();
+        std::string key = lowercase_word(keys.substr(i, comma - i));
+        if (key.rfind("and ", 0) == 0) key = lowercase_word(key.substr(4));
+        if (!key.empty()) q.keys.push_back(key);
+        i = comma + 1;
+    }
+    if (q.keys.empty()) return std::nullopt;
+    return q;
+}
+
+std::vector<std::string> find_needle_values(std::string_view text, std::string_view key_in, NeedleKind kind,
+                                            bool all_values) {
     const std::string key = lowercase_word(key_in);
     const std::vector<std::string> raw = split_words(text);
     std::vector<std::string> words;
     words.reserve(raw.size());
     for (const auto& w : raw) words.push_back(lowercase_word(w));
     const size_t tolerance = std::max<size_t>(1, key.size() / 5);
-    std::optional<std::string> best;
-    size_t best_distance = tolerance + 1;
+    const std::string kind_name = needle_kind_name(kind);
+    struct Match {
+        size_t distance;
+        std::string value;
+    };
+    std::vector<Match> matches;
     for (size_t i = 0; i + 4 < words.size(); ++i) {
-        if (!near(words[i], "magic") || !near(words[i + 1], "number") || edit_distance(words[i + 2], "for") > 1)
+        if (!near(words[i], "magic") || edit_distance(words[i + 1].substr(0, kind_name.size() + 1), kind_name) > 1 ||
+            edit_distance(words[i + 2], "for") > 1)
             continue;
-        // OCR may split a hyphenated key in two words.
-        for (size_t parts : {size_t(1), size_t(2)}) {
-            if (i + 3 + parts >= words.size()) break;
-            std::string candidate = words[i + 3];
-            if (parts == 2) candidate += words[i + 4];
-            const size_t d = std::min(edit_distance(candidate, key),
-                                      parts == 2 ? edit_distance(words[i + 3] + "-" + words[i + 4], key) : SIZE_MAX);
-            if (d >= best_distance) continue;
-            // The value follows "is"; allow OCR to have mangled or dropped it.
-            for (size_t k = i + 3 + parts; k < std::min(words.size(), i + 6 + parts); ++k) {
-                if (auto number = repaired_number(raw[k])) {
-                    best = *number;
-                    best_distance = d;
-                    break;
-                }
+        // OCR may split a key in two or three words (a hyphen at a line end).
+        std::optional<Match> best;
+        for (size_t parts = 1; parts <= 3 && i + 3 + parts < words.size(); ++parts) {
+            std::string glued = words[i + 3], hyphened = words[i + 3];
+            for (size_t p = 1; p < parts; ++p) {
+                glued += words[i + 3 + p];
+                hyphened += "-" + words[i + 3 + p];
             }
+            const size_t d = std::min(edit_distance(glued, key), edit_distance(hyphened, key));
+            if (d > tolerance || (best && d >= best->distance)) continue;
+            if (auto value = value_after(raw, i + 3 + parts, kind)) best = Match{d, *value};
         }
+        if (best) matches.push_back(std::move(*best));
     }
-    return best;
+    std::vector<std::string> values;
+    if (matches.empty()) return values;
+    if (!all_values) {
+        const auto best = std::min_element(matches.begin(), matches.end(),
+                                           [](const Match& a, const Match& b) { return a.distance < b.distance; });
+        values.push_back(best->value);
+        return values;
+    }
+    for (const auto& m : matches)
+        if (std::find(values.begin(), values.end(), m.value) == values.end()) values.push_back(m.value);
+    return values;
 }
 
 NeedleDocument make_needle_document(const NeedleOptions& options, const Tokenizer& tokenizer) {
@@ -217,7 +322,7 @@ NeedleDocument make_needle_document(const NeedleOptions& options, const Tokenize
     for (double d : depths)
         if (!(d >= 0 && d <= 1)) throw std::invalid_argument("needle depth " + std::to_string(d) + " is outside [0, 1]");
 
-    Writer w{std::mt19937_64(options.seed)};
+    Writer w{eval::Prng(options.seed)};
     std::vector<Needle> needles;
     std::set<std::string> used;
     for (int i = 0; i < options.needles; ++i) {

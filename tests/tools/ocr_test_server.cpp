@@ -1,7 +1,7 @@
 // ocr_test_server: a TEST INSTRUMENT, not a VLM. It speaks the OpenAI chat
 // protocol on 127.0.0.1, reads the page images it receives with Tesseract,
-// and answers needle questions ("What is the special magic number for X?")
-// from what it read, which proves the pages carry the text legibly. On
+// and answers needle questions ("What is the special magic number for X?",
+// and RULER's niah phrasings) from what it read, which proves the pages carry the text legibly. On
 // request it misbehaves in the ways real servers do, so that clients can be
 // tested against each failure (see docs/ask.md, "The OCR test server").
 #include <httplib.h>
@@ -346,6 +346,31 @@ Parsed parse_request(const std::string& body) {
 
 // ---- answering --------------------------------------------------------------------
 
+// What was found for each key asked, in the answer's own words: every value
+// appears verbatim, so RULER's string_match_all scores a full find as 100.
+std::string needle_reply(const glyph::NeedleQuestion& q, const std::string& source) {
+    const std::string kind = glyph::needle_kind_name(q.kind);
+    std::vector<std::string> found, missing;
+    std::string keys;
+    for (size_t i = 0; i < q.keys.size(); ++i) {
+        const auto values = glyph::find_needle_values(source, q.keys[i], q.kind, q.all_values);
+        if (values.empty()) missing.push_back(q.keys[i]);
+        found.insert(found.end(), values.begin(), values.end());
+        keys += (i ? (i + 1 == q.keys.size() ? ", and " : ", ") : "") + q.keys[i];
+    }
+    auto listed = [](const std::vector<std::string>& items) {
+        std::string out;
+        for (size_t i = 0; i < items.size(); ++i) out += (i ? (i + 1 == items.size() ? " and " : ", ") : "") + items[i];
+        return out;
+    };
+    if (found.empty()) return "I could not find the special magic " + kind + " for " + keys + " in the document.";
+    std::string reply = found.size() == 1 && q.keys.size() == 1
+                            ? "The special magic " + kind + " for " + keys + " is " + found[0] + "."
+                            : "The special magic " + kind + "s for " + keys + " are " + listed(found) + ".";
+    if (!missing.empty()) reply += " I could not find any for " + listed(missing) + ".";
+    return reply;
+}
+
 struct Answer {
     std::string thinking;
     std::string content;
@@ -376,15 +401,11 @@ public:
             a.thinking = "Read the text (" + std::to_string(source.size()) + " characters).";
         }
         if (tokenizer_) a.prompt_tokens += int64_t(tokenizer_->count(p.text));
-        if (auto key = glyph::needle_key(p.question)) {
-            if (auto value = glyph::find_needle_value(source, *key))
-                a.content = "The special magic number for " + *key + " is " + *value + ".";
-            else
-                a.content = "I could not find the special magic number for " + *key + " in the document.";
-        } else {
+        if (auto q = glyph::parse_needle_question(p.question)) a.content = needle_reply(*q, source);
+        else
             a.content = "This test server only answers questions of the form \"What is the special magic number "
-                        "for X?\"; it read " + std::to_string(source.size()) + " characters.";
-        }
+                        "for X?\" (or RULER's \"What are all the special magic numbers for X mentioned in the "
+                        "provided text?\"); it read " + std::to_string(source.size()) + " characters.";
         a.completion_tokens = tokenizer_ ? int64_t(tokenizer_->count(a.content)) : 0;
         return a;
     }

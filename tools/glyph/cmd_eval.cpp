@@ -204,6 +204,7 @@ void add_eval_command(CLI::App& app) {
     add_score_command(*cmd);
     add_eval_run_command(*cmd);
     add_eval_report_command(*cmd);
+    add_eval_generate_command(*cmd);
 }
 
 }  // namespace glyph::cli

@@ -55,5 +55,6 @@ void add_eval_command(CLI::App& app);
 // eval's subcommands beside `score` (cmd_eval_run.cpp).
 void add_eval_run_command(CLI::App& eval_cmd);
 void add_eval_report_command(CLI::App& eval_cmd);
+void add_eval_generate_command(CLI::App& eval_cmd);  // under `eval`, from add_eval_command
 
 }  // namespace glyph::cli
