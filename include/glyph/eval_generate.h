@@ -57,6 +57,7 @@ struct GenerateOptions {
 struct GeneratedItem {
     size_t index = 0;
     std::string task, input, answer_prefix;
+    std::string context;         // the haystack part of `input` (eval run renders it; the rest is sent as text)
     std::vector<std::string> outputs;
     int64_t length = 0;          // tokens of input + answer prefix, plus the task's tokens to generate
     std::vector<double> depth;   // niah: each needle's depth in percent, in text order
@@ -66,7 +67,7 @@ struct GeneratedItem {
 // length too short for the template, a missing or wrong QA set, no haystack).
 std::vector<GeneratedItem> generate_ruler_items(const GenerateOptions& options, const Tokenizer& tokenizer);
 
-// One JSONL line (no newline): index, input, outputs, length, answer_prefix, task[, depth].
+// One JSONL line (no newline): index, input, outputs, length, answer_prefix, task, context[, depth].
 std::string ruler_item_json(const GeneratedItem& item);
 
 // The bundled essay filler: samples/novel_excerpt.txt in the source tree.

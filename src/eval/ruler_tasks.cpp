@@ -120,6 +120,7 @@ std::string needle_text(Needle value_type, const std::string& key, const std::st
 
 struct Draft {
     std::string input, answer_prefix;
+    std::string context;  // the haystack inside `input`: what pages mode renders
     std::vector<std::string> outputs;
     std::vector<double> depth;
 };
@@ -289,6 +290,7 @@ private:
                       "\nWhat are all the special magic " + type + " for " + query + " mentioned in the provided text?";
             d.answer_prefix = " The special magic " + type + " for " + query + " mentioned in the provided text are";
         }
+        d.context = std::move(context);
         return d;
     }
 
@@ -320,6 +322,7 @@ private:
         d.answer_prefix = " Answer: According to the chain(s) of variable assignment in the text above, " +
                           std::to_string(kHops + 1) + " variables are assigned the value " + value + ", they are: ";
         d.outputs = names;
+        d.context = std::move(context);
         return d;
     }
 
@@ -355,6 +358,7 @@ private:
                   "\nQuestion: What are the 10 most common words in the above list?";
         d.answer_prefix = " Answer: The top 10 words that appear most often in the list are:";
         d.outputs.assign(words.begin(), words.begin() + kCommon);
+        d.context = std::move(context);
         return d;
     }
 
@@ -400,6 +404,7 @@ private:
                   "frequently appeared words in the above coded text?";
         d.answer_prefix = " Answer: According to the coded text above, the three most frequently appeared words are:";
         d.outputs.assign(vocab.begin() + 1, vocab.begin() + 4);
+        d.context = std::move(context);
         return d;
     }
 
@@ -439,6 +444,7 @@ private:
                   "\n\nQuestion: " + q.query;
         d.answer_prefix = " Answer:";
         d.outputs = q.outputs;
+        d.context = std::move(context);
         return d;
     }
 
@@ -598,6 +604,7 @@ std::vector<GeneratedItem> generate_ruler_items(const GenerateOptions& options, 
         item.task = spec->name;
         item.input = std::move(draft.input);
         item.answer_prefix = std::move(draft.answer_prefix);
+        item.context = std::move(draft.context);
         item.outputs = std::move(draft.outputs);
         item.depth = std::move(draft.depth);
         item.length = length;
@@ -609,7 +616,8 @@ std::vector<GeneratedItem> generate_ruler_items(const GenerateOptions& options, 
 std::string ruler_item_json(const GeneratedItem& item) {
     nlohmann::ordered_json j{{"index", item.index},   {"input", item.input},
                              {"outputs", item.outputs}, {"length", item.length},
-                             {"answer_prefix", item.answer_prefix}, {"task", item.task}};
+                             {"answer_prefix", item.answer_prefix}, {"task", item.task},
+                             {"context", item.context}};
     if (!item.depth.empty()) j["depth"] = item.depth;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -40,23 +40,28 @@ struct BadRequest : std::runtime_error {
 
 // ---- faults -------------------------------------------------------------------
 
-// "NAME[:ARG[:ARG2]][xN]": from the model name "test-fault/<spec>" or the
+// "NAME[:ARG[:ARG2]][xN|%P]": from the model name "test-fault/<spec>" or the
 // X-Test-Fault header. xN: only the first N requests carrying this exact spec
 // fail; later ones are served normally (what a retry needs to succeed).
+// %P: P percent of them fail, spread evenly (an unreliable server).
 struct Fault {
     std::string spec, name, arg, arg2;
-    int times = -1;  // -1: every request
+    int times = -1;    // -1: every request
+    int percent = -1;  // -1: not a share
 };
 
 Fault parse_fault(const std::string& spec) {
     Fault f;
     f.spec = spec;
     std::string body = spec;
-    static const std::regex times_re("^(.*)x([0-9]+)$");
+    static const std::regex times_re("^(.*)x([0-9]+)$"), percent_re("^(.*)%([0-9]{1,2})$");
     std::smatch m;
     if (std::regex_match(spec, m, times_re)) {
         body = m[1];
         f.times = std::stoi(m[2]);
+    } else if (std::regex_match(spec, m, percent_re)) {
+        body = m[1];
+        f.percent = std::stoi(m[2]);
     }
     const size_t c1 = body.find(':');
     f.name = body.substr(0, c1);
@@ -70,7 +75,7 @@ Fault parse_fault(const std::string& spec) {
     if (!known.count(f.name))
         throw BadRequest("unknown test fault '" + spec +
                          "' (known: slow:SECONDS, status:CODE[:RETRY_AFTER], drop, truncate, cut, stall:SECONDS, "
-                         "malformed-sse, non-json, no-choices; suffix xN for the first N requests only)");
+                         "malformed-sse, non-json, no-choices; suffix xN for the first N requests only, %P for P percent of them)");
     auto number = [&](const std::string& s) {
         if (s.empty() || s.find_first_not_of("0123456789.") != std::string::npos)
             throw BadRequest("test fault '" + spec + "': '" + s + "' is not a number");
@@ -89,6 +94,7 @@ public:
     bool fires(const Fault& f) {
         std::lock_guard lock(mutex_);
         const int n = ++seen_[f.spec];
+        if (f.percent >= 0) return n * f.percent / 100 > (n - 1) * f.percent / 100;
         return f.times < 0 || n <= f.times;
     }
 

@@ -201,7 +201,11 @@ void run_eval(const RunArgs& a) {
     setup.client.on_retry = [](const vlm::RetryEvent& e) {
         std::fprintf(stderr, "\nglyph eval: %s, retrying in %.1f s\n", e.reason.c_str(), e.delay_s);
     };
-    vlm::chat_completions_url(a.endpoint);  // a bad URL is a usage error before anything runs
+    try {
+        vlm::chat_completions_url(a.endpoint);  // a bad URL is a usage error before anything runs
+    } catch (const vlm::VlmError& e) {
+        throw CommandError(kExitUsage, e.what());
+    }
     setup.model = a.model;
     setup.sampling = eval::glyph_sampling(*bench, glm);
     if (a.max_tokens) setup.sampling.max_tokens = a.max_tokens;
