@@ -13,6 +13,7 @@
 #include "glyph/render.h"
 #include "glyph/tokenizer.h"
 #include "glyph/vision_tokens.h"
+#include "glyph/work_pool.h"
 
 namespace glyph {
 
@@ -35,8 +36,10 @@ struct TextCount {
     std::vector<int64_t> page_tokens;  // each page's source span, tokenized on its own
 };
 
-// Throws InputError when a page's span lies outside the text.
-TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer);
+// Throws InputError when a page's span lies outside the text. With a pool,
+// the whole text and each page are counted as tasks on its threads.
+TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer,
+                     WorkPool* pool = nullptr);
 
 struct VisionCount {
     std::string profile;                  // canonical profile name
@@ -56,7 +59,7 @@ struct CompressionStats {
 };
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
-                         const VisionProfile& profile);
+                         const VisionProfile& profile, WorkPool* pool = nullptr);
 
 // Adds "text_tokens" and "vision_tokens" to every manifest page and an
 // "accounting" object (profile, tokenizer, totals, ratio) at the top level.
