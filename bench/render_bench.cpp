@@ -74,6 +74,21 @@ void BM_EncodePages(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodePages)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
+// Every encoder level on the same pages: igzip's fast levels (1..3) beside
+// libdeflate's dense ones (4..12; 12 takes ~0.3 s a page, so it is left out).
+void BM_EncodePagesAtLevel(benchmark::State& state) {
+    const int level = int(state.range(0));
+    size_t bytes = 0;
+    for (auto _ : state) {
+        bytes = 0;
+        for (const glyph::Page& page : pages()) bytes += glyph::encode_png(page.image, level).size();
+        benchmark::DoNotOptimize(bytes);
+    }
+    set_page_rate(state, pages().size());
+    state.counters["bytes_per_page"] = double(bytes) / double(pages().size());
+}
+BENCHMARK(BM_EncodePagesAtLevel)->Arg(0)->DenseRange(1, 6)->Arg(9)->Unit(benchmark::kMillisecond);
+
 // The pages' rows with their PNG filter bytes, as the encoder deflates them.
 const std::vector<std::vector<uint8_t>>& page_rows() {
     static const std::vector<std::vector<uint8_t>> raws = [] {
