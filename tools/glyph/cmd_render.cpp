@@ -200,7 +200,8 @@ void add_render_command(CLI::App& app) {
                     "Write one JSON line per rendered line (page, y, x0, x1, words, source span) to FILE, or - for "
                     "stdout");
     cmd->add_flag("--json", args->json, "Print the manifest as JSON on stdout (the summary goes to stderr)");
-    cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+    cmd->add_option("--threads", args->threads,
+                    "Threads doing all the work: layout, pages, token counting (--batch: items) (0 = all cores)")->check(CLI::Range(0, 1024));
     args->profile = default_profile_name();
     cmd->add_option("--profile", args->profile, "Vision-token profile for the compression ratio printed and recorded in each manifest (see glyph stats --list-profiles)")
         ->capture_default_str();
