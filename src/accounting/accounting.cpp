@@ -51,7 +51,7 @@ std::vector<PageExtent> page_extents(const json& manifest) {
 }
 
 TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer,
-                     WorkPool* pool) {
+                     WorkPool* pool, std::optional<int64_t> text_tokens) {
     TextCount c;
     c.bytes = text.size();
     for (char ch : text) c.chars += (uint8_t(ch) & 0xC0) != 0x80;
@@ -66,14 +66,15 @@ TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages
         const PageExtent& p = pages[i];
         c.page_tokens[i] = int64_t(tokenizer.count(text.substr(p.text_begin, p.text_end - p.text_begin)));
     };
+    auto count_whole = [&] { c.tokens = text_tokens ? *text_tokens : int64_t(tokenizer.count(text)); };
     if (!pool) {
-        c.tokens = int64_t(tokenizer.count(text));
+        count_whole();
         for (size_t i = 0; i < pages.size(); ++i) count_page(i);
         return c;
     }
     // The whole text is the longest task: queued first, the pages fill in beside it.
     WorkPool::Group counts;
-    pool->submit(counts, [&] { c.tokens = int64_t(tokenizer.count(text)); });
+    pool->submit(counts, count_whole);
     for (size_t i = 0; i < pages.size(); ++i) pool->submit(counts, [&count_page, i] { count_page(i); });
     pool->wait(counts);
     return c;
@@ -102,9 +103,9 @@ double CompressionStats::ratio() const {
 }
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
-                         const VisionProfile& profile, WorkPool* pool) {
+                         const VisionProfile& profile, WorkPool* pool, std::optional<int64_t> text_tokens) {
     const std::vector<PageExtent> pages = page_extents(result);
-    return {count_text(text, pages, tokenizer, pool), count_vision(pages, profile)};
+    return {count_text(text, pages, tokenizer, pool, text_tokens), count_vision(pages, profile)};
 }
 
 void add_to_manifest(json& manifest, const CompressionStats& stats, const std::string& tokenizer_name) {

@@ -76,16 +76,22 @@ void run_single(const RenderArgs& a) {
     validate(cfg);
     PageWriter writer(a.out);  // fail on a bad output folder before rendering
     // Counting shares the render's threads (--threads N is N threads doing
-    // all of it): loading the tokenizer.json (~0.25 s for Qwen3's) is queued
-    // first, so on two or more threads it runs beside the layout, and on one
-    // before the pages. A bad --tokenizer still fails before the folder is
-    // swapped in. The pool is declared last: it is joined before what its
-    // tasks write to goes away.
+    // all of it): loading the tokenizer.json (~0.25 s for Qwen3's) and
+    // counting the whole text are queued first, so on two or more threads
+    // they run beside the layout, and on one before the pages; only the
+    // pages' own counts wait for the pages. A bad --tokenizer still fails
+    // before the folder is swapped in. The pool is declared last: it is
+    // joined before what its tasks write to goes away.
     std::string tokenizer_path;
     std::optional<Tokenizer> tokenizer;
+    std::optional<int64_t> text_tokens;
     WorkPool::Group loading;
     WorkPool pool(a.threads);
-    if (!a.no_count) pool.submit(loading, [&] { tokenizer = ratio_tokenizer(a, tokenizer_path); });
+    if (!a.no_count)
+        pool.submit(loading, [&] {
+            tokenizer = ratio_tokenizer(a, tokenizer_path);
+            if (tokenizer) text_tokens = int64_t(tokenizer->count(text));
+        });
     RenderOptions opts;
     opts.pool = &pool;
     opts.keep_layout = !a.layout.empty();
@@ -95,7 +101,7 @@ void run_single(const RenderArgs& a) {
     nlohmann::json manifest = writer.manifest(r, cfg, text, recorded_source_path(a.input));
     std::optional<CompressionStats> stats;
     if (tokenizer) {
-        stats = account(text, r, *tokenizer, find_profile(a.profile), &pool);
+        stats = account(text, r, *tokenizer, find_profile(a.profile), &pool, text_tokens);
         add_to_manifest(manifest, *stats, tokenizer_path);
     }
     writer.commit(manifest);
