@@ -1,8 +1,9 @@
 // Where a page's time goes in the renderer, on real pages of a real text:
 // layout + raster in memory, PNG encoding of the pages that gives (the
 // encode-only floor under any full render), and the bare deflate of the page
-// rows. Text: $GLYPH_BENCH_TEXT, else samples/novel_excerpt.txt; en preset.
+// rows by libdeflate level 1 and by ISA-L igzip level 1 (the default's). Text: $GLYPH_BENCH_TEXT, else samples/novel_excerpt.txt; en preset.
 #include <benchmark/benchmark.h>
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 
 #include <cstdlib>
@@ -73,30 +74,87 @@ void BM_EncodePages(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodePages)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
+// Every encoder level on the same pages: igzip's fast levels (1..3) beside
+// libdeflate's dense ones (4..12; 12 takes ~0.3 s a page, so it is left out).
+void BM_EncodePagesAtLevel(benchmark::State& state) {
+    const int level = int(state.range(0));
+    size_t bytes = 0;
+    for (auto _ : state) {
+        bytes = 0;
+        for (const glyph::Page& page : pages()) bytes += glyph::encode_png(page.image, level).size();
+        benchmark::DoNotOptimize(bytes);
+    }
+    set_page_rate(state, pages().size());
+    state.counters["bytes_per_page"] = double(bytes) / double(pages().size());
+}
+BENCHMARK(BM_EncodePagesAtLevel)->Arg(0)->DenseRange(1, 6)->Arg(9)->Unit(benchmark::kMillisecond);
+
+// The pages' rows with their PNG filter bytes, as the encoder deflates them.
+const std::vector<std::vector<uint8_t>>& page_rows() {
+    static const std::vector<std::vector<uint8_t>> raws = [] {
+        std::vector<std::vector<uint8_t>> out;
+        for (const glyph::Page& page : pages()) {
+            std::vector<uint8_t> raw;
+            raw.reserve(size_t(page.image.height) * (page.image.stride() + 1));
+            for (int y = 0; y < page.image.height; ++y) {
+                raw.push_back(0);
+                raw.insert(raw.end(), page.image.row(y), page.image.row(y) + page.image.stride());
+            }
+            out.push_back(std::move(raw));
+        }
+        return out;
+    }();
+    return raws;
+}
+
 // Deflating the unfiltered rows alone (libdeflate level 1), without a PNG around them.
 void BM_DeflateRows(benchmark::State& state) {
-    std::vector<std::vector<uint8_t>> raws;
-    for (const glyph::Page& page : pages()) {
-        std::vector<uint8_t> raw;
-        raw.reserve(size_t(page.image.height) * (page.image.stride() + 1));
-        for (int y = 0; y < page.image.height; ++y) {
-            raw.push_back(0);
-            raw.insert(raw.end(), page.image.row(y), page.image.row(y) + page.image.stride());
-        }
-        raws.push_back(std::move(raw));
-    }
     libdeflate_compressor* compressor = libdeflate_alloc_compressor(1);
     std::vector<uint8_t> out;
+    size_t bytes = 0;
     for (auto _ : state) {
-        for (const auto& raw : raws) {
+        bytes = 0;
+        for (const auto& raw : page_rows()) {
             out.resize(libdeflate_zlib_compress_bound(compressor, raw.size()));
-            benchmark::DoNotOptimize(libdeflate_zlib_compress(compressor, raw.data(), raw.size(), out.data(), out.size()));
+            bytes += libdeflate_zlib_compress(compressor, raw.data(), raw.size(), out.data(), out.size());
         }
+        benchmark::DoNotOptimize(bytes);
     }
     libdeflate_free_compressor(compressor);
-    set_page_rate(state, raws.size());
+    set_page_rate(state, page_rows().size());
+    state.counters["bytes_per_page"] = double(bytes) / double(page_rows().size());
 }
 BENCHMARK(BM_DeflateRows)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// The same rows through ISA-L igzip level 1 alone (zlib stream, stateless):
+// the floor under the default encoder.
+void BM_IgzipRows(benchmark::State& state) {
+    std::vector<uint8_t> level_buffer(ISAL_DEF_LVL1_DEFAULT), out;
+    isal_zstream stream;
+    size_t bytes = 0;
+    for (auto _ : state) {
+        bytes = 0;
+        for (const auto& raw : page_rows()) {
+            out.resize(raw.size() + raw.size() / 1000 + 1024);
+            isal_deflate_stateless_init(&stream);
+            stream.level = 1;
+            stream.level_buf = level_buffer.data();
+            stream.level_buf_size = uint32_t(level_buffer.size());
+            stream.gzip_flag = IGZIP_ZLIB;
+            stream.end_of_stream = 1;
+            stream.next_in = const_cast<uint8_t*>(raw.data());
+            stream.avail_in = uint32_t(raw.size());
+            stream.next_out = out.data();
+            stream.avail_out = uint32_t(out.size());
+            if (isal_deflate_stateless(&stream) != COMP_OK) state.SkipWithError("igzip failed");
+            bytes += stream.total_out;
+        }
+        benchmark::DoNotOptimize(bytes);
+    }
+    set_page_rate(state, page_rows().size());
+    state.counters["bytes_per_page"] = double(bytes) / double(page_rows().size());
+}
+BENCHMARK(BM_IgzipRows)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace
 

@@ -12,7 +12,7 @@ run_sample=1
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libharfbuzz-dev libfreetype-dev libfontconfig-dev libicu-dev
-  libpng-dev libspng-dev libdeflate-dev zlib1g-dev libwebp-dev libjpeg62-turbo-dev libstb-dev
+  libpng-dev libspng-dev libdeflate-dev libisal-dev zlib1g-dev libwebp-dev libjpeg62-turbo-dev libstb-dev
   nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libpcre2-dev
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
   libsqlite3-dev libzip-dev libgtest-dev libgmock-dev libbenchmark-dev clang

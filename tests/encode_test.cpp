@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "glyph/config.h"
 #include "glyph/encode.h"
+#include "glyph/render.h"
 #include "test_support.h"
 
 namespace {
@@ -162,18 +164,59 @@ TEST(EncodePng, RgbRoundTripWithBothDecoders) {
     EXPECT_TRUE(independent.pixels == page.pixels);
 }
 
-TEST(EncodePng, EveryLevelDecodesAndHigherLevelsAreSmaller) {
+// (Sizes by level are compared on real pages below: on this synthetic image
+// igzip's level 1 happens to beat libdeflate's 9.)
+TEST(EncodePng, EveryLevelDecodesAndOutOfRangeIsRejected) {
     const Image page = sample_image(200, 300, 1);
-    size_t level1 = 0, level9 = 0;
-    for (int level : {0, 1, 6, 9, 12}) {
+    size_t level0 = 0, level12 = 0;
+    for (int level : {0, 1, 2, 3, 4, 6, 9, 12}) {
         const std::vector<uint8_t> png = glyph::encode_png(page, level);
         EXPECT_TRUE(decode_with_libpng(png).pixels == page.pixels) << "level " << level;
-        if (level == 1) level1 = png.size();
-        if (level == 9) level9 = png.size();
+        if (level == 0) level0 = png.size();
+        if (level == 12) level12 = png.size();
     }
-    EXPECT_LT(level9, level1);
+    EXPECT_LT(level12, level0);
     EXPECT_THROW(glyph::encode_png(page, 13), EncodeError);
     EXPECT_THROW(glyph::encode_png(page, -1), EncodeError);
+}
+
+// Every level, igzip's (1..3) and libdeflate's (0, 4..12), on real rendered
+// pages: libspng (glyph's decoder) and libpng both give back the raster.
+TEST(EncodePng, EveryLevelGivesBackRealPagesExactly) {
+    const std::string text = glyph::test::read_file(glyph::test::repo_path("samples/novel_excerpt.txt"));
+    glyph::RenderResult r = glyph::render_text(text, glyph::preset("en"));
+    ASSERT_GE(r.pages.size(), 2u);
+    const Image& page = r.pages.front().image;
+    const Image& last = r.pages.back().image;  // auto-cropped short
+    std::vector<size_t> sizes;
+    for (int level = 0; level <= 12; ++level) {
+        for (const Image* image : {&page, &last}) {
+            const std::vector<uint8_t> png = glyph::encode_png(*image, level);
+            const Image back = glyph::decode_image(png.data(), png.size());
+            ASSERT_EQ(back.width, image->width) << "level " << level;
+            ASSERT_EQ(back.height, image->height) << "level " << level;
+            EXPECT_TRUE(back.pixels == image->pixels) << "libspng, level " << level;
+            EXPECT_TRUE(decode_with_libpng(png).pixels == image->pixels) << "libpng, level " << level;
+            if (image == &page) sizes.push_back(png.size());
+        }
+    }
+    // 0 stores, igzip's levels compress, libdeflate's dense levels compress more.
+    EXPECT_GT(sizes[0], sizes[1]);
+    EXPECT_LT(sizes[4], sizes[1]);
+    EXPECT_LT(sizes[12], sizes[3]);
+}
+
+// Noise does not compress: igzip falls back to stored blocks, which must fit
+// the output bound (RGB, so the rows are three times as long).
+TEST(EncodePng, IncompressiblePixelsAtTheFastLevels) {
+    Image noise(640, 480, 3);
+    std::mt19937 rng(3);
+    for (uint8_t& v : noise.pixels) v = uint8_t(rng());
+    for (int level : {1, 2, 3}) {
+        const std::vector<uint8_t> png = glyph::encode_png(noise, level);
+        EXPECT_TRUE(decode_with_libpng(png).pixels == noise.pixels) << "level " << level;
+        EXPECT_LT(png.size(), noise.pixels.size() + noise.pixels.size() / 50) << "level " << level;
+    }
 }
 
 TEST(EncodePng, RejectsMalformedImages) {

@@ -2,6 +2,7 @@
 // behaviours (NOTES.md in ../shared/reference), and bad input.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +10,7 @@
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "glyph/work_pool.h"
 #include "test_support.h"
 
 using namespace glyph;
@@ -243,6 +245,51 @@ TEST(Render, ParagraphBoxesAreCrispAndAnEmptyLastParagraphKeepsItsBox) {
     const int border_row = 16 + 300 - 2;
     for (int x = 20; x < 200; ++x) ASSERT_EQ(trailing.row(border_row)[x], 128) << "x " << x;
     EXPECT_NE(plain.row(border_row)[22], 128);
+}
+
+// Pages are rasterized from copies of the layout taken while it goes on; on
+// any number of threads, on its own pool or one shared with other work, the
+// pages are those of one thread: same pixels, spans and lines. Boxes across
+// page breaks, markup colors and the clean mode's shaped glyphs are the
+// parts such a copy could lose.
+TEST(Render, PagesAreTheSameOnAnyNumberOfThreads) {
+    const std::string text = read_file(glyph::test::repo_path("samples/novel_excerpt.txt"));
+    const RenderConfig boxes = apply_config(
+        json{{"para-bg-color", "#F2F2F2"}, {"border-width", 1}, {"border-padding", 2}, {"font-color", "#202020"},
+             {"newline-markup", "<font color=\"#FF0000\">\\n</font>"}},
+        preset("en"));
+    RenderConfig clean = preset("en");
+    clean.mode = LayoutMode::Clean;
+    for (const RenderConfig& cfg : {preset("en"), boxes, clean}) {
+        const RenderResult one = render_text(text, cfg);
+        ASSERT_GE(one.pages.size(), 3u);
+        for (int threads : {2, 4}) {
+            RenderOptions own;
+            own.threads = threads;
+            WorkPool pool(threads);
+            WorkPool::Group other;
+            std::atomic<int> other_done{0};
+            for (int i = 0; i < 8; ++i) pool.submit(other, [&] { ++other_done; });
+            RenderOptions shared;
+            shared.pool = &pool;
+            for (const RenderOptions* opts : {&own, &shared}) {
+                const RenderResult many = render_text(text, cfg, *opts);
+                ASSERT_EQ(many.pages.size(), one.pages.size()) << threads << " threads";
+                for (size_t p = 0; p < one.pages.size(); ++p) {
+                    const Page &a = one.pages[p], &b = many.pages[p];
+                    ASSERT_EQ(b.number, a.number);
+                    ASSERT_EQ(b.line_count, a.line_count) << "page " << a.number;
+                    ASSERT_EQ(b.text_begin, a.text_begin) << "page " << a.number;
+                    ASSERT_EQ(b.text_end, a.text_end) << "page " << a.number;
+                    ASSERT_EQ(b.image.width, a.image.width) << "page " << a.number;
+                    ASSERT_EQ(b.image.height, a.image.height) << "page " << a.number;
+                    ASSERT_TRUE(b.image.pixels == a.image.pixels) << "page " << a.number << ", " << threads << " threads";
+                }
+            }
+            pool.wait(other);
+            EXPECT_EQ(other_done, 8);
+        }
+    }
 }
 
 TEST(Render, DpiScalesPixelsNotLayout) {

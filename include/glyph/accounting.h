@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "glyph/render.h"
 #include "glyph/tokenizer.h"
 #include "glyph/vision_tokens.h"
+#include "glyph/work_pool.h"
 
 namespace glyph {
 
@@ -35,8 +37,12 @@ struct TextCount {
     std::vector<int64_t> page_tokens;  // each page's source span, tokenized on its own
 };
 
-// Throws InputError when a page's span lies outside the text.
-TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer);
+// Throws InputError when a page's span lies outside the text. With a pool,
+// the whole text and each page are counted as tasks on its threads.
+// `text_tokens`: the whole text's count when the caller already has it (the
+// CLI counts it beside the render, before the page spans are known).
+TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer,
+                     WorkPool* pool = nullptr, std::optional<int64_t> text_tokens = std::nullopt);
 
 struct VisionCount {
     std::string profile;                  // canonical profile name
@@ -56,7 +62,8 @@ struct CompressionStats {
 };
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
-                         const VisionProfile& profile);
+                         const VisionProfile& profile, WorkPool* pool = nullptr,
+                         std::optional<int64_t> text_tokens = std::nullopt);
 
 // Adds "text_tokens" and "vision_tokens" to every manifest page and an
 // "accounting" object (profile, tokenizer, totals, ratio) at the top level.

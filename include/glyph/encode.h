@@ -23,7 +23,9 @@ ImageFormat parse_image_format(std::string_view name);
 std::string mime_type(ImageFormat format);
 std::string file_extension(ImageFormat format);
 
-// PNG: gray images stay 8-bit gray, RGB stays RGB. level 1 is fast, 9 small.
+// PNG: gray images stay 8-bit gray, RGB stays RGB. level 0..12: 0 stores
+// without compression, 1..3 are ISA-L igzip's fast levels, 4..12 libdeflate's
+// denser ones (12 smallest); EncodeError outside that range.
 std::vector<uint8_t> encode_png(const Image& image, int level = 1);
 // quality 0..100; WebP quality 100 means lossless.
 std::vector<uint8_t> encode_webp(const Image& image, int quality = 90);

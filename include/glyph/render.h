@@ -17,6 +17,7 @@
 #include "glyph/cancel.h"
 #include "glyph/config.h"
 #include "glyph/image.h"
+#include "glyph/work_pool.h"
 
 namespace glyph {
 
@@ -68,7 +69,11 @@ struct RenderResult {
 std::string missing_glyph_warning(const MissingGlyphs& missing);
 
 struct RenderOptions {
-    int threads = 1;            // raster threads; 0 = all cores
+    int threads = 1;            // raster threads; 0 = all cores (when no pool is given)
+    // When set, pages are rasterized (and on_page called) on this pool's
+    // threads, beside whatever else the caller queued there, while the
+    // calling thread lays out the next pages; `threads` is then unused.
+    WorkPool* pool = nullptr;
     bool keep_layout = false;   // fill RenderResult::lines with words
     // When set, each finished page goes here (from worker threads, in any
     // order) and the result keeps only its metadata (image.pixels empty), so

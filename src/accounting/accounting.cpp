@@ -50,19 +50,33 @@ std::vector<PageExtent> page_extents(const json& manifest) {
     return out;
 }
 
-TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer) {
+TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer,
+                     WorkPool* pool, std::optional<int64_t> text_tokens) {
     TextCount c;
     c.bytes = text.size();
     for (char ch : text) c.chars += (uint8_t(ch) & 0xC0) != 0x80;
-    c.tokens = int64_t(tokenizer.count(text));
-    c.page_tokens.reserve(pages.size());
     for (const PageExtent& p : pages) {
         if (p.text_end > text.size() || p.text_begin > p.text_end)
             throw InputError("page " + std::to_string(p.number) + " shows bytes [" + std::to_string(p.text_begin) +
                              ", " + std::to_string(p.text_end) + ") but the text has " +
                              std::to_string(text.size()) + " bytes");
-        c.page_tokens.push_back(int64_t(tokenizer.count(text.substr(p.text_begin, p.text_end - p.text_begin))));
     }
+    c.page_tokens.resize(pages.size());
+    auto count_page = [&](size_t i) {
+        const PageExtent& p = pages[i];
+        c.page_tokens[i] = int64_t(tokenizer.count(text.substr(p.text_begin, p.text_end - p.text_begin)));
+    };
+    auto count_whole = [&] { c.tokens = text_tokens ? *text_tokens : int64_t(tokenizer.count(text)); };
+    if (!pool) {
+        count_whole();
+        for (size_t i = 0; i < pages.size(); ++i) count_page(i);
+        return c;
+    }
+    // The whole text is the longest task: queued first, the pages fill in beside it.
+    WorkPool::Group counts;
+    pool->submit(counts, count_whole);
+    for (size_t i = 0; i < pages.size(); ++i) pool->submit(counts, [&count_page, i] { count_page(i); });
+    pool->wait(counts);
     return c;
 }
 
@@ -89,9 +103,9 @@ double CompressionStats::ratio() const {
 }
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
-                         const VisionProfile& profile) {
+                         const VisionProfile& profile, WorkPool* pool, std::optional<int64_t> text_tokens) {
     const std::vector<PageExtent> pages = page_extents(result);
-    return {count_text(text, pages, tokenizer), count_vision(pages, profile)};
+    return {count_text(text, pages, tokenizer, pool, text_tokens), count_vision(pages, profile)};
 }
 
 void add_to_manifest(json& manifest, const CompressionStats& stats, const std::string& tokenizer_name) {

@@ -73,7 +73,7 @@ struct Piece {
 }  // namespace
 
 DocumentLayout layout_clean(const SourceText& text, const RenderConfig& cfg, FontMetrics& font,
-                            const std::atomic<bool>* cancel) {
+                            const std::atomic<bool>* cancel, const PagesDone& on_pages_done) {
     DocumentLayout doc;
     const double leading = cfg.leading();
     const double size = cfg.font_size;
@@ -330,6 +330,7 @@ DocumentLayout layout_clean(const SourceText& text, const RenderConfig& cfg, Fon
         doc.lines.push_back(std::move(pl));
         para_start = last_of_para;
         if (++line_on_page >= lines_per_page) {
+            if (on_pages_done) on_pages_done(doc, page + 1);
             ++page;
             line_on_page = 0;
         }

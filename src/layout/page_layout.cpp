@@ -602,8 +602,8 @@ private:
 }  // namespace
 
 DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, FontMetrics& font,
-                               const std::atomic<bool>* cancel) {
-    if (cfg.mode == LayoutMode::Clean) return layout_clean(text, cfg, font, cancel);
+                               const std::atomic<bool>* cancel, const PagesDone& on_pages_done) {
+    if (cfg.mode == LayoutMode::Clean) return layout_clean(text, cfg, font, cancel, on_pages_done);
     DocumentLayout doc;
     const NewlineMarkup markup = parse_markup(cfg.newline_markup);
     doc.marker_color = markup.color;
@@ -739,6 +739,7 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
     };
 
     auto new_page = [&]() {
+        if (on_pages_done) on_pages_done(doc, page + 1);
         ++page;
         y = top;
         at_top = true;

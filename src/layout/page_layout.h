@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,13 +61,19 @@ struct DocumentLayout {
     Color marker_color{0, 0, 0};
 };
 
+// Called on the layout's thread each time a page is complete: pages
+// [0, pages_done) of `doc` will not change, so a renderer can rasterize them
+// while layout goes on (from a copy: the vectors keep growing). The last
+// page is complete when the layout returns.
+using PagesDone = std::function<void(const DocumentLayout& doc, int pages_done)>;
+
 // Dispatches on config.mode; `font` must carry the fallback fonts in clean mode
 // (the clean layout shapes with those files).
 // Both throw Cancelled once `cancel` is set (checked per page, per line in clean mode).
 DocumentLayout layout_document(const SourceText& text, const RenderConfig& config, FontMetrics& font,
-                               const std::atomic<bool>* cancel = nullptr);
+                               const std::atomic<bool>* cancel = nullptr, const PagesDone& on_pages_done = {});
 DocumentLayout layout_clean(const SourceText& text, const RenderConfig& config, FontMetrics& font,
-                            const std::atomic<bool>* cancel = nullptr);
+                            const std::atomic<bool>* cancel = nullptr, const PagesDone& on_pages_done = {});
 
 // reportlab's fp_str: how a number is written into the PDF (and so what the
 // rasterizer reads back).

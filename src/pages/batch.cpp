@@ -19,6 +19,7 @@
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "glyph/work_pool.h"
 #include "util/jsonl_files.h"
 
 namespace glyph {
@@ -236,48 +237,43 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
     if (!todo.empty()) ledger.open_for_append();
     if (options.on_start) options.on_start(report.skipped + todo.size(), report.skipped);
 
+    // Items are tasks on the one work pool, taken in input order; each
+    // renders its pages on its own task's thread.
     std::mutex mu;
-    size_t next = 0;
-    int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    threads = std::max(1, std::min<int>(threads, int(todo.size())));
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-        pool.emplace_back([&] {
-            for (;;) {
-                const Item* it;
-                {
-                    std::lock_guard lock(mu);
-                    if (next >= todo.size() || (options.stop && options.stop->load())) return;
-                    it = todo[next++];
-                }
-                size_t pages = 0;
-                std::string error;
-                nlohmann::ordered_json row;
-                try {
-                    row = render_item(*it, out_dir, options, pages);
-                } catch (const std::exception& e) {
-                    error = e.what();
-                }
-                std::lock_guard lock(mu);
-                if (error.empty()) {
-                    try {
-                        ledger.append(row);
-                    } catch (const std::exception& e) {
-                        error = std::string("rendered but not recorded: ") + e.what();
-                    }
-                }
-                if (error.empty()) {
-                    ++report.rendered;
-                    report.pages += pages;
-                } else {
-                    input.failures.push_back({it->id, it->line, "render", error});
-                    pages = 0;
-                }
-                if (options.progress) options.progress(pages);
+    WorkPool pool(std::max(1, std::min<int>(options.threads > 0 ? options.threads
+                                                                : int(std::max(1u, std::thread::hardware_concurrency())),
+                                            int(todo.size()))));
+    WorkPool::Group items;
+    for (const Item* it : todo) {
+        pool.submit(items, [&, it] {
+            if (options.stop && options.stop->load()) return;
+            size_t pages = 0;
+            std::string error;
+            nlohmann::ordered_json row;
+            try {
+                row = render_item(*it, out_dir, options, pages);
+            } catch (const std::exception& e) {
+                error = e.what();
             }
+            std::lock_guard lock(mu);
+            if (error.empty()) {
+                try {
+                    ledger.append(row);
+                } catch (const std::exception& e) {
+                    error = std::string("rendered but not recorded: ") + e.what();
+                }
+            }
+            if (error.empty()) {
+                ++report.rendered;
+                report.pages += pages;
+            } else {
+                input.failures.push_back({it->id, it->line, "render", error});
+                pages = 0;
+            }
+            if (options.progress) options.progress(pages);
         });
     }
-    for (auto& th : pool) th.join();
+    pool.wait(items);
     std::sort(input.failures.begin(), input.failures.end(),
               [](const BatchFailure& a, const BatchFailure& b) { return a.line < b.line; });
     report.failed = input.failures.size();

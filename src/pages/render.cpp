@@ -5,12 +5,14 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <mutex>
-#include <thread>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "glyph/encode.h"
+#include "glyph/work_pool.h"
 #include "layout/font_metrics.h"
 #include "layout/page_layout.h"
 #include "raster/page_raster.h"
@@ -50,40 +52,6 @@ SourceText prepare_source(std::string_view utf8) {
     }
     src.offsets.push_back(uint32_t(utf8.size()));
     return src;
-}
-
-int resolve_threads(int threads) {
-    if (threads > 0) return threads;
-    unsigned hc = std::thread::hardware_concurrency();
-    return hc ? int(hc) : 1;
-}
-
-template <class Fn>
-void parallel_for(size_t count, int threads, Fn&& fn) {
-    threads = std::max(1, std::min<int>(threads, int(count)));
-    if (threads == 1) {
-        for (size_t i = 0; i < count; ++i) fn(i, 0);
-        return;
-    }
-    std::atomic<size_t> next{0};
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-            for (size_t i; (i = next.fetch_add(1)) < count;) {
-                try {
-                    fn(i, t);
-                } catch (...) {
-                    std::lock_guard lock(error_mutex);
-                    if (!error) error = std::current_exception();
-                    next = count;
-                }
-            }
-        });
-    }
-    for (auto& th : pool) th.join();
-    if (error) std::rethrow_exception(error);
 }
 
 uint8_t luminance(const Image& img, size_t index) {
@@ -158,6 +126,113 @@ size_t char_index(const SourceText& src, uint32_t byte) {
     return size_t(it - src.offsets.begin());
 }
 
+// What rasterizing one page needs of the layout, copied out while layout goes
+// on: lines [first_line, end_line) with their glyphs, marks and shaped glyphs
+// (the lines' indices rebased to the copy) and the page's paragraph boxes,
+// read from `next_box` on (boxes come in page order; it is advanced past them).
+DocumentLayout page_slice(const DocumentLayout& doc, int page, size_t first_line, size_t end_line, size_t& next_box) {
+    DocumentLayout slice;
+    slice.shaped = doc.shaped;
+    slice.marker_color = doc.marker_color;
+    for (; next_box < doc.boxes.size() && doc.boxes[next_box].page <= page; ++next_box)
+        if (doc.boxes[next_box].page == page) slice.boxes.push_back(doc.boxes[next_box]);
+    if (first_line == end_line) return slice;
+    const uint32_t glyph_base = doc.lines[first_line].glyph_begin, glyph_end = doc.lines[end_line - 1].glyph_end;
+    slice.glyphs.assign(doc.glyphs, glyph_base, glyph_end - glyph_base);
+    slice.marker.assign(doc.marker.begin() + glyph_base, doc.marker.begin() + glyph_end);
+    const uint32_t shaped_base = doc.lines[first_line].shaped_begin;
+    if (doc.shaped)
+        slice.shaped_glyphs.assign(doc.shaped_glyphs.begin() + shaped_base,
+                                   doc.shaped_glyphs.begin() + doc.lines[end_line - 1].shaped_end);
+    slice.lines.reserve(end_line - first_line);
+    for (size_t i = first_line; i < end_line; ++i) {
+        const PositionedLine& from = doc.lines[i];
+        PositionedLine& line = slice.lines.emplace_back();
+        line.page = from.page;
+        line.baseline = from.baseline;
+        line.x = from.x;
+        line.origin_x = from.origin_x;
+        line.origin_y = from.origin_y;
+        line.text_x = from.text_x;
+        line.text_y = from.text_y;
+        line.word_space = from.word_space;
+        line.glyph_begin = from.glyph_begin - glyph_base;
+        line.glyph_end = from.glyph_end - glyph_base;
+        line.shaped_begin = from.shaped_begin - shaped_base;
+        line.shaped_end = from.shaped_end - shaped_base;
+        line.src_begin = from.src_begin;
+        line.src_end = from.src_end;  // words stay behind: only --layout reads them, from the whole layout
+    }
+    return slice;
+}
+
+// A font and a glyph cache for one rasterizing thread at a time.
+struct PageRasterizer {
+    FontMetrics metrics;
+    GlyphRasterizer raster;
+    PageRasterizer(const RenderConfig& config, const std::vector<std::string>& fallbacks)
+        : metrics(config.font_path, fallbacks),
+          raster(config.font_path, config.font_size * config.dpi / 72.0, fallbacks) {}
+};
+
+// Lends each page task a rasterizer; at most one per thread is ever made, so
+// the glyph caches stay warm from page to page.
+class RasterizerShelf {
+public:
+    RasterizerShelf(const RenderConfig& config, const std::vector<std::string>& fallbacks)
+        : config_(config), fallbacks_(fallbacks) {}
+    std::unique_ptr<PageRasterizer> take() {
+        {
+            std::lock_guard lock(mu_);
+            if (!idle_.empty()) {
+                std::unique_ptr<PageRasterizer> r = std::move(idle_.back());
+                idle_.pop_back();
+                return r;
+            }
+        }
+        return std::make_unique<PageRasterizer>(config_, fallbacks_);
+    }
+    void put_back(std::unique_ptr<PageRasterizer> r) {
+        std::lock_guard lock(mu_);
+        idle_.push_back(std::move(r));
+    }
+
+private:
+    const RenderConfig& config_;
+    const std::vector<std::string>& fallbacks_;
+    std::mutex mu_;
+    std::vector<std::unique_ptr<PageRasterizer>> idle_;
+};
+
+// One page on its way from the layout to the result.
+struct PageJob {
+    DocumentLayout slice;
+    Page page;
+    bool last = false;  // the document's last page (auto-crop-last-page)
+};
+
+void render_page(PageJob& job, const RenderConfig& config, RasterizerShelf& shelf, const RenderOptions& options) {
+    throw_if_cancelled(options.cancel);
+    std::unique_ptr<PageRasterizer> r = shelf.take();
+    const int index = job.page.number - 1;
+    Image img = rasterize_page(job.slice, index, config, r->metrics, r->raster, 0, job.slice.lines.size());
+    shelf.put_back(std::move(r));
+    if (config.horizontal_scale != 1.0) img = stretch_width(img, std::max(1, int(img.width * config.horizontal_scale)));
+    Page& page = job.page;
+    page.image = auto_crop(img, config, job.last);
+    page.line_count = int(job.slice.lines.size());
+    for (const PositionedLine& l : job.slice.lines) {
+        if (&l == &job.slice.lines.front()) page.text_begin = l.src_begin;
+        page.text_end = std::max<size_t>(page.text_end, l.src_end);
+    }
+    job.slice = {};
+    if (options.on_page) {
+        options.on_page(page);
+        page.image.pixels = {};
+        page.image.pixels.shrink_to_fit();
+    }
+}
+
 }  // namespace
 
 RenderResult render_text(std::string_view utf8, const RenderConfig& config, const RenderOptions& options) {
@@ -168,53 +243,57 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
     std::vector<std::string> fallbacks;
     if (config.mode == LayoutMode::Clean) fallbacks = fallback_font_files();
     FontMetrics metrics(config.font_path, fallbacks);
-    const DocumentLayout layout = layout_document(src, config, metrics, options.cancel);
 
-    RenderResult result;
-    result.missing = find_missing_glyphs(layout, metrics);
-    result.timings.layout_ms = ms_since(t0);
-    const auto t1 = std::chrono::steady_clock::now();
-
-    // Lines are in page order: find each page's range.
-    std::vector<size_t> page_first(size_t(layout.page_count) + 1, layout.lines.size());
-    for (size_t i = layout.lines.size(); i-- > 0;) page_first[size_t(layout.lines[i].page)] = i;
-    for (size_t p = size_t(layout.page_count); p-- > 0;) page_first[p] = std::min(page_first[p], page_first[p + 1]);
-
-    result.pages.resize(size_t(layout.page_count));
-    const int threads = resolve_threads(options.threads);
-    const double pixel_size = config.font_size * config.dpi / 72.0;
-    struct Worker {
-        std::unique_ptr<FontMetrics> metrics;
-        std::unique_ptr<GlyphRasterizer> raster;
+    // Pages are rasterized (and handed to on_page) on the pool while this
+    // thread goes on laying out the next ones.
+    std::optional<WorkPool> own_pool;
+    WorkPool& pool = options.pool ? *options.pool : own_pool.emplace(options.threads);
+    RasterizerShelf shelf(config, fallbacks);
+    std::vector<std::unique_ptr<PageJob>> jobs;
+    WorkPool::Group page_tasks;
+    size_t next_line = 0, next_box = 0;
+    std::atomic<bool> abandoned{false};  // the layout failed: the queued pages are not wanted
+    std::chrono::steady_clock::time_point first_page_out;
+    auto hand_out = [&](const DocumentLayout& doc, int pages_done, bool layout_done) {
+        for (int p = int(jobs.size()); p < pages_done; ++p) {
+            size_t end_line = next_line;
+            while (end_line < doc.lines.size() && doc.lines[end_line].page == p) ++end_line;
+            auto job = std::make_unique<PageJob>();
+            job->slice = page_slice(doc, p, next_line, end_line, next_box);
+            job->page.number = p + 1;
+            job->last = layout_done && p + 1 == pages_done;
+            next_line = end_line;
+            if (jobs.empty()) first_page_out = std::chrono::steady_clock::now();
+            pool.submit(page_tasks, [&config, &shelf, &options, &abandoned, job = job.get()] {
+                if (!abandoned) render_page(*job, config, shelf, options);
+            });
+            jobs.push_back(std::move(job));
+        }
     };
-    std::vector<Worker> workers(size_t(std::max(1, threads)));
-    parallel_for(result.pages.size(), threads, [&](size_t p, int t) {
-        throw_if_cancelled(options.cancel);
-        Worker& w = workers[size_t(t)];
-        if (!w.raster) {
-            w.metrics = std::make_unique<FontMetrics>(config.font_path, fallbacks);
-            w.raster = std::make_unique<GlyphRasterizer>(config.font_path, pixel_size, fallbacks);
+    RenderResult result;
+    DocumentLayout layout;
+    try {
+        layout = layout_document(src, config, metrics, options.cancel,
+                                 [&](const DocumentLayout& doc, int pages_done) { hand_out(doc, pages_done, false); });
+        hand_out(layout, layout.page_count, true);
+        result.missing = find_missing_glyphs(layout, metrics);
+    } catch (...) {
+        // The queued pages refer to this frame: they must be over (their
+        // errors are moot) before the layout's error leaves it.
+        abandoned = true;
+        try {
+            pool.wait(page_tasks);
+        } catch (...) {
         }
-        Image img = rasterize_page(layout, int(p), config, *w.metrics, *w.raster, page_first[p], page_first[p + 1]);
-        if (config.horizontal_scale != 1.0)
-            img = stretch_width(img, std::max(1, int(img.width * config.horizontal_scale)));
-        Page& page = result.pages[p];
-        page.image = auto_crop(img, config, p + 1 == result.pages.size());
-        page.number = int(p) + 1;
-        page.line_count = int(page_first[p + 1] - page_first[p]);
-        bool any = false;
-        for (size_t li = page_first[p]; li < page_first[p + 1]; ++li) {
-            const PositionedLine& l = layout.lines[li];
-            if (!any) page.text_begin = l.src_begin;
-            page.text_end = std::max<size_t>(page.text_end, l.src_end);
-            any = true;
-        }
-        if (options.on_page) {
-            options.on_page(page);
-            page.image.pixels = {};
-            page.image.pixels.shrink_to_fit();
-        }
-    });
+        throw;
+    }
+    result.timings.layout_ms = ms_since(t0);
+    pool.wait(page_tasks);
+    result.timings.raster_ms = ms_since(first_page_out);
+    result.pages.reserve(jobs.size());
+    for (std::unique_ptr<PageJob>& job : jobs) result.pages.push_back(std::move(job->page));
+    jobs.clear();
+
     // Pages tile the source: each page's span runs to where the next begins.
     for (size_t p = 0; p < result.pages.size(); ++p) {
         Page& page = result.pages[p];
@@ -224,7 +303,6 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
         page.char_begin = char_index(src, uint32_t(page.text_begin));
         page.char_end = char_index(src, uint32_t(page.text_end));
     }
-    result.timings.raster_ms = ms_since(t1);
 
     if (options.keep_layout) {
         for (const PositionedLine& l : layout.lines) {
@@ -292,7 +370,10 @@ std::string layout_jsonl(const RenderResult& result) {
 json write_pages(const RenderResult& result, const RenderConfig& config, std::string_view source,
                  const std::string& out_dir, int threads) {
     PageWriter writer(out_dir);
-    parallel_for(result.pages.size(), resolve_threads(threads), [&](size_t i, int) { writer.write(result.pages[i]); });
+    WorkPool pool(threads);
+    WorkPool::Group writes;
+    for (const Page& page : result.pages) pool.submit(writes, [&writer, &page] { writer.write(page); });
+    pool.wait(writes);
     return writer.finish(result, config, source);
 }
 

@@ -5,7 +5,6 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <mutex>
 #include <optional>
 
@@ -16,6 +15,7 @@
 #include "glyph/batch.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "glyph/work_pool.h"
 #include "progress.h"
 #include "render_options.h"
 
@@ -75,22 +75,33 @@ void run_single(const RenderArgs& a) {
     const RenderConfig cfg = a.flags.resolve(text);
     validate(cfg);
     PageWriter writer(a.out);  // fail on a bad output folder before rendering
-    // Loading a tokenizer.json (~0.25 s for Qwen3's) overlaps the rendering;
-    // a bad --tokenizer still fails before the folder is swapped in.
+    // Counting shares the render's threads (--threads N is N threads doing
+    // all of it): loading the tokenizer.json (~0.25 s for Qwen3's) and
+    // counting the whole text are queued first, so on two or more threads
+    // they run beside the layout, and on one before the pages; only the
+    // pages' own counts wait for the pages. A bad --tokenizer still fails
+    // before the folder is swapped in. The pool is declared last: it is
+    // joined before what its tasks write to goes away.
     std::string tokenizer_path;
-    std::future<std::optional<Tokenizer>> loading;
+    std::optional<Tokenizer> tokenizer;
+    std::optional<int64_t> text_tokens;
+    WorkPool::Group loading;
+    WorkPool pool(a.threads);
     if (!a.no_count)
-        loading = std::async(std::launch::async, [&a, &tokenizer_path] { return ratio_tokenizer(a, tokenizer_path); });
+        pool.submit(loading, [&] {
+            tokenizer = ratio_tokenizer(a, tokenizer_path);
+            if (tokenizer) text_tokens = int64_t(tokenizer->count(text));
+        });
     RenderOptions opts;
-    opts.threads = a.threads;
+    opts.pool = &pool;
     opts.keep_layout = !a.layout.empty();
     opts.on_page = [&writer](const Page& page) { writer.write(page); };
     RenderResult r = render_text(text, cfg, opts);
-    const std::optional<Tokenizer> tokenizer = a.no_count ? std::nullopt : loading.get();
+    pool.wait(loading);
     nlohmann::json manifest = writer.manifest(r, cfg, text, recorded_source_path(a.input));
     std::optional<CompressionStats> stats;
     if (tokenizer) {
-        stats = account(text, r, *tokenizer, find_profile(a.profile));
+        stats = account(text, r, *tokenizer, find_profile(a.profile), &pool, text_tokens);
         add_to_manifest(manifest, *stats, tokenizer_path);
     }
     writer.commit(manifest);
@@ -195,7 +206,8 @@ void add_render_command(CLI::App& app) {
                     "Write one JSON line per rendered line (page, y, x0, x1, words, source span) to FILE, or - for "
                     "stdout");
     cmd->add_flag("--json", args->json, "Print the manifest as JSON on stdout (the summary goes to stderr)");
-    cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+    cmd->add_option("--threads", args->threads,
+                    "Threads doing all the work: layout, pages, token counting (--batch: items) (0 = all cores)")->check(CLI::Range(0, 1024));
     args->profile = default_profile_name();
     cmd->add_option("--profile", args->profile, "Vision-token profile for the compression ratio printed and recorded in each manifest (see glyph stats --list-profiles)")
         ->capture_default_str();
