@@ -209,12 +209,12 @@ TEST_F(EvalRun, PermanentFailuresAreListedNotScored) {
 TEST_F(EvalRun, ItemsOverTheContextLimitAreListedAndNotSent) {
     const std::string data = generate(tmp_, "niah_single_1", 3000, 2, 1);
     const std::string out = tmp_.file("limit");
-    const auto r = run_glyph(run_args("ruler", data, endpoint(), out, "--max-context 2000 --max-tokens 64"));
+    const auto r = run_glyph(run_args("ruler", data, endpoint(), out, "--max-context 300 --max-tokens 64"));
     EXPECT_EQ(r.exit_code, 11) << r.err;
     const auto failures = jsonl(out + "/failures.jsonl");
     ASSERT_EQ(failures.size(), 2u);
     EXPECT_EQ(failures[0]["stage"], "context");
-    EXPECT_NE(failures[0]["error"].get<std::string>().find("--max-context 2000"), std::string::npos);
+    EXPECT_NE(failures[0]["error"].get<std::string>().find("--max-context 300"), std::string::npos);
     EXPECT_EQ(report_of(out)["too_long"], 2);
 }
 
@@ -276,6 +276,11 @@ TEST_F(EvalRun, UsageErrorsAreOneLine) {
     EXPECT_EQ(r.exit_code, 2);
     r = run_glyph(run_args("ruler", data_file("ruler_sample.jsonl"), "ftp://nowhere", tmp_.file("x")));
     EXPECT_EQ(r.exit_code, 2) << r.err;
+    // Nothing listens on port 1: the run stops at once with the endpoint's exit code.
+    r = run_glyph(run_args("ruler", data_file("ruler_sample.jsonl"), "http://127.0.0.1:1/v1", tmp_.file("y"),
+                           "--retries 0"));
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("nothing was answered"), std::string::npos) << r.err;
 }
 
 // ---- the protocol's pure parts ------------------------------------------------

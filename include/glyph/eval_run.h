@@ -140,6 +140,10 @@ struct RunSummary {
     size_t total = 0, done_before = 0, done = 0;
     std::vector<RunFailure> failures;
     bool stopped = false;
+    // Set when the run gave up early: the endpoint was unreachable before
+    // any item was answered.
+    std::optional<vlm::ErrorKind> fatal;
+    std::string fatal_message;
     std::string predictions_path, failures_path;
 };
 

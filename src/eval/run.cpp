@@ -2,17 +2,20 @@
 // to DIR/predictions.jsonl as replies arrive (resumable after kill -9),
 // permanent failures listed in DIR/failures.jsonl, DIR/run.json recording
 // what decides the predictions.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <sstream>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "glyph/accounting.h"
 #include "glyph/encode.h"
 #include "glyph/eval_run.h"
 #include "glyph/render.h"
+#include "glyph/work_pool.h"
 #include "util/jsonl_files.h"
 
 namespace glyph::eval {
@@ -213,22 +216,14 @@ public:
         if (!todo.empty()) ledger.open_for_append();
         if (setup_.on_start) setup_.on_start(todo.size(), summary_.done_before);
 
-        size_t next = 0;
-        const int threads = std::max(1, std::min<int>(setup_.concurrency, int(todo.size())));
-        std::vector<std::thread> pool;
-        for (int t = 0; t < threads; ++t)
-            pool.emplace_back([&] {
-                for (;;) {
-                    size_t index;
-                    {
-                        std::lock_guard lock(mu_);
-                        if (next >= todo.size() || stopping()) return;
-                        index = todo[next++];
-                    }
-                    attempt(index, ledger);
-                }
+        // Requests are I/O-bound: the pool holds one thread per request in flight.
+        WorkPool pool(std::max(1, std::min<int>(setup_.concurrency, int(todo.size()))));
+        WorkPool::Group group;
+        for (const size_t index : todo)
+            pool.submit(group, [this, index, &ledger] {
+                if (!stopping()) attempt(index, ledger);
             });
-        for (auto& th : pool) th.join();
+        pool.wait(group);
         summary_.stopped = summary_.done_before + summary_.done + summary_.failures.size() < prompts_.size() &&
                            stopping();
         std::sort(summary_.failures.begin(), summary_.failures.end(), [](const RunFailure& a, const RunFailure& b) {
@@ -239,7 +234,7 @@ public:
     }
 
 private:
-    bool stopping() const { return setup_.stop && setup_.stop->load(); }
+    bool stopping() const { return abort_.load() || (setup_.stop && setup_.stop->load()); }
 
     void attempt(size_t index, AppendLedger& ledger) {
         const Prompt& p = prompts_[index];
@@ -249,6 +244,14 @@ private:
             row = send(index, stage);
         } catch (const vlm::VlmError& e) {
             error = vlm::error_kind_name(e.kind) + ": " + e.what();
+            // An endpoint that cannot be reached before anything was answered
+            // is a wrong URL or a server not up: every item would fail alike.
+            std::lock_guard lock(mu_);
+            if (e.kind == vlm::ErrorKind::Unreachable && summary_.done == 0 && !summary_.fatal) {
+                summary_.fatal = e.kind;
+                summary_.fatal_message = e.what();
+                abort_ = true;
+            }
         } catch (const std::exception& e) {
             error = e.what();
         }
@@ -329,6 +332,7 @@ private:
     vlm::Client client_;
     std::vector<std::optional<RenderConfig>> configs_;
     std::mutex mu_;
+    std::atomic<bool> abort_{false};
     RunSummary summary_;
 };
 

@@ -344,9 +344,21 @@ Parsed parse_request(const std::string& body) {
     }
     expect(!last_user_text.empty(), "no user message carries text (the question)");
     // A text-only request carries the document and the question in one
-    // message; the question is its last paragraph.
+    // message; the question is its last paragraph, or the last line that asks
+    // for a needle (prompt templates end in "Answer:").
     const size_t split = last_user_text.rfind("\n\n");
     p.question = split == std::string::npos ? last_user_text : last_user_text.substr(split + 2);
+    for (size_t end = last_user_text.size(); end > 0;) {
+        const size_t nl = last_user_text.rfind('\n', end - 1);
+        const size_t begin = nl == std::string::npos ? 0 : nl + 1;
+        const std::string line = last_user_text.substr(begin, end - begin);
+        if (glyph::parse_needle_question(line)) {
+            p.question = line;
+            break;
+        }
+        if (nl == std::string::npos) break;
+        end = nl;
+    }
     return p;
 }
 

@@ -273,6 +273,8 @@ void run_eval(const RunArgs& a) {
         throw CommandError(exit_code_of(e.kind), e.what());
     }
     if (progress) progress->finish();
+    if (summary.fatal)
+        throw CommandError(exit_code_of(*summary.fatal), summary.fatal_message + "; nothing was answered, stopping");
 
     for (size_t i = 0; i < summary.failures.size() && i < 5; ++i) {
         const auto& f = summary.failures[i];
