@@ -28,7 +28,10 @@ struct TokenizerError : std::runtime_error {
 // A loaded Tokenizer is immutable: encode and count may run concurrently.
 class Tokenizer {
 public:
-    // Throws TokenizerError.
+    // Throws TokenizerError. The first load of a tokenizer.json compiles it
+    // into a binary image (beside it, or in the user cache folder when its
+    // folder is not writable); later loads read the image (milliseconds)
+    // while it matches the file. See docs/tokenizer.md.
     static Tokenizer load(const std::string& path);
 
     // Both throw Cancelled soon (within about 64 KiB of text) after `cancel`
@@ -38,6 +41,11 @@ public:
 
     // Largest token id + 1 (base vocabulary and added tokens).
     size_t vocab_size() const;
+
+    // The compiled image read or written by load ("" when none could be
+    // written), and whether load used it instead of parsing the JSON.
+    const std::string& image_path() const;
+    bool loaded_from_image() const;
 
     struct Model;
 

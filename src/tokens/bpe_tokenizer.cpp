@@ -223,10 +223,10 @@ private:
         std::string normalized;
         if (!model_.normalizers.empty() && section.size() > size_t(INT32_MAX))
             throw TokenizerError("cannot normalize a text stretch over 2 GiB without added tokens in it; split the text");
-        for (const icu::Normalizer2* normalizer : model_.normalizers) {
+        for (const NormalizeStep& step : model_.normalizers) {
             std::string result;
             UErrorCode status = U_ZERO_ERROR;
-            const bool changed = normalize_utf8(*normalizer, section, result, status);
+            const bool changed = normalize_utf8(*step.normalizer, section, result, status);
             if (U_FAILURE(status)) throw TokenizerError(std::string("Unicode normalization failed: ") + u_errorName(status));
             if (!changed) continue;
             normalized = std::move(result);
@@ -301,6 +301,20 @@ private:
 };
 
 }  // namespace
+
+const icu::Normalizer2& icu_normalizer(NormalForm form) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* normalizer = nullptr;
+    switch (form) {
+        case NormalForm::NFC: normalizer = icu::Normalizer2::getNFCInstance(status); break;
+        case NormalForm::NFD: normalizer = icu::Normalizer2::getNFDInstance(status); break;
+        case NormalForm::NFKC: normalizer = icu::Normalizer2::getNFKCInstance(status); break;
+        case NormalForm::NFKD: normalizer = icu::Normalizer2::getNFKDInstance(status); break;
+    }
+    if (U_FAILURE(status) || !normalizer)
+        throw TokenizerError(std::string("ICU cannot provide a Unicode normalizer: ") + u_errorName(status));
+    return *normalizer;
+}
 
 std::vector<uint32_t> Tokenizer::encode(std::string_view utf8, const std::atomic<bool>* cancel) const {
     std::string repaired;

@@ -13,6 +13,7 @@
 
 #include "tokens/byte_level.h"
 #include "tokens/string_table.h"
+#include "tokens/tokenizer_cache.h"
 #include "tokens/tokenizer_model.h"
 
 namespace glyph {
@@ -184,8 +185,8 @@ class Loader {
 public:
     explicit Loader(std::string path) : path_(std::move(path)) {}
 
-    std::shared_ptr<Tokenizer::Model> load() {
-        parse();
+    std::shared_ptr<Tokenizer::Model> load(std::string_view bytes) {
+        parse(bytes);
         const json& doc = reader_.doc;
         if (!doc.is_object()) fail("the top level is not a JSON object");
         auto model = std::make_shared<Tokenizer::Model>();
@@ -203,14 +204,8 @@ public:
 private:
     [[noreturn]] void fail(const std::string& what) const { throw TokenizerError("tokenizer " + path_ + ": " + what); }
 
-    void parse() {
-        std::error_code ec;
-        if (std::filesystem::is_directory(path_, ec)) fail("is a folder, not a tokenizer.json file");
-        std::ifstream in(path_, std::ios::binary);
-        if (!in) fail("cannot be read (" + std::string(std::strerror(errno)) + ")");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        if (!json::sax_parse(ss.str(), &reader_)) fail("is not valid JSON: " + reader_.error);
+    void parse(std::string_view bytes) {
+        if (!json::sax_parse(bytes, &reader_)) fail("is not valid JSON: " + reader_.error);
     }
 
     const json& member(const json& object, const char* key) const {
@@ -249,30 +244,31 @@ private:
         if (j.is_null()) return;
         if (!j.is_object()) fail("\"normalizer\" is not an object");
         const std::string type = type_of(j);
-        UErrorCode status = U_ZERO_ERROR;
-        const icu::Normalizer2* normalizer = nullptr;
         if (type == "Sequence") {
             auto list = j.find("normalizers");
             if (list == j.end() || !list->is_array()) fail("Sequence normalizer has no \"normalizers\" list");
             for (const json& item : *list) load_normalizer(item, model);
             return;
         }
-        if (type == "NFC") normalizer = icu::Normalizer2::getNFCInstance(status);
-        else if (type == "NFD") normalizer = icu::Normalizer2::getNFDInstance(status);
-        else if (type == "NFKC") normalizer = icu::Normalizer2::getNFKCInstance(status);
-        else if (type == "NFKD") normalizer = icu::Normalizer2::getNFKDInstance(status);
+        NormalForm form;
+        if (type == "NFC") form = NormalForm::NFC;
+        else if (type == "NFD") form = NormalForm::NFD;
+        else if (type == "NFKC") form = NormalForm::NFKC;
+        else if (type == "NFKD") form = NormalForm::NFKD;
         else fail("normalizer " + type + " is not supported (supported: NFC, NFD, NFKC, NFKD and Sequence of these)");
-        if (U_FAILURE(status)) fail("ICU cannot provide the " + type + " normalizer: " + u_errorName(status));
-        model.normalizers.push_back(normalizer);
+        try {
+            model.normalizers.push_back({form, &icu_normalizer(form)});
+        } catch (const TokenizerError& e) {
+            fail(e.what());
+        }
     }
 
     const tokens::SplitRegex* compile(Tokenizer::Model& model, const std::string& pattern) const {
         try {
-            model.regexes.push_back(std::make_unique<tokens::SplitRegex>(pattern));
+            return model.add_regex(pattern);
         } catch (const TokenizerError& e) {
             fail(e.what());
         }
-        return model.regexes.back().get();
     }
 
     static std::string escape_literal(const std::string& s) {
@@ -390,24 +386,46 @@ private:
             if (inserted) model.added.push_back(std::move(rule));
             else model.added[it->second] = std::move(rule);
         }
-        for (uint32_t i = 0; i < model.added.size(); ++i)
-            model.added_by_first_byte[static_cast<unsigned char>(model.added[i].content[0])].push_back(i);
-        for (auto& candidates : model.added_by_first_byte) {
-            std::stable_sort(candidates.begin(), candidates.end(), [&](uint32_t a, uint32_t b) {
-                return model.added[a].content.size() > model.added[b].content.size();
-            });
-        }
+        model.index_added_tokens();
     }
 
     std::string path_;
     TokenizerJsonReader reader_;
 };
 
+// The bytes of tokenizer.json, or a one-line TokenizerError.
+std::string read_tokenizer_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw TokenizerError("tokenizer " + path + ": is a folder, not a tokenizer.json file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw TokenizerError("tokenizer " + path + ": cannot be read (" + std::strerror(errno) + ")");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return std::move(ss).str();
+}
+
 }  // namespace
 
-Tokenizer Tokenizer::load(const std::string& path) { return Tokenizer(Loader(path).load()); }
+Tokenizer Tokenizer::load(const std::string& path) {
+    tokens::CompiledCache cache(path);
+    std::shared_ptr<Model> model = cache.find_by_identity();
+    if (!model) {
+        const std::string bytes = read_tokenizer_file(path);
+        model = cache.find_by_content(bytes);
+        if (!model) {
+            model = Loader(path).load(bytes);
+            cache.store(*model, bytes);
+        }
+    }
+    model->image_path = cache.image_path();
+    return Tokenizer(std::move(model));
+}
 
 size_t Tokenizer::vocab_size() const { return model_->vocab_size; }
+
+const std::string& Tokenizer::image_path() const { return model_->image_path; }
+
+bool Tokenizer::loaded_from_image() const { return model_->image != nullptr; }
 
 std::string default_tokenizer_path() {
     if (const char* env = std::getenv("GLYPH_TOKENIZER"); env && *env) return env;

@@ -67,8 +67,11 @@ void run(const TokenizeArgs& a) {
     }
     if (a.stats) {
         const double mb = double(text.size()) / 1e6;
-        std::fprintf(stderr, "load %.3f s; encode %.3f s (cpu %.3f s): %zu bytes, %zu tokens, %.2f MB/s, %.0f tokens/s\n",
-                     load_s, encode_s, encode_cpu_s, text.size(), ids.size(), encode_s > 0 ? mb / encode_s : 0.0,
+        const std::string how = tokenizer.loaded_from_image()   ? "compiled image " + tokenizer.image_path()
+                                : tokenizer.image_path().empty() ? std::string("parsed the JSON; no image could be written")
+                                                                 : "parsed the JSON; image written to " + tokenizer.image_path();
+        std::fprintf(stderr, "load %.3f s (%s); encode %.3f s (cpu %.3f s): %zu bytes, %zu tokens, %.2f MB/s, %.0f tokens/s\n",
+                     load_s, how.c_str(), encode_s, encode_cpu_s, text.size(), ids.size(), encode_s > 0 ? mb / encode_s : 0.0,
                      encode_s > 0 ? double(ids.size()) / encode_s : 0.0);
     }
 }
