@@ -81,7 +81,12 @@ std::string encode_model_image(const Tokenizer::Model& model) {
     ImageWriter w;
     w.put(uint64_t(model.vocab_size));
     w.put(uint32_t(model.normalizers.size()));
-    for (const NormalizeStep& step : model.normalizers) w.put(uint8_t(step.form));
+    for (const NormalizeStep& step : model.normalizers) {
+        w.put(uint8_t(step.kind));
+        w.put(uint8_t(step.form));
+        w.put_string(step.pattern);
+        w.put_string(step.content);
+    }
     w.put(uint32_t(model.steps.size()));
     for (const PreTokenizeStep& step : model.steps) {
         w.put(uint8_t(step.byte_level));
@@ -97,11 +102,19 @@ std::string encode_model_image(const Tokenizer::Model& model) {
         w.put(uint8_t(token.rstrip));
         w.put_string(token.content);
     }
+    w.put(uint8_t(model.char_level));
     w.put_block(std::as_bytes(std::span(model.byte_ids)));
+    w.put(uint8_t(model.byte_fallback));
+    w.put_block(std::as_bytes(std::span(model.fallback_ids)));
+    w.put(model.unk_id);
+    w.put(uint8_t(model.fuse_unk));
+    w.put(uint8_t(model.cut_before_space_mark));
+    w.put(uint32_t(model.joined_before_space_mark.size()));
+    for (const std::string& code_point : model.joined_before_space_mark) w.put_string(code_point);
     w.put(uint64_t(model.merges.size()));
     w.put_block(model.merges.bytes());
     w.put(uint8_t(model.ignore_merges));
-    if (model.ignore_merges) {
+    if (model.has_word_table()) {
         w.put(uint64_t(model.vocab_by_bytes.size()));
         w.put_block(model.vocab_by_bytes.slot_bytes());
         w.put_block(std::as_bytes(std::span(model.vocab_by_bytes.key_bytes())));
@@ -121,9 +134,17 @@ std::shared_ptr<Tokenizer::Model> decode_model_image(std::shared_ptr<const void>
     const auto id_limit = uint32_t(vocab_size);
 
     for (auto n = r.get<uint32_t>(); r.ok() && n > 0; --n) {
+        NormalizeStep step;
+        const auto kind = r.get<uint8_t>();
         const auto form = r.get<uint8_t>();
-        if (form > uint8_t(NormalForm::NFKD)) return nullptr;
-        model->normalizers.push_back({NormalForm(form), &icu_normalizer(NormalForm(form))});
+        step.pattern = r.get_string();
+        step.content = r.get_string();
+        if (!r.ok() || kind > uint8_t(NormalizeStep::Kind::Prepend) || form > uint8_t(NormalForm::NFKD)) return nullptr;
+        step.kind = NormalizeStep::Kind(kind);
+        step.form = NormalForm(form);
+        if (step.kind == NormalizeStep::Kind::Unicode) step.normalizer = &icu_normalizer(step.form);
+        if (step.kind == NormalizeStep::Kind::Replace && step.pattern.empty()) return nullptr;
+        model->normalizers.push_back(std::move(step));
     }
     for (auto n = r.get<uint32_t>(); r.ok() && n > 0; --n) {
         PreTokenizeStep step;
@@ -145,11 +166,23 @@ std::shared_ptr<Tokenizer::Model> decode_model_image(std::shared_ptr<const void>
         if (token.id >= id_limit || token.content.empty()) r.refuse();
         model->added.push_back(std::move(token));
     }
+    model->char_level = r.get_flag();
     const std::span<const std::byte> byte_ids = r.get_block();
     if (!r.ok() || byte_ids.size() != sizeof model->byte_ids) return nullptr;
     std::memcpy(model->byte_ids.data(), byte_ids.data(), byte_ids.size());
     for (uint32_t id : model->byte_ids)
-        if (id >= id_limit) return nullptr;
+        if (!model->char_level && id >= id_limit) return nullptr;
+    model->byte_fallback = r.get_flag();
+    const std::span<const std::byte> fallback_ids = r.get_block();
+    if (!r.ok() || fallback_ids.size() != sizeof model->fallback_ids) return nullptr;
+    std::memcpy(model->fallback_ids.data(), fallback_ids.data(), fallback_ids.size());
+    for (uint32_t id : model->fallback_ids)
+        if (id >= id_limit && id != Tokenizer::Model::kNoToken) return nullptr;
+    model->unk_id = r.get<uint32_t>();
+    if (model->unk_id >= id_limit && model->unk_id != Tokenizer::Model::kNoToken) return nullptr;
+    model->fuse_unk = r.get_flag();
+    model->cut_before_space_mark = r.get_flag();
+    for (auto n = r.get<uint32_t>(); r.ok() && n > 0; --n) model->joined_before_space_mark.push_back(r.get_string());
 
     const auto merge_count = r.get<uint64_t>();
     const std::span<const std::byte> merge_slots = r.get_block();
@@ -159,7 +192,7 @@ std::shared_ptr<Tokenizer::Model> decode_model_image(std::shared_ptr<const void>
     model->merges = std::move(*merges);
 
     model->ignore_merges = r.get_flag();
-    if (model->ignore_merges) {
+    if (model->has_word_table()) {
         const auto word_count = r.get<uint64_t>();
         const std::span<const std::byte> slots = r.get_block();
         const std::span<const std::byte> keys = r.get_block();
