@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/tokenizer.h"
+#include "glyph/vision_tokens.h"
 #include "test_support.h"
 
 namespace {
@@ -277,6 +278,17 @@ TEST(TokenizerFamilies, NamesAndFoldersResolve) {
     }
     // A value that looks like a path stays a path, whatever its name.
     EXPECT_EQ(glyph::resolve_tokenizer("./qwen3"), "./qwen3");
+}
+
+TEST(TokenizerFamilies, EveryProfileNamesAKnownTokenizerOrSaysWhyNot) {
+    const std::vector<std::string> known = glyph::known_tokenizer_names();
+    for (const glyph::VisionProfile& p : glyph::vision_profiles()) {
+        SCOPED_TRACE(p.name);
+        if (p.text_tokenizer.empty()) EXPECT_FALSE(p.text_tokenizer_note.empty());
+        else EXPECT_NE(std::find(known.begin(), known.end(), p.text_tokenizer), known.end());
+    }
+    EXPECT_EQ(glyph::find_profile("glyph").text_tokenizer, "");  // GLM-4's is not in the registry
+    EXPECT_EQ(glyph::find_profile("gemma-3").text_tokenizer, "gemma3");
 }
 
 // A tiny SentencePiece-style tokenizer: spaces become U+2581 and one is put

@@ -1,4 +1,4 @@
-// glyph tokenize: text tokens of a file by a byte-level BPE tokenizer.json.
+// glyph tokenize: text tokens of a file by a BPE tokenizer.json (a path, a model folder or a known name).
 #include <time.h>
 
 #include <chrono>
@@ -80,11 +80,12 @@ void run(const TokenizeArgs& a) {
 
 void add_tokenize_command(CLI::App& app) {
     auto args = std::make_shared<TokenizeArgs>();
-    CLI::App* cmd = app.add_subcommand("tokenize", "Count (or list) the text tokens of a file with a byte-level BPE tokenizer");
+    CLI::App* cmd = app.add_subcommand("tokenize", "Count (or list) the text tokens of a file with a BPE tokenizer (Qwen3 by default)");
     cmd->add_option("input", args->input, "Text file (UTF-8; invalid bytes read as U+FFFD), or - for standard input")
         ->required();
     cmd->add_option("--tokenizer", args->tokenizer,
-                    "Hugging Face tokenizer.json (default: $GLYPH_TOKENIZER, else models/tokenizer.json = Qwen3)");
+                    "A tokenizer.json, a model folder holding one, or a name (qwen3, llama3_1, gpt4o, gemma3, llama2, ...; "
+                    "default: $GLYPH_TOKENIZER, else models/tokenizer.json = Qwen3)");
     cmd->add_flag("--ids", args->ids, "Print the token ids on one line, space-separated, instead of the count");
     cmd->add_flag("--json", args->json,
                   "Print {tokens, tokenizer, characters, bytes} (and ids with --ids) as JSON on stdout");
