@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -171,6 +172,64 @@ TEST_F(TokenizerCacheTest, WellChecksummedButMalformedImageIsRebuilt) {
         const uint64_t header = XXH3_64bits(b.data(), kHeaderChecksumAt);
         std::memcpy(b.data() + kHeaderChecksumAt, &header, 8);
     });
+}
+
+// Sets an image's two checksums to match its (altered) bytes, as a crafted file would.
+void reseal(std::string& b) {
+    constexpr size_t kHeader = 128, kPayloadChecksumAt = 24, kHeaderChecksumAt = 120;
+    const uint64_t payload = XXH3_64bits(b.data() + kHeader, b.size() - kHeader);
+    std::memcpy(b.data() + kPayloadChecksumAt, &payload, 8);
+    const uint64_t header = XXH3_64bits(b.data(), kHeaderChecksumAt);
+    std::memcpy(b.data() + kHeaderChecksumAt, &header, 8);
+}
+
+TEST(TokenizerImage, CraftedImagesNeverCrash) {
+    // A small SentencePiece-style tokenizer (every kind of table in its
+    // image), then hundreds of images with random bytes changed and valid
+    // checksums: each load must either refuse the image or give ids inside
+    // the vocabulary, never crash or hang.
+    TempDir dir;
+    json vocab = json::object();
+    int next = 0;
+    for (const char* t : {"<unk>", "\u2581", "a", "b", "c", "ab", "\u2581ab", "\u2581c"}) vocab[t] = next++;
+    for (int b = 0; b < 256; ++b) {
+        char spelled[8];
+        std::snprintf(spelled, sizeof spelled, "<0x%02X>", b);
+        vocab[spelled] = next++;
+    }
+    const json doc = {
+        {"added_tokens", json::array({{{"id", 0}, {"content", "<unk>"}, {"special", true}, {"lstrip", true}}})},
+        {"normalizer",
+         {{"type", "Sequence"},
+          {"normalizers", json::array({{{"type", "NFKC"}},
+                                       {{"type", "Prepend"}, {"prepend", "\u2581"}},
+                                       {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}})}}},
+        {"pre_tokenizer",
+         {{"type", "Split"}, {"pattern", {{"Regex", "\\p{N}+"}}}, {"behavior", "Isolated"}, {"invert", false}}},
+        {"model",
+         {{"type", "BPE"}, {"unk_token", "<unk>"}, {"fuse_unk", true}, {"byte_fallback", true}, {"vocab", vocab},
+          {"merges", json::array({"a b", "\u2581 ab", "\u2581 c"})}}}};
+    const std::string source = dir.file("tokenizer.json"), image = source + ".glyph-cache";
+    glyph::test::write_file(source, doc.dump());
+    const std::string text = "ab c 12 \u00e9<unk> x";
+    const auto expected = Tokenizer::load(source).encode(text);
+    const std::string pristine = glyph::test::read_file(image);
+    ASSERT_GT(pristine.size(), 128u);
+    std::mt19937 random(20251);
+    int refused = 0;
+    for (int round = 0; round < 300; ++round) {
+        std::string b = pristine;
+        const int flips = 1 + int(random() % 4);
+        for (int f = 0; f < flips; ++f) b[128 + random() % (b.size() - 128)] ^= char(1u << (random() % 8));
+        reseal(b);
+        glyph::test::write_file(image, b);
+        const Tokenizer t = Tokenizer::load(source);
+        refused += !t.loaded_from_image();
+        for (uint32_t id : t.encode(text)) ASSERT_LT(id, t.vocab_size()) << "round " << round;
+    }
+    EXPECT_GT(refused, 0);  // most changes break a structure check or a pattern
+    glyph::test::write_file(image, pristine);
+    EXPECT_EQ(Tokenizer::load(source).encode(text), expected);
 }
 
 TEST_F(TokenizerCacheTest, ImageTruncatedWhileInUseDoesNotMatter) {
