@@ -44,10 +44,10 @@ public:
     // The image file used or written by the last call, "" if none.
     const std::string& image_path() const { return image_path_; }
 
+private:
     // Where images of `path` are looked for, in order.
     static std::vector<std::string> locations(const std::string& path);
 
-private:
     std::shared_ptr<Tokenizer::Model> open_image(const std::string& file, bool refresh);
     bool write_image(const std::string& file, std::string_view payload, const unsigned char* content_hash);
 
