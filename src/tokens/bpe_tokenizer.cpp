@@ -69,15 +69,13 @@ private:
 
 // Merges one word: repeatedly the lowest-ranked adjacent pair, leftmost
 // first on ties, exactly the order the reference's priority queue yields.
+// Byte-level words start as byte tokens, character-level words as the
+// tokens of their code points.
 class WordMerger {
 public:
     void merge(const Tokenizer::Model& model, std::string_view word, std::vector<uint32_t>& out) {
-        const size_t n = word.size();
-        symbols_.resize(n);
+        const size_t n = model.char_level ? start_code_points(model, word) : start_bytes(model, word);
         heap_.clear();
-        for (size_t i = 0; i < n; ++i)
-            symbols_[i] = {model.byte_ids[static_cast<unsigned char>(word[i])], int32_t(i) - 1,
-                           i + 1 < n ? int32_t(i + 1) : -1};
         for (size_t i = 0; i + 1 < n; ++i) model.merges.prefetch(symbols_[i].id, symbols_[i + 1].id);
         for (size_t i = 0; i + 1 < n; ++i) consider(model, int32_t(i));
         while (!heap_.empty()) {
@@ -100,11 +98,55 @@ public:
             if (left.prev >= 0) consider(model, left.prev);
             if (left.next >= 0) consider(model, pos);
         }
-        for (int32_t i = 0; i >= 0; i = symbols_[size_t(i)].next) out.push_back(symbols_[size_t(i)].id);
+        for (int32_t i = 0; i >= 0; i = symbols_[size_t(i)].next) {
+            const uint32_t id = symbols_[size_t(i)].id;
+            if (id != kUnknown) out.push_back(id);
+            else spell_unknown(model, word.substr(starts_[size_t(i)], starts_[size_t(i) + 1] - starts_[size_t(i)]), out);
+        }
     }
 
 private:
     static constexpr uint32_t kDead = UINT32_MAX;
+    // A code point outside the vocabulary: in no merge (unlike kDead, a pair
+    // of two never packs to the merge table's empty key).
+    static constexpr uint32_t kUnknown = UINT32_MAX - 1;
+
+    size_t start_bytes(const Tokenizer::Model& model, std::string_view word) {
+        const size_t n = word.size();
+        symbols_.resize(n);
+        for (size_t i = 0; i < n; ++i)
+            symbols_[i] = {model.byte_ids[static_cast<unsigned char>(word[i])], int32_t(i) - 1,
+                           i + 1 < n ? int32_t(i + 1) : -1};
+        return n;
+    }
+
+    size_t start_code_points(const Tokenizer::Model& model, std::string_view word) {
+        symbols_.clear();
+        starts_.clear();
+        for (size_t at = 0; at < word.size();) {
+            const size_t len = std::max<size_t>(1, tokens::utf8_sequence_length(word, at));
+            const uint32_t* id = model.vocab_by_bytes.find(word.substr(at, len));
+            const auto i = int32_t(symbols_.size());
+            symbols_.push_back({id ? *id : kUnknown, i - 1, i + 1});
+            starts_.push_back(at);
+            at += len;
+        }
+        starts_.push_back(word.size());
+        symbols_.back().next = -1;
+        return symbols_.size();
+    }
+
+    // As the reference: the code point's UTF-8 bytes as <0xXX> tokens when
+    // the model has all of them, else the unknown token (none if it has none).
+    static void spell_unknown(const Tokenizer::Model& model, std::string_view code_point, std::vector<uint32_t>& out) {
+        bool spelled = model.byte_fallback;
+        for (char c : code_point) spelled = spelled && model.fallback_ids[static_cast<unsigned char>(c)] != Tokenizer::Model::kNoToken;
+        if (spelled) {
+            for (char c : code_point) out.push_back(model.fallback_ids[static_cast<unsigned char>(c)]);
+        } else if (model.unk_id != Tokenizer::Model::kNoToken) {
+            out.push_back(model.unk_id);
+        }
+    }
     struct Symbol {
         uint32_t id;
         int32_t prev, next;
@@ -125,6 +167,7 @@ private:
     }
 
     std::vector<Symbol> symbols_;
+    std::vector<size_t> starts_;  // character-level: byte offset of each first symbol, then the word's end
     std::vector<Candidate> heap_;
 };
 
@@ -223,16 +266,57 @@ private:
         std::string normalized;
         if (!model_.normalizers.empty() && section.size() > size_t(INT32_MAX))
             throw TokenizerError("cannot normalize a text stretch over 2 GiB without added tokens in it; split the text");
-        for (const icu::Normalizer2* normalizer : model_.normalizers) {
+        for (const NormalizeStep& step : model_.normalizers) {
             std::string result;
-            UErrorCode status = U_ZERO_ERROR;
-            const bool changed = normalize_utf8(*normalizer, section, result, status);
-            if (U_FAILURE(status)) throw TokenizerError(std::string("Unicode normalization failed: ") + u_errorName(status));
-            if (!changed) continue;
+            if (!apply(step, section, result)) continue;
             normalized = std::move(result);
             section = normalized;
         }
-        if (!section.empty()) split(section, 0);
+        if (section.empty()) return;
+        const size_t first = out_.size();
+        split(section, 0);
+        if (model_.fuse_unk && model_.unk_id != Tokenizer::Model::kNoToken) fuse_unknowns(first);
+    }
+
+    // Writes the normalized text to `result` and returns true, or returns
+    // false when the step leaves `text` as it is.
+    static bool apply(const NormalizeStep& step, std::string_view text, std::string& result) {
+        switch (step.kind) {
+            case NormalizeStep::Kind::Unicode: {
+                UErrorCode status = U_ZERO_ERROR;
+                const bool changed = normalize_utf8(*step.normalizer, text, result, status);
+                if (U_FAILURE(status)) throw TokenizerError(std::string("Unicode normalization failed: ") + u_errorName(status));
+                return changed;
+            }
+            case NormalizeStep::Kind::Replace: {
+                size_t at = text.find(step.pattern);
+                if (at == std::string_view::npos) return false;
+                result.reserve(text.size() + text.size() / 4);
+                size_t from = 0;
+                for (; at != std::string_view::npos; at = text.find(step.pattern, from)) {
+                    result.append(text.substr(from, at - from)).append(step.content);
+                    from = at + step.pattern.size();
+                }
+                result.append(text.substr(from));
+                return true;
+            }
+            case NormalizeStep::Kind::Prepend:
+                if (step.content.empty()) return false;
+                result.reserve(step.content.size() + text.size());
+                result.append(step.content).append(text);
+                return true;
+        }
+        return false;
+    }
+
+    // The reference's fuse_unk: a run of unknown tokens in one stretch of text is one token.
+    void fuse_unknowns(size_t first) {
+        size_t kept = first;
+        for (size_t i = first; i < out_.size(); ++i) {
+            if (out_[i] == model_.unk_id && kept > first && out_[kept - 1] == model_.unk_id) continue;
+            out_[kept++] = out_[i];
+        }
+        out_.resize(kept);
     }
 
     void split(std::string_view piece, size_t step_index) {
@@ -259,12 +343,32 @@ private:
     }
 
     void encode_word(std::string_view word) {
+        if (!model_.cut_before_space_mark) {
+            encode_piece(word);
+            return;
+        }
+        // One normalized stretch is often a single word here (Llama 2 has no
+        // pre-tokenizer): cut it where no merge can cross, so the pieces hit the cache.
+        constexpr std::string_view kMark = "\xE2\x96\x81";
+        size_t start = 0;
+        for (size_t at = word.find(kMark, 1); at != std::string_view::npos; at = word.find(kMark, at + kMark.size())) {
+            size_t before = at - 1;
+            while (before > 0 && (static_cast<unsigned char>(word[before]) & 0xC0) == 0x80) --before;
+            const std::string_view code_point = word.substr(before, at - before);
+            if (code_point == kMark || model_.joins_space_mark(code_point)) continue;
+            encode_piece(word.substr(start, at - start));
+            start = at;
+        }
+        encode_piece(word.substr(start));
+    }
+
+    void encode_piece(std::string_view word) {
         unchecked_bytes_ += word.size();
         if (unchecked_bytes_ >= kCancelCheckBytes) {
             throw_if_cancelled(cancel_);
             unchecked_bytes_ = 0;
         }
-        if (word.size() == 1) {
+        if (word.size() == 1 && !model_.char_level) {
             out_.push_back(model_.byte_ids[static_cast<unsigned char>(word[0])]);
             return;
         }
@@ -301,6 +405,20 @@ private:
 };
 
 }  // namespace
+
+const icu::Normalizer2& icu_normalizer(NormalForm form) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* normalizer = nullptr;
+    switch (form) {
+        case NormalForm::NFC: normalizer = icu::Normalizer2::getNFCInstance(status); break;
+        case NormalForm::NFD: normalizer = icu::Normalizer2::getNFDInstance(status); break;
+        case NormalForm::NFKC: normalizer = icu::Normalizer2::getNFKCInstance(status); break;
+        case NormalForm::NFKD: normalizer = icu::Normalizer2::getNFKDInstance(status); break;
+    }
+    if (U_FAILURE(status) || !normalizer)
+        throw TokenizerError(std::string("ICU cannot provide a Unicode normalizer: ") + u_errorName(status));
+    return *normalizer;
+}
 
 std::vector<uint32_t> Tokenizer::encode(std::string_view utf8, const std::atomic<bool>* cancel) const {
     std::string repaired;

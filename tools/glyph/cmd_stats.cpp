@@ -245,6 +245,8 @@ void list_profiles(bool as_json) {
                        {"family", p.family},
                        {"source", p.source},
                        {"note", p.note},
+                       {"text_tokenizer", p.text_tokenizer},
+                       {"text_tokenizer_note", p.text_tokenizer_note},
                        {"a4_72dpi_tokens", p.per_image_total(595, 842)},
                        {"a4_96dpi_tokens", p.per_image_total(794, 1123)}});
     }
@@ -261,6 +263,9 @@ void list_profiles(bool as_json) {
                     static_cast<long long>(p["a4_96dpi_tokens"].get<int64_t>()), aliases.c_str());
         std::printf("    source: %s\n", p["source"].get<std::string>().c_str());
         if (!p["note"].get<std::string>().empty()) std::printf("    note: %s\n", p["note"].get<std::string>().c_str());
+        const std::string tokenizer = p["text_tokenizer"].get<std::string>(), why = p["text_tokenizer_note"].get<std::string>();
+        std::printf("    text tokenizer: %s%s%s\n", tokenizer.empty() ? "none available" : ("--tokenizer " + tokenizer).c_str(),
+                    why.empty() ? "" : "; ", why.c_str());
     }
 }
 
@@ -317,7 +322,7 @@ void add_stats_command(CLI::App& app) {
                     "(Glyph)")
         ->delimiter(',')
         ->allow_extra_args(false);
-    cmd->add_option("--tokenizer", args->tokenizer, "tokenizer.json for text tokens (default: models/tokenizer.json)");
+    cmd->add_option("--tokenizer", args->tokenizer, "Text tokenizer: a tokenizer.json, a model folder holding one, or a name (qwen3, llama3_1, gpt4o, gemma3, llama2, ...; default: models/tokenizer.json = Qwen3)");
     cmd->add_option("--source", args->source, "For a rendered folder: the text it was rendered from");
     cmd->add_option("--min-pixels", args->min_pixels, "Override the server's resize floor (smart_resize profiles)")
         ->check(CLI::NonNegativeNumber);

@@ -1,4 +1,4 @@
-// glyph tokenize: text tokens of a file by a byte-level BPE tokenizer.json.
+// glyph tokenize: text tokens of a file by a BPE tokenizer.json (a path, a model folder or a known name).
 #include <time.h>
 
 #include <chrono>
@@ -67,8 +67,11 @@ void run(const TokenizeArgs& a) {
     }
     if (a.stats) {
         const double mb = double(text.size()) / 1e6;
-        std::fprintf(stderr, "load %.3f s; encode %.3f s (cpu %.3f s): %zu bytes, %zu tokens, %.2f MB/s, %.0f tokens/s\n",
-                     load_s, encode_s, encode_cpu_s, text.size(), ids.size(), encode_s > 0 ? mb / encode_s : 0.0,
+        const std::string how = tokenizer.loaded_from_image()   ? "compiled image " + tokenizer.image_path()
+                                : tokenizer.image_path().empty() ? std::string("parsed the JSON; no image could be written")
+                                                                 : "parsed the JSON; image written to " + tokenizer.image_path();
+        std::fprintf(stderr, "load %.3f s (%s); encode %.3f s (cpu %.3f s): %zu bytes, %zu tokens, %.2f MB/s, %.0f tokens/s\n",
+                     load_s, how.c_str(), encode_s, encode_cpu_s, text.size(), ids.size(), encode_s > 0 ? mb / encode_s : 0.0,
                      encode_s > 0 ? double(ids.size()) / encode_s : 0.0);
     }
 }
@@ -77,11 +80,12 @@ void run(const TokenizeArgs& a) {
 
 void add_tokenize_command(CLI::App& app) {
     auto args = std::make_shared<TokenizeArgs>();
-    CLI::App* cmd = app.add_subcommand("tokenize", "Count (or list) the text tokens of a file with a byte-level BPE tokenizer");
+    CLI::App* cmd = app.add_subcommand("tokenize", "Count (or list) the text tokens of a file with a BPE tokenizer (Qwen3 by default)");
     cmd->add_option("input", args->input, "Text file (UTF-8; invalid bytes read as U+FFFD), or - for standard input")
         ->required();
     cmd->add_option("--tokenizer", args->tokenizer,
-                    "Hugging Face tokenizer.json (default: $GLYPH_TOKENIZER, else models/tokenizer.json = Qwen3)");
+                    "A tokenizer.json, a model folder holding one, or a name (qwen3, llama3_1, gpt4o, gemma3, llama2, ...; "
+                    "default: $GLYPH_TOKENIZER, else models/tokenizer.json = Qwen3)");
     cmd->add_flag("--ids", args->ids, "Print the token ids on one line, space-separated, instead of the count");
     cmd->add_flag("--json", args->json,
                   "Print {tokens, tokenizer, characters, bytes} (and ids with --ids) as JSON on stdout");
