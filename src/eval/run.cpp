@@ -274,6 +274,7 @@ private:
     ordered_json send(size_t index, std::string& stage) {
         const Prompt& p = prompts_[index];
         SentItem sent;
+        const auto prepare_start = std::chrono::steady_clock::now();
         if (setup_.send == SendMode::kPages) {
             sent = render_prompt(p, *configs_[index], setup_);
             sent.config_hash = config_hash(*configs_[index]);
@@ -292,6 +293,8 @@ private:
         }
         stage = "request";
         vlm::ChatRequest request = build_request(p, sent, setup_);
+        const double prepare_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - prepare_start).count();
         const vlm::ChatResponse reply = client_.chat(request);
         const std::string pred = clean_reply(reply.content, setup_.cleanup);
 
@@ -313,6 +316,7 @@ private:
         row["prompt_tokens"] = reply.usage.prompt_tokens;
         row["completion_tokens"] = reply.usage.completion_tokens;
         row["finish_reason"] = reply.finish_reason;
+        row["prepare_ms"] = std::round(prepare_ms * 10) / 10;
         row["latency_ms"] = std::round(reply.total_ms * 10) / 10;
         row["attempts"] = reply.attempts;
         return row;
