@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "glyph/encode.h"
@@ -19,7 +20,9 @@
 #include "serve/compress.h"
 #include "serve/connection_pool.h"
 #include "serve/guarded_http.h"
+#include "serve/metrics.h"
 #include "serve/pages_zip.h"
+#include "serve/passthrough.h"
 #include "serve/segment_cache.h"
 #include "serve/sse_relay.h"
 #include "serve/untrusted_json.h"
@@ -42,15 +45,8 @@ double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// OpenAI's error shape, so that OpenAI clients show the message.
-void send_error(httplib::Response& res, int status, const std::string& message,
-                const std::string& type = "invalid_request_error") {
-    res.status = status;
-    res.set_content(json{{"error", {{"message", message}, {"type", type}, {"code", status}}}}.dump(),
-                    "application/json");
-}
-
-void send_busy(httplib::Response& res) {
+void send_busy(httplib::Response& res, Metrics& metrics) {
+    metrics.count_busy();
     res.set_header("Retry-After", "1");
     send_error(res, 503, "server busy: all workers are taken and the waiting line is full; retry shortly",
                "server_busy");
@@ -199,6 +195,8 @@ struct Server::Impl {
     WorkGate gate;
     SegmentCache cache;
     SegmentRenderer renderer;
+    Metrics metrics;
+    std::set<std::string> asset_paths;  // the web app's files: open without a key
     std::atomic<bool> draining{false};
     std::atomic<int> listen_fd{-1};
     std::atomic<ConnectionPool*> pool{nullptr};
@@ -242,6 +240,18 @@ struct Server::Impl {
     UpstreamTarget target(const std::string& base, const std::string& key, const std::string& path) const {
         return {upstream_url(base, path), key, options.upstream_connect_timeout_s, options.upstream_idle_timeout_s};
     }
+    // The client's Authorization goes upstream unless the proxy has a key of
+    // its own (then that header is the proxy's credential) or an upstream
+    // key replaces it.
+    bool forward_client_authorization() const { return options.api_key.empty() && options.upstream_api_key.empty(); }
+    UpstreamRequest relayed_request(const httplib::Request& req, std::string body) const {
+        UpstreamRequest r{req.method, forwarded_request_headers(req, forward_client_authorization()), std::move(body)};
+        return r;
+    }
+    void send_upstream_failure(httplib::Response& res, const UpstreamCall& call) const {
+        send_error(res, call.timed_out() && !call.connect_failed() ? 504 : 502,
+                   "upstream " + options.upstream + ": " + call.error(), "upstream_error");
+    }
 
     void install_routes();
     void log_request(const httplib::Request& req, const httplib::Response& res);
@@ -252,8 +262,11 @@ struct Server::Impl {
     void handle_page(const httplib::Request& req, httplib::Response& res);
     void handle_zip(const httplib::Request& req, httplib::Response& res);
     void handle_ask(const httplib::Request& req, httplib::Response& res);
-    void handle_chat(const httplib::Request& req, httplib::Response& res);
-    void handle_models(httplib::Response& res);
+    enum class Api { kChat, kResponses };
+    void handle_compressed(const httplib::Request& req, httplib::Response& res, Api api);
+    void handle_passthrough(const httplib::Request& req, httplib::Response& res);
+    void handle_health(httplib::Response& res);
+    void handle_metrics(httplib::Response& res);
     std::string resolve_model(const std::string& endpoint, const std::string& key, const std::string& configured);
 };
 
@@ -324,7 +337,8 @@ void Server::Impl::install_routes() {
                                      encoding.substr(0, 40) + "); send the body uncompressed");
             return httplib::Server::HandlerResponse::Handled;
         }
-        const bool app_or_health = req.path.rfind("/api/", 0) != 0 && req.path.rfind("/v1/", 0) != 0;
+        const bool app_or_health = asset_paths.count(req.path) > 0 || req.path == "/" || req.path == "/healthz" ||
+                                   req.path == "/health" || req.path == "/metrics";
         // Page images and zips are fetched by <img> and <a download>, which
         // cannot send a key; their URLs name a SHA-256 of the text, so only a
         // client that already has the text can ask for them.
@@ -383,7 +397,10 @@ void Server::Impl::install_routes() {
             GuardedHttpServer::close_after_reply();
         }
     });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+        metrics.count_request(req.path, res.status);
+        log_request(req, res);
+    });
 
     http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
         const bool ok = !draining.load();
@@ -395,8 +412,11 @@ void Server::Impl::install_routes() {
                             .dump(),
                         "application/json");
     });
+    http.Get("/health", [this](const httplib::Request&, httplib::Response& res) { handle_health(res); });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); });
     for (const WebAsset& asset : web_assets()) {
         const std::string path(asset.path);
+        asset_paths.insert(path);
         auto serve = [asset](const httplib::Request&, httplib::Response& res) {
             res.set_header("Cache-Control", "no-cache");
             res.set_content(std::string(asset.data), content_type_for(asset.path));
@@ -411,9 +431,22 @@ void Server::Impl::install_routes() {
     http.Get(R"(/api/segments/([0-9a-f]{64})\.zip)",
              [this](const httplib::Request& req, httplib::Response& res) { handle_zip(req, res); });
     http.Post("/api/ask", [this](const httplib::Request& req, httplib::Response& res) { handle_ask(req, res); });
-    http.Post("/v1/chat/completions",
-              [this](const httplib::Request& req, httplib::Response& res) { handle_chat(req, res); });
-    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) { handle_models(res); });
+    http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+        handle_compressed(req, res, Api::kChat);
+    });
+    http.Post("/v1/responses", [this](const httplib::Request& req, httplib::Response& res) {
+        handle_compressed(req, res, Api::kResponses);
+    });
+    // Everything else is the upstream's: relayed as it is (registered last,
+    // so every route above is matched first).
+    const auto relay = [this](const httplib::Request& req, httplib::Response& res) { handle_passthrough(req, res); };
+    const char* any = ".*";
+    http.Get(any, relay);
+    http.Post(any, relay);
+    http.Put(any, relay);
+    http.Patch(any, relay);
+    http.Delete(any, relay);
+    http.Options(any, relay);
 }
 
 void Server::Impl::handle_info(httplib::Response& res) {
@@ -456,7 +489,7 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
         return send_error(res, 400, e.what());
     }
     auto ticket = acquire();
-    if (!ticket) return send_busy(res);
+    if (!ticket) return send_busy(res, metrics);
 
     const auto start = Clock::now();
     SegmentRenderer::Result rendered;
@@ -589,7 +622,7 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
         return send_error(res, 400, e.what());
     }
     auto ticket = acquire();
-    if (!ticket) return send_busy(res);
+    if (!ticket) return send_busy(res, metrics);
 
     vlm::ChatRequest chat;
     vlm::Message message{"user", {}};
@@ -672,23 +705,71 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
         });
 }
 
-void Server::Impl::handle_models(httplib::Response& res) {
-    if (options.upstream.empty())
-        return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
-                          "no_endpoint");
-    auto ticket = acquire();
-    if (!ticket) return send_busy(res);
-    UpstreamCall call(target(options.upstream, options.upstream_api_key, "/models"), "");
-    if (!call.wait_headers(abort_streams))
-        return send_error(res, call.timed_out() ? 504 : 502, call.error(), "upstream_error");
-    std::string body;
-    if (!call.read_all(body, options.max_upstream_reply_bytes, abort_streams, GuardedHttpServer::client_gone))
-        return send_error(res, 502, call.error(), "upstream_error");
-    res.status = int(call.status());
-    res.set_content(body, call.content_type().empty() ? "application/json" : call.content_type());
+void Server::Impl::handle_health(httplib::Response& res) {
+    json upstream = "none";
+    bool upstream_ok = true;
+    if (!options.upstream.empty()) {
+        // vLLM and SGLang answer /health at their root; any OpenAI server lists /v1/models.
+        const double connect = std::min(2.0, options.upstream_connect_timeout_s);
+        long status = 0;
+        std::string error;
+        for (const char* path : {"/health", "/v1/models"}) {
+            UpstreamCall call({passthrough_url(options.upstream, path), options.upstream_api_key, connect, 5}, "");
+            std::string body;
+            const bool answered = call.wait_headers(abort_streams, GuardedHttpServer::client_gone) &&
+                                  call.read_all(body, 1u << 20, abort_streams, GuardedHttpServer::client_gone);
+            status = call.status();
+            error = answered ? "" : call.error();
+            if (!answered || status != 404) break;
+        }
+        upstream_ok = error.empty() && status >= 200 && status < 300;
+        upstream = {{"url", options.upstream}, {"status", upstream_ok ? "ok" : "unavailable"}};
+        if (status > 0) upstream["http_status"] = status;
+        if (!error.empty()) upstream["error"] = error;
+    }
+    const bool ok = !draining.load();
+    res.status = ok && upstream_ok ? 200 : 503;
+    res.set_content(json{{"status", !ok ? "draining" : upstream_ok ? "ok" : "upstream-unavailable"},
+                         {"proxy", {{"status", ok ? "ok" : "draining"},
+                                    {"workers", gate.slots()},
+                                    {"busy", gate.busy()},
+                                    {"waiting", gate.waiting()}}},
+                         {"upstream", upstream}}
+                        .dump(),
+                    "application/json");
 }
 
-void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& res) {
+void Server::Impl::handle_metrics(httplib::Response& res) {
+    Metrics::Gauges g;
+    g.cache = cache.stats();
+    g.workers = gate.slots();
+    g.busy = gate.busy();
+    g.waiting = gate.waiting();
+    g.connections = http.open_connections();
+    res.set_content(metrics.exposition(g), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+void Server::Impl::handle_passthrough(const httplib::Request& req, httplib::Response& res) {
+    if (req.path.rfind("/api/", 0) == 0 || options.upstream.empty())
+        return send_error(res, 404, "no such path: " + req.path.substr(0, 200) +
+                                        (options.upstream.empty() ? " (no --upstream to relay it to)" : ""));
+    if (req.target.empty() || req.target.front() != '/')
+        return send_error(res, 400, "the request target must be a path (origin form)");
+    auto ticket = acquire();
+    if (!ticket) return send_busy(res, metrics);
+    UpstreamTarget to = target(options.upstream, options.upstream_api_key, "");
+    to.url = passthrough_url(options.upstream, req.target);
+    auto call = std::make_shared<UpstreamCall>(to, relayed_request(req, req.body));
+    const auto sent = Clock::now();
+    if (!call->wait_headers(abort_streams, GuardedHttpServer::client_gone)) return send_upstream_failure(res, *call);
+    metrics.observe_upstream(ms_since(sent) / 1000);
+    RelayOptions relay;
+    relay.max_reply_bytes = options.max_upstream_reply_bytes;
+    relay.abort = &abort_streams;
+    relay_reply(call, res, std::move(relay), ticket);
+}
+
+void Server::Impl::handle_compressed(const httplib::Request& req, httplib::Response& res, Api api) {
     if (options.upstream.empty())
         return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
                           "no_endpoint");
@@ -699,8 +780,9 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
         return send_error(res, 400, std::string("request body: ") + e.what());
     }
     if (body.is_discarded()) return send_error(res, 400, "request body is not valid JSON");
-    if (!body.is_object() || !body.contains("messages"))
-        return send_error(res, 400, "request body must be a JSON object with \"messages\"");
+    const char* needed = api == Api::kChat ? "messages" : "input";
+    if (!body.is_object() || !body.contains(needed))
+        return send_error(res, 400, std::string("request body must be a JSON object with \"") + needed + "\"");
     ProxyPolicy policy = options.policy;
     if (body.contains("glyph")) {
         try {
@@ -711,14 +793,16 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
         body.erase("glyph");
     }
     auto ticket = acquire();
-    if (!ticket) return send_busy(res);
+    if (!ticket) return send_busy(res, metrics);
 
     CompressionReport report;
     try {
         const VisionProfile& profile =
             policy.profile.empty() ? proxy_profile() : find_profile(policy.profile);
         RenderBudget budget = request_budget();
-        report = compress_messages(body["messages"], policy, profile, count_tokens, renderer, budget);
+        report = api == Api::kChat
+                     ? compress_messages(body["messages"], policy, profile, count_tokens, renderer, budget)
+                     : compress_responses_input(body, policy, profile, count_tokens, renderer, budget);
     } catch (const BudgetExceeded& e) {
         return send_error(res, 413, e.what());
     } catch (const Cancelled&) {
@@ -730,60 +814,33 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     } catch (const ConfigError& e) {
         return send_error(res, 400, e.what());
     }
-    const json usage = report.to_json();
+    metrics.count_compression(decision_name(report.decision), report.pages, report.text_tokens,
+                              report.vision_tokens, report.render_ms / 1000);
+    res.set_header("X-Glyph-Decision", decision_name(report.decision));
 
+    UpstreamRequest up = relayed_request(req, body.dump());
+    up.method = "POST";
+    if (!req.has_header("Content-Type")) up.headers.emplace_back("Content-Type", "application/json");
     auto call = std::make_shared<UpstreamCall>(
-        target(options.upstream, options.upstream_api_key, "/chat/completions"), body.dump());
+        target(options.upstream, options.upstream_api_key, api == Api::kChat ? "/chat/completions" : "/responses"),
+        std::move(up));
+    const auto sent = Clock::now();
     // A client that leaves while the upstream is still silent (prefill of a
     // long prompt) frees its worker at once: the upstream request is dropped.
-    if (!call->wait_headers(abort_streams, GuardedHttpServer::client_gone))
-        return send_error(res, call->timed_out() && !call->connect_failed() ? 504 : 502,
-                          "upstream " + options.upstream + ": " + call->error(), "upstream_error");
-    // A busy or rate-limited upstream's advice reaches the client too.
-    if (!call->retry_after().empty() && call->status() >= 400) res.set_header("Retry-After", call->retry_after());
+    if (!call->wait_headers(abort_streams, GuardedHttpServer::client_gone)) return send_upstream_failure(res, *call);
+    metrics.observe_upstream(ms_since(sent) / 1000);
 
     res.set_header("X-Glyph-Tokens-Saved", std::to_string(report.tokens_saved()));
     res.set_header("X-Glyph-Text-Tokens", std::to_string(report.text_tokens));
     res.set_header("X-Glyph-Vision-Tokens", std::to_string(report.vision_tokens));
     res.set_header("X-Glyph-Pages", std::to_string(report.pages));
     if (!report.warning.empty()) res.set_header("X-Glyph-Warning", report.warning);
-    const bool stream = call->status() == 200 && call->content_type().rfind("text/event-stream", 0) == 0;
-    if (!stream) {
-        std::string reply;
-        if (!call->read_all(reply, options.max_upstream_reply_bytes, abort_streams, GuardedHttpServer::client_gone))
-            return send_error(res, 502, "upstream " + options.upstream + ": " + call->error(), "upstream_error");
-        res.status = int(call->status());
-        const std::string type = call->content_type().empty() ? "application/json" : call->content_type();
-        res.set_content(call->status() == 200 ? add_glyph_usage(reply, usage) : reply, type);
-        return;
-    }
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    auto relay = std::make_shared<SseRelay>(usage, options.max_upstream_reply_bytes);
-    res.set_chunked_content_provider(
-        call->content_type(), [this, call, relay, ticket](size_t, httplib::DataSink& sink) {
-            std::string chunk;
-            if (call->read(chunk, abort_streams, GuardedHttpServer::client_gone)) {
-                const std::string out = relay->feed(chunk);
-                if (!relay->overflowed()) return out.empty() || sink.write(out.data(), out.size());
-                if (!out.empty() && !sink.write(out.data(), out.size())) return false;
-            }
-            // The status line is gone; OpenAI clients raise an in-band error event.
-            auto error_event = [](const std::string& message) {
-                return "data: " + json{{"error", {{"message", message}, {"type", "upstream_error"}}}}.dump() + "\n\n";
-            };
-            std::string rest;
-            if (relay->overflowed())
-                rest = error_event("upstream sent an event larger than " +
-                                   std::to_string(options.max_upstream_reply_bytes) +
-                                   " bytes, the most the proxy relays (--max-upstream-reply)");
-            else
-                rest = relay->finish();
-            if (call->failed() && !relay->overflowed()) rest += error_event("upstream stream broke: " + call->error());
-            if (!rest.empty() && !sink.write(rest.data(), rest.size())) return false;
-            sink.done();
-            return true;
-        });
+    RelayOptions relay;
+    relay.max_reply_bytes = options.max_upstream_reply_bytes;
+    relay.abort = &abort_streams;
+    relay.glyph_usage = report.to_json();
+    relay.final_usage_chunk = api == Api::kChat;
+    relay_reply(call, res, std::move(relay), ticket);
 }
 
 Server::Server(ServeOptions options, TextTokenCounter count_text_tokens) {
