@@ -90,6 +90,10 @@ struct ServeOptions {
     std::string text_model;
 
     ProxyPolicy policy;
+    // The model's context in tokens: a request that would not fit is sent
+    // denser (serve/context_fit.h) or refused, never forwarded. 0: the
+    // upstream's /v1/models max_model_len, when it reports one.
+    long long max_context = 0;
 
     std::string cache_dir;             // rendered segments on disk; "" = memory only
     size_t cache_bytes = 256u << 20;   // in-memory segment cache budget

@@ -191,7 +191,8 @@ nlohmann::json CompressionReport::to_json() const {
             {"tokens_saved", tokens_saved()},     {"pages", pages},
             {"segments_rendered", segments_rendered}, {"segments_cached", segments_cached},
             {"render_ms", render_ms},
-            {"missing_glyphs", missing_glyphs},   {"decision", decision_name(decision)}};
+            {"missing_glyphs", missing_glyphs},   {"decision", decision_name(decision)},
+            {"rendering", rendering}};
 }
 
 const MessageFormat kChatFormat{"text", "image_url", true, false};
@@ -304,6 +305,7 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
                 continue;
             }
             const auto r = renderer.render(document, policy_render_config(policy, document), budget);
+            report.presets.insert(policy.preset == "auto" ? auto_preset_name(document) : policy.preset);
             long long vision = 0;
             for (const auto& page : r.segment->pages) vision += profile.per_image_total(page.width, page.height);
             (r.cached ? report.segments_cached : report.segments_rendered) += 1;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -104,6 +105,8 @@ struct CompressionReport {
     size_t missing_glyphs = 0;  // characters drawn as boxes, over every rendered part
     std::string warning;        // the first part's missing-glyph warning, "" when none
     Decision decision = Decision::kNoTextPart;
+    std::set<std::string> presets;   // the presets its documents were rendered with (auto resolved)
+    std::string rendering = "preset";  // the context ladder's rung the pages were made with
     long long tokens_saved() const { return text_tokens - vision_tokens; }
     nlohmann::json to_json() const;
 };

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "glyph/vlm.h"
 #include "serve/compress.h"
 #include "serve/connection_pool.h"
+#include "serve/context_fit.h"
 #include "serve/guarded_http.h"
 #include "serve/metrics.h"
 #include "serve/pages_zip.h"
@@ -204,6 +206,9 @@ struct Server::Impl {
     std::mutex log_mutex;
     std::mutex model_mutex;
     std::string upstream_model;  // learned from the upstream's /models
+    // max_model_len per model from the upstream's /models (0: it says
+    // nothing; asked again after a minute).
+    std::map<std::string, std::pair<long long, Clock::time_point>> context_limits;
     int bound_port = -1;
 
     std::mutex stop_mutex;
@@ -266,6 +271,7 @@ struct Server::Impl {
     void handle_compressed(const httplib::Request& req, httplib::Response& res, Api api);
     void handle_passthrough(const httplib::Request& req, httplib::Response& res);
     void handle_health(httplib::Response& res);
+    std::pair<long long, std::string> context_limit(const httplib::Request& req, const std::string& model);
     void handle_metrics(httplib::Response& res);
     std::string resolve_model(const std::string& endpoint, const std::string& key, const std::string& configured);
 };
@@ -749,6 +755,37 @@ void Server::Impl::handle_metrics(httplib::Response& res) {
     res.set_content(metrics.exposition(g), "text/plain; version=0.0.4; charset=utf-8");
 }
 
+std::pair<long long, std::string> Server::Impl::context_limit(const httplib::Request& req, const std::string& model) {
+    if (options.max_context > 0) return {options.max_context, "--max-context"};
+    const std::string source = "max_model_len of " + (model.empty() ? std::string("the model") : model.substr(0, 80)) +
+                               " at the upstream's /v1/models";
+    {
+        std::lock_guard lock(model_mutex);
+        const auto it = context_limits.find(model);
+        if (it != context_limits.end() &&
+            (it->second.first > 0 || Clock::now() - it->second.second < std::chrono::minutes(1)))
+            return {it->second.first, source};
+    }
+    UpstreamRequest ask{"GET", {{"Accept", "application/json"}}, ""};
+    if (forward_client_authorization() && req.has_header("Authorization"))
+        ask.headers.emplace_back("Authorization", req.get_header_value("Authorization"));
+    UpstreamCall call(target(options.upstream, options.upstream_api_key, "/models"), std::move(ask));
+    std::string reply;
+    long long limit = 0;
+    if (call.wait_headers(abort_streams, GuardedHttpServer::client_gone) && call.status() == 200 &&
+        call.read_all(reply, 1u << 20, abort_streams, GuardedHttpServer::client_gone)) {
+        try {
+            limit = max_model_len(parse_untrusted_json(reply), model);
+        } catch (const ServeError&) {
+            limit = 0;  // too deep to be a models list
+        }
+    }
+    std::lock_guard lock(model_mutex);
+    if (context_limits.size() > 1000) context_limits.clear();  // model names come from clients
+    context_limits[model] = {limit, Clock::now()};
+    return {limit, source};
+}
+
 void Server::Impl::handle_passthrough(const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/api/", 0) == 0 || options.upstream.empty())
         return send_error(res, 404, "no such path: " + req.path.substr(0, 200) +
@@ -795,14 +832,53 @@ void Server::Impl::handle_compressed(const httplib::Request& req, httplib::Respo
     auto ticket = acquire();
     if (!ticket) return send_busy(res, metrics);
 
+    const VisionProfile& profile = policy.profile.empty() ? proxy_profile() : find_profile(policy.profile);
+    const MessageFormat& format = api == Api::kChat ? kChatFormat : kResponsesFormat;
+    const auto model_field = body.find("model");
+    const auto [limit, limit_source] = context_limit(
+        req, model_field != body.end() && model_field->is_string() ? model_field->get<std::string>() : "");
+    const json original = limit > 0 ? body : json();
+    auto compress = [&](json& request, const ProxyPolicy& p) {
+        RenderBudget budget = request_budget();
+        return api == Api::kChat ? compress_messages(request["messages"], p, profile, count_tokens, renderer, budget)
+                                 : compress_responses_input(request, p, profile, count_tokens, renderer, budget);
+    };
     CompressionReport report;
     try {
-        const VisionProfile& profile =
-            policy.profile.empty() ? proxy_profile() : find_profile(policy.profile);
-        RenderBudget budget = request_budget();
-        report = api == Api::kChat
-                     ? compress_messages(body["messages"], policy, profile, count_tokens, renderer, budget)
-                     : compress_responses_input(body, policy, profile, count_tokens, renderer, budget);
+        report = compress(body, policy);
+        if (limit > 0) {
+            PromptCount count = count_request(body, format, profile, count_tokens);
+            std::string tried = "as rendered by the preset (" + std::string(decision_name(report.decision)) +
+                                "): " + std::to_string(count.total());
+            // Denser pages, as long as they stay legible in every language rendered.
+            const auto& ladder = context_ladder();
+            for (size_t r = 1; r < ladder.size() && count.total() > limit && report.pages > 0; ++r) {
+                std::string illegible;
+                for (const auto& preset : report.presets)
+                    if (!rung_admissible(ladder[r], preset)) illegible = preset;
+                if (!illegible.empty()) {
+                    tried += "; " + ladder[r].name + ": not legible enough for " + illegible;
+                    continue;
+                }
+                ProxyPolicy denser = policy;
+                for (const auto& [key, value] : ladder[r].config.items()) denser.config[key] = value;
+                json attempt = original;
+                CompressionReport denser_report = compress(attempt, denser);
+                const PromptCount denser_count = count_request(attempt, format, profile, count_tokens);
+                tried += "; " + ladder[r].name + ": " + std::to_string(denser_count.total());
+                if (denser_count.total() <= limit) {
+                    body = std::move(attempt);
+                    report = std::move(denser_report);
+                    report.rendering = ladder[r].name;
+                }
+                count = denser_count;
+            }
+            if (count.total() > limit) {
+                res.status = 400;
+                res.set_header("X-Glyph-Decision", decision_name(report.decision));
+                return res.set_content(context_error(limit, limit_source, count, tried).dump(), "application/json");
+            }
+        }
     } catch (const BudgetExceeded& e) {
         return send_error(res, 413, e.what());
     } catch (const Cancelled&) {
@@ -834,6 +910,7 @@ void Server::Impl::handle_compressed(const httplib::Request& req, httplib::Respo
     res.set_header("X-Glyph-Text-Tokens", std::to_string(report.text_tokens));
     res.set_header("X-Glyph-Vision-Tokens", std::to_string(report.vision_tokens));
     res.set_header("X-Glyph-Pages", std::to_string(report.pages));
+    res.set_header("X-Glyph-Rendering", report.rendering);
     if (!report.warning.empty()) res.set_header("X-Glyph-Warning", report.warning);
     RelayOptions relay;
     relay.max_reply_bytes = options.max_upstream_reply_bytes;

@@ -195,6 +195,11 @@ void add_serve_command(CLI::App& app) {
         ->check(CLI::IsMember({"user", "system"}))
         ->capture_default_str();
     cmd->add_option("--profile", o.policy.profile, "Vision-token profile for the proxy's accounting");
+    cmd->add_option("--max-context", o.max_context,
+                    "Proxy: the model's context in tokens (0: the upstream's /v1/models max_model_len); a request "
+                    "that does not fit is rendered denser or refused with a 400")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     flags->render.add_to(*cmd);
     cmd->add_option("--workers", o.workers, "Requests rendering or waiting on upstream at once")->capture_default_str();
     cmd->add_option("--queue", o.queue, "Requests that may wait for a worker; beyond: 503 + Retry-After")
