@@ -184,7 +184,36 @@ try {
   // /health reports the proxy and the upstream.
   const health = await fetch(proxy.url + "/health").then(async (r) => [r.status, await r.json()]);
   check(health[0] === 200 && health[1].proxy.status === "ok" && health[1].upstream.status === "ok", "health: " + JSON.stringify(health));
-  console.log(JSON.stringify({ ok: true, sent, decisions: families.get("glyph_compression_decisions_total").samples.length }));
+  // The context limit (the upstream reports max_model_len 32768): never sent when it cannot fit.
+  const sample = fs.readFileSync(path.join(repo, "samples/novel_excerpt.txt"), "utf8");
+  const chatsUpstream = () => upstream.requests.filter((r) => r.url === "/v1/chat/completions").length;
+  const refused = async (body, what) => {
+    const before = chatsUpstream();
+    try {
+      await viaProxy.chat.completions.create({ model: "test-vlm", ...body });
+      throw new Error(what + ": sent although it cannot fit");
+    } catch (e) {
+      check(e instanceof OpenAI.BadRequestError && e.code === "context_length_exceeded" && /32768/.test(e.message),
+        what + ": " + e.message);
+      check(chatsUpstream() === before, what + ": reached the upstream");
+      return e.message;
+    }
+  };
+  // About 63K vision tokens at the preset (101 pages): no legible rung gets it under 32768.
+  const huge = await refused({ messages: [{ role: "user", content: sample.repeat(13) + "\n\nWho wrote the letter?" }] }, "63K-token pages");
+  for (const rung of ["as rendered by the preset", "8 pt font", "newline marker", "60 dpi: ", "60 dpi + newline marker: not legible"])
+    check(huge.includes(rung), "the refusal does not say it tried " + rung + ": " + huge);
+  // Text alone with max_tokens over the context: refused as well.
+  await refused({ messages: [{ role: "user", content: "Hi?" }], max_tokens: 40000 }, "max_tokens");
+  // About 34K at the preset, 28.5K in the 8 pt rung: sent denser.
+  const denser = await viaProxy.chat.completions.create({ model: "test-vlm",
+    messages: [{ role: "user", content: sample.repeat(7) + "\n\nWho wrote the letter?" }] }).withResponse();
+  check(denser.response.headers.get("x-glyph-rendering") === "8 pt font" && denser.data.usage.glyph.rendering === "8 pt font",
+    "not re-rendered denser: " + denser.response.headers.get("x-glyph-rendering"));
+  check(denser.data.usage.glyph.vision_tokens < 32768 && /^images=4\d texts=\["Who wrote the letter\?"\]$/.test(denser.data.choices[0].message.content),
+    "denser request: " + JSON.stringify(denser.data.usage.glyph) + " " + denser.data.choices[0].message.content);
+  console.log(JSON.stringify({ ok: true, sent, decisions: families.get("glyph_compression_decisions_total").samples.length,
+    refusal: huge, denser: denser.data.usage.glyph }));
 } catch (e) {
   console.error("FAIL: " + e.message);
   process.exitCode = 1;
