@@ -9,6 +9,7 @@
 // Prometheus text and its counters match the requests sent.
 //   node tests/node/openai_passthrough.mjs --glyph build/glyph
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SKIP, parseArgs, startServer, stop, check } from "../browser/harness.mjs";
@@ -212,6 +213,25 @@ try {
     "not re-rendered denser: " + denser.response.headers.get("x-glyph-rendering"));
   check(denser.data.usage.glyph.vision_tokens < 32768 && /^images=4\d texts=\["Who wrote the letter\?"\]$/.test(denser.data.choices[0].message.content),
     "denser request: " + JSON.stringify(denser.data.usage.glyph) + " " + denser.data.choices[0].message.content);
+  // glyph ask makes the same check before sending.
+  const { execFile } = await import("node:child_process");
+  const ask = (doc, extra = []) => new Promise((resolve) => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "glyph-ask-")), "doc.txt");
+    fs.writeFileSync(file, doc);
+    execFile(args.glyph, ["ask", "--doc", file, "--question", "Who wrote the letter?", "--endpoint", upstream.url + "/v1",
+      "--model", "test-vlm", "--no-stream", "--retries", "0", ...extra], (error, stdout, stderr) =>
+      resolve({ code: error ? error.code : 0, stdout, stderr }));
+  });
+  const beforeAsk = chatsUpstream();
+  const tooLong = await ask(sample.repeat(7));
+  check(tooLong.code === 6 && /not sent: .*32768 tokens \(max_model_len at /.test(tooLong.stderr) && /8 pt font: --set/.test(tooLong.stderr),
+    "glyph ask over max_model_len: exit " + tooLong.code + " " + tooLong.stderr.slice(-400));
+  check(chatsUpstream() === beforeAsk, "glyph ask sent a request that cannot fit");
+  const small = await ask(sample.slice(0, 6000), ["--max-context", "3000", "--max-tokens", "100"]);
+  check(small.code === 0 && chatsUpstream() === beforeAsk + 1, "glyph ask within --max-context: " + small.code + " " + small.stderr.slice(-300));
+  const tight = await ask(sample.slice(0, 6000), ["--max-context", "500", "--max-tokens", "100"]);
+  check(tight.code === 6 && /--max-context/.test(tight.stderr), "glyph ask over --max-context: " + tight.code + " " + tight.stderr.slice(-300));
+
   console.log(JSON.stringify({ ok: true, sent, decisions: families.get("glyph_compression_decisions_total").samples.length,
     refusal: huge, denser: denser.data.usage.glyph }));
 } catch (e) {
