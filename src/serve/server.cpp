@@ -9,50 +9,30 @@
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
-#include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/vision_tokens.h"
 #include "glyph/vlm.h"
-#include "serve/compress.h"
-#include "serve/connection_pool.h"
-#include "serve/context_fit.h"
-#include "serve/guarded_http.h"
-#include "serve/metrics.h"
 #include "serve/pages_zip.h"
-#include "serve/passthrough.h"
-#include "serve/segment_cache.h"
+#include "serve/server_impl.h"
 #include "serve/sse_relay.h"
 #include "serve/untrusted_json.h"
-#include "serve/upstream.h"
 #include "serve/web_assets.h"
-#include "serve/work_gate.h"
 
 namespace glyph::serve {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
 // The access log's clock: set when a request is routed, read when it is logged
 // (httplib handles a request start to end on one connection thread).
 thread_local Clock::time_point request_start;
 
-double ms_since(Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
-void send_busy(httplib::Response& res, Metrics& metrics) {
-    metrics.count_busy();
-    res.set_header("Retry-After", "1");
-    send_error(res, 503, "server busy: all workers are taken and the waiting line is full; retry shortly",
-               "server_busy");
-}
 
 std::string content_type_for(std::string_view path) {
     auto ends = [&](std::string_view ext) {
@@ -161,8 +141,6 @@ void validate(const ServeOptions& o) {
     }
 }
 
-namespace {
-
 ConnectionLimits connection_limits(const ServeOptions& o) {
     ConnectionLimits l;
     l.max_connections = o.max_connections;
@@ -172,8 +150,6 @@ ConnectionLimits connection_limits(const ServeOptions& o) {
     l.max_body_bytes = o.max_body_bytes;
     return l;
 }
-
-}  // namespace
 
 int render_threads() { return std::max(1, int(std::thread::hardware_concurrency())); }
 
@@ -190,91 +166,13 @@ double worst_case_request_bytes(const ServeOptions& o) {
     return png + 2 * base64 + rasters + body + layout;
 }
 
-struct Server::Impl {
-    ServeOptions options;
-    TextTokenCounter count_tokens;
-    GuardedHttpServer http;
-    WorkGate gate;
-    SegmentCache cache;
-    SegmentRenderer renderer;
-    Metrics metrics;
-    std::set<std::string> asset_paths;  // the web app's files: open without a key
-    std::atomic<bool> draining{false};
-    std::atomic<int> listen_fd{-1};
-    std::atomic<ConnectionPool*> pool{nullptr};
-    std::atomic<bool> abort_streams{false};  // the shutdown grace period is over
-    std::mutex log_mutex;
-    std::mutex model_mutex;
-    std::string upstream_model;  // learned from the upstream's /models
-    // max_model_len per model from the upstream's /models (0: it says
-    // nothing; asked again after a minute).
-    std::map<std::string, std::pair<long long, Clock::time_point>> context_limits;
-    int bound_port = -1;
 
-    std::mutex stop_mutex;
-    std::condition_variable stop_cv;
-    bool finished = false;
-    std::thread grace_timer;
-
-    Impl(ServeOptions o, TextTokenCounter counter)
-        : options(std::move(o)),
-          count_tokens(std::move(counter)),
-          http(connection_limits(options)),
-          gate(options.workers, options.queue),
-          cache(options.cache_bytes, options.cache_dir),
-          renderer(cache, render_threads()) {}
-
-    int connection_threads() const {
-        return options.connection_threads > 0 ? options.connection_threads : options.max_connections + 16;
-    }
-    // Called on the request's connection thread: the budget also watches that
-    // connection, so a render stops when its client leaves.
-    RenderBudget request_budget() const {
-        const int socket = GuardedHttpServer::current_socket();
-        std::function<bool()> client_gone;
-        if (socket >= 0) client_gone = [socket] { return GuardedHttpServer::peer_closed(socket); };
-        return RenderBudget(options.max_request_pages, (long long)(options.max_request_megapixels * 1e6),
-                            options.max_text_bytes, std::move(client_gone));
-    }
-    std::shared_ptr<WorkGate::Ticket> acquire() {
-        return gate.acquire(std::chrono::milliseconds(long(options.queue_timeout_s * 1000)));
-    }
-    const VisionProfile& proxy_profile() const {
-        return find_profile(options.policy.profile.empty() ? default_profile_name() : options.policy.profile);
-    }
-    UpstreamTarget target(const std::string& base, const std::string& key, const std::string& path) const {
-        return {upstream_url(base, path), key, options.upstream_connect_timeout_s, options.upstream_idle_timeout_s};
-    }
-    // The client's Authorization goes upstream unless the proxy has a key of
-    // its own (then that header is the proxy's credential) or an upstream
-    // key replaces it.
-    bool forward_client_authorization() const { return options.api_key.empty() && options.upstream_api_key.empty(); }
-    UpstreamRequest relayed_request(const httplib::Request& req, std::string body) const {
-        UpstreamRequest r{req.method, forwarded_request_headers(req, forward_client_authorization()), std::move(body)};
-        return r;
-    }
-    void send_upstream_failure(httplib::Response& res, const UpstreamCall& call) const {
-        send_error(res, call.timed_out() && !call.connect_failed() ? 504 : 502,
-                   "upstream " + options.upstream + ": " + call.error(), "upstream_error");
-    }
-
-    void install_routes();
-    void log_request(const httplib::Request& req, const httplib::Response& res);
-    bool authorized(const httplib::Request& req) const;
-
-    void handle_info(httplib::Response& res);
-    void handle_render(const httplib::Request& req, httplib::Response& res);
-    void handle_page(const httplib::Request& req, httplib::Response& res);
-    void handle_zip(const httplib::Request& req, httplib::Response& res);
-    void handle_ask(const httplib::Request& req, httplib::Response& res);
-    enum class Api { kChat, kResponses };
-    void handle_compressed(const httplib::Request& req, httplib::Response& res, Api api);
-    void handle_passthrough(const httplib::Request& req, httplib::Response& res);
-    void handle_health(httplib::Response& res);
-    std::pair<long long, std::string> context_limit(const httplib::Request& req, const std::string& model);
-    void handle_metrics(httplib::Response& res);
-    std::string resolve_model(const std::string& endpoint, const std::string& key, const std::string& configured);
-};
+void Server::Impl::send_busy(httplib::Response& res) {
+    metrics.count_busy();
+    res.set_header("Retry-After", "1");
+    send_error(res, 503, "server busy: all workers are taken and the waiting line is full; retry shortly",
+               "server_busy");
+}
 
 bool Server::Impl::authorized(const httplib::Request& req) const {
     if (options.api_key.empty()) return true;
@@ -495,7 +393,7 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
         return send_error(res, 400, e.what());
     }
     auto ticket = acquire();
-    if (!ticket) return send_busy(res, metrics);
+    if (!ticket) return send_busy(res);
 
     const auto start = Clock::now();
     SegmentRenderer::Result rendered;
@@ -628,7 +526,7 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
         return send_error(res, 400, e.what());
     }
     auto ticket = acquire();
-    if (!ticket) return send_busy(res, metrics);
+    if (!ticket) return send_busy(res);
 
     vlm::ChatRequest chat;
     vlm::Message message{"user", {}};
@@ -709,215 +607,6 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
             sink.done();
             return !cancel->load();
         });
-}
-
-void Server::Impl::handle_health(httplib::Response& res) {
-    json upstream = "none";
-    bool upstream_ok = true;
-    if (!options.upstream.empty()) {
-        // vLLM and SGLang answer /health at their root; any OpenAI server lists /v1/models.
-        const double connect = std::min(2.0, options.upstream_connect_timeout_s);
-        long status = 0;
-        std::string error;
-        for (const char* path : {"/health", "/v1/models"}) {
-            UpstreamCall call({passthrough_url(options.upstream, path), options.upstream_api_key, connect, 5}, "");
-            std::string body;
-            const bool answered = call.wait_headers(abort_streams, GuardedHttpServer::client_gone) &&
-                                  call.read_all(body, 1u << 20, abort_streams, GuardedHttpServer::client_gone);
-            status = call.status();
-            error = answered ? "" : call.error();
-            if (!answered || status != 404) break;
-        }
-        upstream_ok = error.empty() && status >= 200 && status < 300;
-        upstream = {{"url", options.upstream}, {"status", upstream_ok ? "ok" : "unavailable"}};
-        if (status > 0) upstream["http_status"] = status;
-        if (!error.empty()) upstream["error"] = error;
-    }
-    const bool ok = !draining.load();
-    res.status = ok && upstream_ok ? 200 : 503;
-    res.set_content(json{{"status", !ok ? "draining" : upstream_ok ? "ok" : "upstream-unavailable"},
-                         {"proxy", {{"status", ok ? "ok" : "draining"},
-                                    {"workers", gate.slots()},
-                                    {"busy", gate.busy()},
-                                    {"waiting", gate.waiting()}}},
-                         {"upstream", upstream}}
-                        .dump(),
-                    "application/json");
-}
-
-void Server::Impl::handle_metrics(httplib::Response& res) {
-    Metrics::Gauges g;
-    g.cache = cache.stats();
-    g.workers = gate.slots();
-    g.busy = gate.busy();
-    g.waiting = gate.waiting();
-    g.connections = http.open_connections();
-    res.set_content(metrics.exposition(g), "text/plain; version=0.0.4; charset=utf-8");
-}
-
-std::pair<long long, std::string> Server::Impl::context_limit(const httplib::Request& req, const std::string& model) {
-    if (options.max_context > 0) return {options.max_context, "--max-context"};
-    const std::string source = "max_model_len of " + (model.empty() ? std::string("the model") : model.substr(0, 80)) +
-                               " at the upstream's /v1/models";
-    {
-        std::lock_guard lock(model_mutex);
-        const auto it = context_limits.find(model);
-        if (it != context_limits.end() &&
-            (it->second.first > 0 || Clock::now() - it->second.second < std::chrono::minutes(1)))
-            return {it->second.first, source};
-    }
-    UpstreamRequest ask{"GET", {{"Accept", "application/json"}}, ""};
-    if (forward_client_authorization() && req.has_header("Authorization"))
-        ask.headers.emplace_back("Authorization", req.get_header_value("Authorization"));
-    UpstreamCall call(target(options.upstream, options.upstream_api_key, "/models"), std::move(ask));
-    std::string reply;
-    long long limit = 0;
-    if (call.wait_headers(abort_streams, GuardedHttpServer::client_gone) && call.status() == 200 &&
-        call.read_all(reply, 1u << 20, abort_streams, GuardedHttpServer::client_gone)) {
-        try {
-            limit = max_model_len(parse_untrusted_json(reply), model);
-        } catch (const ServeError&) {
-            limit = 0;  // too deep to be a models list
-        }
-    }
-    std::lock_guard lock(model_mutex);
-    if (context_limits.size() > 1000) context_limits.clear();  // model names come from clients
-    context_limits[model] = {limit, Clock::now()};
-    return {limit, source};
-}
-
-void Server::Impl::handle_passthrough(const httplib::Request& req, httplib::Response& res) {
-    if (req.path.rfind("/api/", 0) == 0 || options.upstream.empty())
-        return send_error(res, 404, "no such path: " + req.path.substr(0, 200) +
-                                        (options.upstream.empty() ? " (no --upstream to relay it to)" : ""));
-    if (req.target.empty() || req.target.front() != '/')
-        return send_error(res, 400, "the request target must be a path (origin form)");
-    auto ticket = acquire();
-    if (!ticket) return send_busy(res, metrics);
-    UpstreamTarget to = target(options.upstream, options.upstream_api_key, "");
-    to.url = passthrough_url(options.upstream, req.target);
-    auto call = std::make_shared<UpstreamCall>(to, relayed_request(req, req.body));
-    const auto sent = Clock::now();
-    if (!call->wait_headers(abort_streams, GuardedHttpServer::client_gone)) return send_upstream_failure(res, *call);
-    metrics.observe_upstream(ms_since(sent) / 1000);
-    RelayOptions relay;
-    relay.max_reply_bytes = options.max_upstream_reply_bytes;
-    relay.abort = &abort_streams;
-    relay_reply(call, res, std::move(relay), ticket);
-}
-
-void Server::Impl::handle_compressed(const httplib::Request& req, httplib::Response& res, Api api) {
-    if (options.upstream.empty())
-        return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
-                          "no_endpoint");
-    json body;
-    try {
-        body = parse_body(req);
-    } catch (const ServeError& e) {
-        return send_error(res, 400, std::string("request body: ") + e.what());
-    }
-    if (body.is_discarded()) return send_error(res, 400, "request body is not valid JSON");
-    const char* needed = api == Api::kChat ? "messages" : "input";
-    if (!body.is_object() || !body.contains(needed))
-        return send_error(res, 400, std::string("request body must be a JSON object with \"") + needed + "\"");
-    ProxyPolicy policy = options.policy;
-    if (body.contains("glyph")) {
-        try {
-            policy = apply_policy_overrides(policy, body["glyph"]);
-        } catch (const ServeError& e) {
-            return send_error(res, 400, e.what());
-        }
-        body.erase("glyph");
-    }
-    auto ticket = acquire();
-    if (!ticket) return send_busy(res, metrics);
-
-    const VisionProfile& profile = policy.profile.empty() ? proxy_profile() : find_profile(policy.profile);
-    const MessageFormat& format = api == Api::kChat ? kChatFormat : kResponsesFormat;
-    const auto model_field = body.find("model");
-    const auto [limit, limit_source] = context_limit(
-        req, model_field != body.end() && model_field->is_string() ? model_field->get<std::string>() : "");
-    const json original = limit > 0 ? body : json();
-    auto compress = [&](json& request, const ProxyPolicy& p) {
-        RenderBudget budget = request_budget();
-        return api == Api::kChat ? compress_messages(request["messages"], p, profile, count_tokens, renderer, budget)
-                                 : compress_responses_input(request, p, profile, count_tokens, renderer, budget);
-    };
-    CompressionReport report;
-    try {
-        report = compress(body, policy);
-        if (limit > 0) {
-            PromptCount count = count_request(body, format, profile, count_tokens);
-            std::string tried = "as rendered by the preset (" + std::string(decision_name(report.decision)) +
-                                "): " + std::to_string(count.total());
-            // Denser pages, as long as they stay legible in every language rendered.
-            const auto& ladder = context_ladder();
-            for (size_t r = 1; r < ladder.size() && count.total() > limit && report.pages > 0; ++r) {
-                std::string illegible;
-                for (const auto& preset : report.presets)
-                    if (!rung_admissible(ladder[r], preset)) illegible = preset;
-                if (!illegible.empty()) {
-                    tried += "; " + ladder[r].name + ": not legible enough for " + illegible;
-                    continue;
-                }
-                ProxyPolicy denser = policy;
-                for (const auto& [key, value] : ladder[r].config.items()) denser.config[key] = value;
-                json attempt = original;
-                CompressionReport denser_report = compress(attempt, denser);
-                const PromptCount denser_count = count_request(attempt, format, profile, count_tokens);
-                tried += "; " + ladder[r].name + ": " + std::to_string(denser_count.total());
-                if (denser_count.total() <= limit) {
-                    body = std::move(attempt);
-                    report = std::move(denser_report);
-                    report.rendering = ladder[r].name;
-                }
-                count = denser_count;
-            }
-            if (count.total() > limit) {
-                res.status = 400;
-                res.set_header("X-Glyph-Decision", decision_name(report.decision));
-                return res.set_content(context_error(limit, limit_source, count, tried).dump(), "application/json");
-            }
-        }
-    } catch (const BudgetExceeded& e) {
-        return send_error(res, 413, e.what());
-    } catch (const Cancelled&) {
-        return send_error(res, 499, "the client closed the connection; rendering stopped");
-    } catch (const ServeError& e) {
-        return send_error(res, 400, e.what());
-    } catch (const InputError& e) {
-        return send_error(res, 400, std::string("cannot render a message: ") + e.what());
-    } catch (const ConfigError& e) {
-        return send_error(res, 400, e.what());
-    }
-    metrics.count_compression(decision_name(report.decision), report.pages, report.text_tokens,
-                              report.vision_tokens, report.render_ms / 1000);
-    res.set_header("X-Glyph-Decision", decision_name(report.decision));
-
-    UpstreamRequest up = relayed_request(req, body.dump());
-    up.method = "POST";
-    if (!req.has_header("Content-Type")) up.headers.emplace_back("Content-Type", "application/json");
-    auto call = std::make_shared<UpstreamCall>(
-        target(options.upstream, options.upstream_api_key, api == Api::kChat ? "/chat/completions" : "/responses"),
-        std::move(up));
-    const auto sent = Clock::now();
-    // A client that leaves while the upstream is still silent (prefill of a
-    // long prompt) frees its worker at once: the upstream request is dropped.
-    if (!call->wait_headers(abort_streams, GuardedHttpServer::client_gone)) return send_upstream_failure(res, *call);
-    metrics.observe_upstream(ms_since(sent) / 1000);
-
-    res.set_header("X-Glyph-Tokens-Saved", std::to_string(report.tokens_saved()));
-    res.set_header("X-Glyph-Text-Tokens", std::to_string(report.text_tokens));
-    res.set_header("X-Glyph-Vision-Tokens", std::to_string(report.vision_tokens));
-    res.set_header("X-Glyph-Pages", std::to_string(report.pages));
-    res.set_header("X-Glyph-Rendering", report.rendering);
-    if (!report.warning.empty()) res.set_header("X-Glyph-Warning", report.warning);
-    RelayOptions relay;
-    relay.max_reply_bytes = options.max_upstream_reply_bytes;
-    relay.abort = &abort_streams;
-    relay.glyph_usage = report.to_json();
-    relay.final_usage_chunk = api == Api::kChat;
-    relay_reply(call, res, std::move(relay), ticket);
 }
 
 Server::Server(ServeOptions options, TextTokenCounter count_text_tokens) {
