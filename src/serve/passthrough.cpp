@@ -88,7 +88,8 @@ void relay_reply(std::shared_ptr<UpstreamCall> call, httplib::Response& res, Rel
     const bool event_stream = starts_with_ci(type, "text/event-stream");
     const bool compressed = !options.glyph_usage.is_null();
 
-    if (!event_stream && has_length) {
+    // A compressed route's JSON reply is read whole to add usage.glyph, with or without a length.
+    if (!event_stream && (has_length || compressed)) {
         std::string body;
         if (!call->read_all(body, options.max_reply_bytes, abort, GuardedHttpServer::client_gone)) {
             res.headers.clear();

@@ -40,8 +40,9 @@ struct RelayOptions {
 };
 
 // Sends `call`'s reply (its headers are in) to the client: headers and
-// status at once, the body buffered (bounded) when the upstream sent a
-// length and is not an event stream, else relayed chunk by chunk. `hold`
+// status at once; the body buffered (bounded) when it is not an event stream
+// and the upstream sent a length or usage.glyph is to be added, else relayed
+// chunk by chunk. `hold`
 // (the request's worker ticket) lives until the reply is complete.
 void relay_reply(std::shared_ptr<UpstreamCall> call, httplib::Response& res, RelayOptions options,
                  std::shared_ptr<void> hold);
