@@ -7,28 +7,35 @@ namespace glyph::serve {
 
 using json = nlohmann::json;
 
+std::pair<bool, json> Server::Impl::check_upstream_health() {
+    std::lock_guard lock(health_mutex);
+    if (upstream_health_at != Clock::time_point{} && Clock::now() - upstream_health_at < std::chrono::seconds(1))
+        return upstream_health;
+    // vLLM and SGLang answer /health at their root; any OpenAI server lists /v1/models.
+    const double connect = std::min(2.0, options.upstream_connect_timeout_s);
+    long status = 0;
+    std::string error;
+    for (const char* path : {"/health", "/v1/models"}) {
+        UpstreamCall call({passthrough_url(options.upstream, path), options.upstream_api_key, connect, 5}, "");
+        std::string body;
+        const bool answered = call.wait_headers(abort_streams) && call.read_all(body, 1u << 20, abort_streams);
+        status = call.status();
+        error = answered ? "" : call.error();
+        if (!answered || status != 404) break;
+    }
+    const bool ok = error.empty() && status >= 200 && status < 300;
+    json report = {{"url", options.upstream}, {"status", ok ? "ok" : "unavailable"}};
+    if (status > 0) report["http_status"] = status;
+    if (!error.empty()) report["error"] = error;
+    upstream_health = {ok, report};
+    upstream_health_at = Clock::now();
+    return upstream_health;
+}
+
 void Server::Impl::handle_health(httplib::Response& res) {
     json upstream = "none";
     bool upstream_ok = true;
-    if (!options.upstream.empty()) {
-        // vLLM and SGLang answer /health at their root; any OpenAI server lists /v1/models.
-        const double connect = std::min(2.0, options.upstream_connect_timeout_s);
-        long status = 0;
-        std::string error;
-        for (const char* path : {"/health", "/v1/models"}) {
-            UpstreamCall call({passthrough_url(options.upstream, path), options.upstream_api_key, connect, 5}, "");
-            std::string body;
-            const bool answered = call.wait_headers(abort_streams, GuardedHttpServer::client_gone) &&
-                                  call.read_all(body, 1u << 20, abort_streams, GuardedHttpServer::client_gone);
-            status = call.status();
-            error = answered ? "" : call.error();
-            if (!answered || status != 404) break;
-        }
-        upstream_ok = error.empty() && status >= 200 && status < 300;
-        upstream = {{"url", options.upstream}, {"status", upstream_ok ? "ok" : "unavailable"}};
-        if (status > 0) upstream["http_status"] = status;
-        if (!error.empty()) upstream["error"] = error;
-    }
+    if (!options.upstream.empty()) std::tie(upstream_ok, upstream) = check_upstream_health();
     const bool ok = !draining.load();
     res.status = ok && upstream_ok ? 200 : 503;
     res.set_content(json{{"status", !ok ? "draining" : upstream_ok ? "ok" : "upstream-unavailable"},
@@ -55,30 +62,30 @@ std::pair<long long, std::string> Server::Impl::context_limit(const httplib::Req
     if (options.max_context > 0) return {options.max_context, "--max-context"};
     const std::string source = "max_model_len of " + (model.empty() ? std::string("the model") : model.substr(0, 80)) +
                                " at the upstream's /v1/models";
-    {
-        std::lock_guard lock(model_mutex);
-        const auto it = context_limits.find(model);
-        if (it != context_limits.end() &&
-            (it->second.first > 0 || Clock::now() - it->second.second < std::chrono::minutes(1)))
-            return {it->second.first, source};
-    }
-    UpstreamRequest ask{"GET", {{"Accept", "application/json"}}, ""};
-    if (forward_client_authorization() && req.has_header("Authorization"))
-        ask.headers.emplace_back("Authorization", req.get_header_value("Authorization"));
-    UpstreamCall call(target(options.upstream, options.upstream_api_key, "/models"), std::move(ask));
-    std::string reply;
-    long long limit = 0;
-    if (call.wait_headers(abort_streams, GuardedHttpServer::client_gone) && call.status() == 200 &&
-        call.read_all(reply, 1u << 20, abort_streams, GuardedHttpServer::client_gone)) {
-        try {
-            limit = max_model_len(parse_untrusted_json(reply), model);
-        } catch (const ServeError&) {
-            limit = 0;  // too deep to be a models list
+    std::unique_lock lock(model_mutex);
+    if (upstream_models_at == Clock::time_point{} || Clock::now() - upstream_models_at > std::chrono::minutes(1)) {
+        lock.unlock();
+        UpstreamRequest ask{"GET", {{"Accept", "application/json"}}, ""};
+        if (forward_client_authorization() && req.has_header("Authorization"))
+            ask.headers.emplace_back("Authorization", req.get_header_value("Authorization"));
+        UpstreamCall call(target(options.upstream, options.upstream_api_key, "/models"), std::move(ask));
+        std::string reply;
+        json models;
+        if (call.wait_headers(abort_streams, GuardedHttpServer::client_gone) && call.status() == 200 &&
+            call.read_all(reply, 1u << 20, abort_streams, GuardedHttpServer::client_gone)) {
+            try {
+                models = parse_untrusted_json(reply);
+            } catch (const ServeError&) {
+                models = json();  // too deep to be a models list
+            }
+        }
+        lock.lock();
+        if (call.error() != "cancelled") {  // a client that left says nothing about the upstream
+            upstream_models = std::move(models);
+            upstream_models_at = Clock::now();
         }
     }
-    std::lock_guard lock(model_mutex);
-    if (context_limits.size() > 1000) context_limits.clear();  // model names come from clients
-    context_limits[model] = {limit, Clock::now()};
+    const long long limit = max_model_len(upstream_models, model);
     return {limit, source};
 }
 

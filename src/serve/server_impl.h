@@ -55,7 +55,16 @@ struct Server::Impl {
     std::string upstream_model;  // learned from the upstream's /models
     // max_model_len per model from the upstream's /models (0: it says
     // nothing; asked again after a minute).
-    std::map<std::string, std::pair<long long, Clock::time_point>> context_limits;
+    // The upstream's /models reply, for max_model_len: asked at most once a
+    // minute, whatever model names clients send.
+    nlohmann::json upstream_models;
+    Clock::time_point upstream_models_at{};
+    // The upstream's health as /health last found it: asked at most once a
+    // second, however often /health (open without a key) is called.
+    std::mutex health_mutex;
+    std::pair<bool, nlohmann::json> upstream_health;
+    Clock::time_point upstream_health_at{};
+    std::pair<bool, nlohmann::json> check_upstream_health();
     int bound_port = -1;
 
     std::mutex stop_mutex;
