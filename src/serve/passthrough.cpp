@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "serve/guarded_http.h"
 #include "serve/sse_relay.h"
@@ -78,11 +79,13 @@ void relay_reply(std::shared_ptr<UpstreamCall> call, httplib::Response& res, Rel
     bool has_length = false;
     for (const auto& [name, value] : call->headers())
         if (equals_ci(name, "connection")) connection = value;
+    std::vector<std::string> copied;
     for (const auto& [name, value] : call->headers()) {
         if (equals_ci(name, "content-length")) has_length = true;
         if (is_hop_by_hop(name) || named_in(connection, name) || equals_ci(name, "content-type")) continue;
         if (res.has_header(name.c_str()) && starts_with_ci(name, "x-glyph-")) continue;  // ours
         res.set_header(name.c_str(), value);
+        copied.push_back(name);
     }
     const std::string type = call->content_type().empty() ? "application/json" : call->content_type();
     const bool event_stream = starts_with_ci(type, "text/event-stream");
@@ -92,7 +95,7 @@ void relay_reply(std::shared_ptr<UpstreamCall> call, httplib::Response& res, Rel
     if (!event_stream && (has_length || compressed)) {
         std::string body;
         if (!call->read_all(body, options.max_reply_bytes, abort, GuardedHttpServer::client_gone)) {
-            res.headers.clear();
+            for (const auto& name : copied) res.headers.erase(name);  // the proxy's own stay
             return send_error(res, 502, "upstream: " + call->error(), "upstream_error");
         }
         res.status = int(call->status());
