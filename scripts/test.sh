@@ -13,7 +13,7 @@ build_dir=${GLYPH_BUILD_DIR:-build}
 if [ "${GLYPH_SKIP_SANITIZE:-0}" != 1 ]; then
   # The renderer, codecs, tokenizer, eval readers, server and VLM client take untrusted input:
   # run their tests with ASan/UBSan (a separate build; only these programs are built there).
-  sanitized=(render_test shaping_test encode_test tokenizer_test tokenizer_cache_test vision_tokens_test eval_score_test serve_test
+  sanitized=(render_test shaping_test encode_test tokenizer_test tokenizer_cache_test vision_tokens_test eval_score_test serve_test serve_proxy_test
              vlm_client_test)
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLYPH_SANITIZE=ON \
         -DGLYPH_BUILD_BENCH=OFF >/dev/null

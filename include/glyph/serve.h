@@ -30,8 +30,12 @@ struct ServeError : std::runtime_error {
 struct ProxyPolicy {
     bool enabled = true;
     long long min_tokens = 1000;              // parts with more text tokens are rendered
-    std::vector<std::string> roles{"user"};   // roles whose text parts may be rendered
-    bool keep_question = true;                // the last user question always stays text
+    // Roles whose text parts may be rendered ("system" also covers the
+    // Responses API's "developer"): system prompts are where RAG puts documents.
+    std::vector<std::string> roles{"user", "system"};
+    bool keep_question = true;                // the question of a part stays text (serve/render_policy.h)
+    std::string question_separator;           // "": blank line / question mark rules only
+    std::string question;  // per request: the last user text ends with this question; "" = found by the rules
     std::string preset = "auto";  // auto: en or zh per document (glyph::auto_preset_name)
     nlohmann::json config = nlohmann::json::object();  // Glyph config keys over the preset
     std::string profile;                      // vision-token profile; "" = default
@@ -86,6 +90,10 @@ struct ServeOptions {
     std::string text_model;
 
     ProxyPolicy policy;
+    // The model's context in tokens: a request that would not fit is sent
+    // denser (serve/context_fit.h) or refused, never forwarded. 0: the
+    // upstream's /v1/models max_model_len, when it reports one.
+    long long max_context = 0;
 
     std::string cache_dir;             // rendered segments on disk; "" = memory only
     size_t cache_bytes = 256u << 20;   // in-memory segment cache budget

@@ -204,6 +204,10 @@ public:
     // Streams when request.stream is set (deltas go to `handler` as they
     // arrive). Throws VlmError.
     ChatResponse chat(const ChatRequest& request, const StreamHandler& handler = {});
+    // The context length the server's /models reports for `model` (vLLM's
+    // and SGLang's max_model_len; its only model's when no id matches), or 0
+    // when it reports none or cannot be asked. One attempt, no retries.
+    long long max_model_len(const std::string& model);
     const std::string& url() const { return url_; }
     const ClientOptions& options() const { return options_; }
 

@@ -17,25 +17,28 @@ double ms_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-nlohmann::json image_part(const SegmentPage& page) {
-    return {{"type", "image_url"},
-            {"image_url",
-             {{"url", "data:image/png;base64," +
-                          base64_encode(reinterpret_cast<const uint8_t*>(page.png.data()), page.png.size())}}}};
+nlohmann::json image_part(const SegmentPage& page, const MessageFormat& format) {
+    std::string url =
+        "data:image/png;base64," + base64_encode(reinterpret_cast<const uint8_t*>(page.png.data()), page.png.size());
+    if (format.image_url_object) return {{"type", format.image_type}, {"image_url", {{"url", std::move(url)}}}};
+    return {{"type", format.image_type}, {"image_url", std::move(url)}};
 }
 
-// A trailing paragraph longer than this is document, not a question.
-constexpr size_t kMaxQuestionBytes = 2000;
-
-// A content part of type "text"; parts of any other shape pass through untouched.
-bool is_text_part(const nlohmann::json& part) {
+// A content part of the format's text type; parts of any other shape pass through untouched.
+bool is_text_part(const nlohmann::json& part, const MessageFormat& format) {
     if (!part.is_object()) return false;
     const auto type = part.find("type");
-    return type != part.end() && type->is_string() && *type == "text";
+    return type != part.end() && type->is_string() && *type == format.text_type;
 }
 
+// The Responses API's "developer" messages are system messages by another name.
 bool role_allowed(const ProxyPolicy& policy, const std::string& role) {
-    return std::find(policy.roles.begin(), policy.roles.end(), role) != policy.roles.end();
+    const std::string& as = role == "developer" ? std::string("system") : role;
+    return std::find(policy.roles.begin(), policy.roles.end(), as) != policy.roles.end();
+}
+
+bool role_could_be_enabled(const std::string& role) {
+    return role == "user" || role == "system" || role == "developer";
 }
 
 }  // namespace
@@ -188,44 +191,66 @@ nlohmann::json CompressionReport::to_json() const {
             {"tokens_saved", tokens_saved()},     {"pages", pages},
             {"segments_rendered", segments_rendered}, {"segments_cached", segments_cached},
             {"render_ms", render_ms},
-            {"missing_glyphs", missing_glyphs}};
+            {"missing_glyphs", missing_glyphs},   {"decision", decision_name(decision)},
+            {"rendering", rendering}};
 }
 
-size_t question_split(std::string_view text) {
-    size_t end = text.size();
-    while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == '\r' || text[end - 1] == ' ')) --end;
-    const size_t blank = text.rfind("\n\n", end == 0 ? 0 : end - 1);
-    const size_t blank_crlf = text.rfind("\r\n\r\n", end == 0 ? 0 : end - 1);
-    if (blank == std::string_view::npos && blank_crlf == std::string_view::npos) return std::string_view::npos;
-    if (blank_crlf != std::string_view::npos && (blank == std::string_view::npos || blank_crlf + 2 > blank))
-        return blank_crlf + 4;
-    return blank + 2;
-}
+const MessageFormat kChatFormat{"text", "image_url", true, false};
+const MessageFormat kResponsesFormat{"input_text", "input_image", false, true};
+
+namespace {
+
+// What the parts of one request looked like, for the decision.
+struct Findings {
+    bool text_part = false, below = false, role_blocked = false, no_saving = false;
+    Decision decision(bool rendered) const {
+        if (rendered) return Decision::kRendered;
+        if (no_saving) return Decision::kNoSaving;
+        if (role_blocked) return Decision::kRoleNotEnabled;
+        if (below) return Decision::kBelowThreshold;
+        return text_part ? Decision::kBelowThreshold : Decision::kNoTextPart;
+    }
+};
+
+}  // namespace
 
 CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy& policy,
                                     const VisionProfile& profile, const TextTokenCounter& count_tokens,
-                                    SegmentRenderer& renderer, RenderBudget& budget) {
+                                    SegmentRenderer& renderer, RenderBudget& budget, const MessageFormat& format) {
     if (!messages.is_array() || messages.empty())
         throw ServeError("\"messages\" must be a non-empty array");
     CompressionReport report;
-    if (!policy.enabled) return report;
+    if (!policy.enabled) {
+        report.decision = Decision::kDisabledByRequest;
+        return report;
+    }
 
+    auto has_role = [](const nlohmann::json& m) { return m.is_object() && m.contains("role") && m["role"].is_string(); };
     size_t last_user = messages.size();
     for (size_t i = 0; i < messages.size(); ++i) {
         const auto& m = messages[i];
-        if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+        if (!has_role(m)) {
+            if (format.items_without_role) continue;
             throw ServeError("messages[" + std::to_string(i) + "] must be an object with a string \"role\"");
+        }
         if (m["role"] == "user") last_user = i;
     }
     const auto start = std::chrono::steady_clock::now();
+    // Byte-level BPE never makes more tokens than bytes: short parts skip the count.
+    auto tokens_over_threshold = [&](std::string_view text) -> long long {
+        return text.size() <= size_t(policy.min_tokens) ? 0 : count_tokens(text);
+    };
+    Findings found;
 
     for (size_t i = 0; i < messages.size(); ++i) {
         auto& message = messages[i];
-        if (!role_allowed(policy, message["role"].get<std::string>()) || !message.contains("content")) continue;
+        if (!has_role(message) || !message.contains("content")) continue;
+        const std::string role = message["role"].get<std::string>();
         auto& content = message["content"];
         const bool as_string = content.is_string();
         if (!as_string && !content.is_array()) continue;
-        nlohmann::json parts = as_string ? nlohmann::json::array({{{"type", "text"}, {"text", content}}}) : content;
+        nlohmann::json parts =
+            as_string ? nlohmann::json::array({{{"type", format.text_type}, {"text", content}}}) : content;
 
         size_t last_text = parts.size();
         for (size_t k = 0; k < parts.size(); ++k) {
@@ -235,58 +260,91 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
                                  "] must be an object with a string \"type\", got " +
                                  (part.is_object() && part.contains("type") ? "type " + brief_json(part["type"])
                                                                             : brief_json(part)));
-            if (is_text_part(part)) last_text = k;
+            if (is_text_part(part, format)) last_text = k;
         }
 
+        const bool allowed = role_allowed(policy, role);
         nlohmann::json rewritten = nlohmann::json::array();
         bool changed = false;
         for (size_t k = 0; k < parts.size(); ++k) {
             const auto& part = parts[k];
-            if (!is_text_part(part) || !part.contains("text") ||
-                !part["text"].is_string()) {
+            if (!is_text_part(part, format) || !part.contains("text") || !part["text"].is_string()) {
                 rewritten.push_back(part);
                 continue;
             }
+            found.text_part = true;
             const std::string& text = part["text"].get_ref<const std::string&>();
+            if (!allowed) {
+                if (role_could_be_enabled(role) && tokens_over_threshold(text) > policy.min_tokens)
+                    found.role_blocked = true;
+                rewritten.push_back(part);
+                continue;
+            }
             std::string_view document = text;
             std::string_view question;
-            if (policy.keep_question) {
-                // Every message splits the same way whether or not it is the last one,
-                // so its pages stay the same segment as the conversation grows.
-                const size_t split = question_split(text);
-                const bool is_question = i == last_user && k == last_text;
-                if (split != std::string_view::npos && (is_question || text.size() - split <= kMaxQuestionBytes)) {
+            const bool is_question = i == last_user && k == last_text;
+            // A system prompt asks nothing: all of it is document.
+            if (policy.keep_question && role == "user") {
+                size_t split = std::string_view::npos;
+                if (is_question && !policy.question.empty()) {
+                    split = explicit_question_split(text, policy.question);
+                    if (split == std::string_view::npos)
+                        throw ServeError("\"glyph\".question is not how the last user message's text ends");
+                } else {
+                    split = question_split(text, policy.question_separator, is_question);
+                }
+                if (split != std::string_view::npos) {
                     document = document.substr(0, split);
                     question = std::string_view(text).substr(split);
-                } else if (is_question) {
-                    rewritten.push_back(part);
-                    continue;
                 }
             }
-            // Byte-level BPE never makes more tokens than bytes: short parts skip the count.
-            const long long tokens =
-                document.size() <= size_t(policy.min_tokens) ? 0 : count_tokens(document);
+            const long long tokens = tokens_over_threshold(document);
             if (tokens <= policy.min_tokens) {
+                found.below = true;
                 rewritten.push_back(part);
                 continue;
             }
             const auto r = renderer.render(document, policy_render_config(policy, document), budget);
-            for (const auto& page : r.segment->pages) {
-                rewritten.push_back(image_part(page));
-                report.vision_tokens += profile.per_image_total(page.width, page.height);
+            report.presets.insert(policy.preset == "auto" ? auto_preset_name(document) : policy.preset);
+            long long vision = 0;
+            for (const auto& page : r.segment->pages) vision += profile.per_image_total(page.width, page.height);
+            (r.cached ? report.segments_cached : report.segments_rendered) += 1;
+            if (vision >= tokens) {
+                found.no_saving = true;  // pages would cost more than the text: it stays text
+                rewritten.push_back(part);
+                continue;
             }
-            if (!question.empty()) rewritten.push_back({{"type", "text"}, {"text", question}});
+            for (const auto& page : r.segment->pages) rewritten.push_back(image_part(page, format));
+            if (!question.empty()) rewritten.push_back({{"type", format.text_type}, {"text", question}});
+            report.vision_tokens += vision;
             report.text_tokens += tokens;
             report.pages += int(r.segment->pages.size());
             report.missing_glyphs += r.segment->missing.count;
             if (report.warning.empty()) report.warning = missing_glyph_warning(r.segment->missing);
-            (r.cached ? report.segments_cached : report.segments_rendered) += 1;
             changed = true;
         }
         if (changed) content = std::move(rewritten);
     }
+    report.decision = found.decision(report.pages > 0);
     report.render_ms = ms_since(start);
     return report;
+}
+
+CompressionReport compress_responses_input(nlohmann::json& body, const ProxyPolicy& policy,
+                                           const VisionProfile& profile, const TextTokenCounter& count_tokens,
+                                           SegmentRenderer& renderer, RenderBudget& budget) {
+    auto input = body.find("input");
+    if (input == body.end()) throw ServeError("request body must be a JSON object with \"input\"");
+    if (input->is_string()) {
+        nlohmann::json messages = nlohmann::json::array({{{"role", "user"}, {"content", *input}}});
+        CompressionReport report =
+            compress_messages(messages, policy, profile, count_tokens, renderer, budget, kResponsesFormat);
+        if (report.pages > 0) *input = std::move(messages);
+        return report;
+    }
+    if (!input->is_array() || input->empty())
+        throw ServeError("\"input\" must be a string or a non-empty array of input items");
+    return compress_messages(*input, policy, profile, count_tokens, renderer, budget, kResponsesFormat);
 }
 
 }  // namespace glyph::serve

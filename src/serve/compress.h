@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,7 @@
 #include "glyph/config.h"
 #include "glyph/serve.h"
 #include "glyph/vision_tokens.h"
+#include "serve/render_policy.h"
 #include "serve/segment_cache.h"
 
 namespace glyph::serve {
@@ -102,18 +104,36 @@ struct CompressionReport {
     double render_ms = 0;
     size_t missing_glyphs = 0;  // characters drawn as boxes, over every rendered part
     std::string warning;        // the first part's missing-glyph warning, "" when none
+    Decision decision = Decision::kNoTextPart;
+    std::set<std::string> presets;   // the presets its documents were rendered with (auto resolved)
+    std::string rendering = "preset";  // the context ladder's rung the pages were made with
     long long tokens_saved() const { return text_tokens - vision_tokens; }
     nlohmann::json to_json() const;
 };
+
+// How an API spells message parts: chat completions' "text" and
+// "image_url": {"url"}, or the Responses API's "input_text" and
+// "input_image" with "image_url" a string.
+struct MessageFormat {
+    const char* text_type;
+    const char* image_type;
+    bool image_url_object;
+    bool items_without_role;  // Responses input items other than messages (function call output, ...) pass as they are
+};
+extern const MessageFormat kChatFormat;
+extern const MessageFormat kResponsesFormat;
 
 // Rewrite `messages` (an OpenAI messages array) in place. Throws ServeError
 // for a malformed messages array, InputError/ConfigError from rendering.
 CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy& policy,
                                     const VisionProfile& profile, const TextTokenCounter& count_tokens,
-                                    SegmentRenderer& renderer, RenderBudget& budget);
+                                    SegmentRenderer& renderer, RenderBudget& budget,
+                                    const MessageFormat& format = kChatFormat);
 
-// Where a long last user message splits into document and question: the
-// offset after the last blank line, or npos when it has none.
-size_t question_split(std::string_view text);
+// The same for a Responses API body's "input" (a string is one user message;
+// it stays a string when nothing in it is rendered).
+CompressionReport compress_responses_input(nlohmann::json& body, const ProxyPolicy& policy,
+                                           const VisionProfile& profile, const TextTokenCounter& count_tokens,
+                                           SegmentRenderer& renderer, RenderBudget& budget);
 
 }  // namespace glyph::serve

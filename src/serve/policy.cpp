@@ -48,6 +48,14 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
             }
         } else if (key == "keep_question") {
             p.keep_question = require(v, v.is_boolean(), key, "true or false").get<bool>();
+        } else if (key == "question") {
+            require(v, v.is_string() && !v.get_ref<const std::string&>().empty(), key,
+                    "a non-empty string: the end of the last user message's text that stays text");
+            p.question = v.get<std::string>();
+        } else if (key == "question_separator") {
+            require(v, v.is_string() && v.get_ref<const std::string&>().size() <= 256, key,
+                    "a string of at most 256 bytes (\"\": none)");
+            p.question_separator = v.get<std::string>();
         } else if (key == "preset") {
             auto names = preset_names();
             names.insert(names.begin(), "auto");
@@ -77,7 +85,8 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
             }
         } else {
             throw ServeError("unknown field \"glyph\"." + key +
-                             "; allowed: enabled, min_tokens, roles, keep_question, preset, config, dpi, profile");
+                             "; allowed: enabled, min_tokens, roles, keep_question, question, question_separator, preset, config, "
+                             "dpi, profile");
         }
     }
     // Rejected here, not halfway through a request.

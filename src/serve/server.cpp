@@ -16,45 +16,23 @@
 #include "glyph/render.h"
 #include "glyph/vision_tokens.h"
 #include "glyph/vlm.h"
-#include "serve/compress.h"
-#include "serve/connection_pool.h"
-#include "serve/guarded_http.h"
 #include "serve/pages_zip.h"
-#include "serve/segment_cache.h"
+#include "serve/server_impl.h"
 #include "serve/sse_relay.h"
 #include "serve/untrusted_json.h"
-#include "serve/upstream.h"
 #include "serve/web_assets.h"
-#include "serve/work_gate.h"
 
 namespace glyph::serve {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
 // The access log's clock: set when a request is routed, read when it is logged
 // (httplib handles a request start to end on one connection thread).
 thread_local Clock::time_point request_start;
 
-double ms_since(Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
-// OpenAI's error shape, so that OpenAI clients show the message.
-void send_error(httplib::Response& res, int status, const std::string& message,
-                const std::string& type = "invalid_request_error") {
-    res.status = status;
-    res.set_content(json{{"error", {{"message", message}, {"type", type}, {"code", status}}}}.dump(),
-                    "application/json");
-}
-
-void send_busy(httplib::Response& res) {
-    res.set_header("Retry-After", "1");
-    send_error(res, 503, "server busy: all workers are taken and the waiting line is full; retry shortly",
-               "server_busy");
-}
 
 std::string content_type_for(std::string_view path) {
     auto ends = [&](std::string_view ext) {
@@ -163,8 +141,6 @@ void validate(const ServeOptions& o) {
     }
 }
 
-namespace {
-
 ConnectionLimits connection_limits(const ServeOptions& o) {
     ConnectionLimits l;
     l.max_connections = o.max_connections;
@@ -174,8 +150,6 @@ ConnectionLimits connection_limits(const ServeOptions& o) {
     l.max_body_bytes = o.max_body_bytes;
     return l;
 }
-
-}  // namespace
 
 int render_threads() { return std::max(1, int(std::thread::hardware_concurrency())); }
 
@@ -192,70 +166,13 @@ double worst_case_request_bytes(const ServeOptions& o) {
     return png + 2 * base64 + rasters + body + layout;
 }
 
-struct Server::Impl {
-    ServeOptions options;
-    TextTokenCounter count_tokens;
-    GuardedHttpServer http;
-    WorkGate gate;
-    SegmentCache cache;
-    SegmentRenderer renderer;
-    std::atomic<bool> draining{false};
-    std::atomic<int> listen_fd{-1};
-    std::atomic<ConnectionPool*> pool{nullptr};
-    std::atomic<bool> abort_streams{false};  // the shutdown grace period is over
-    std::mutex log_mutex;
-    std::mutex model_mutex;
-    std::string upstream_model;  // learned from the upstream's /models
-    int bound_port = -1;
 
-    std::mutex stop_mutex;
-    std::condition_variable stop_cv;
-    bool finished = false;
-    std::thread grace_timer;
-
-    Impl(ServeOptions o, TextTokenCounter counter)
-        : options(std::move(o)),
-          count_tokens(std::move(counter)),
-          http(connection_limits(options)),
-          gate(options.workers, options.queue),
-          cache(options.cache_bytes, options.cache_dir),
-          renderer(cache, render_threads()) {}
-
-    int connection_threads() const {
-        return options.connection_threads > 0 ? options.connection_threads : options.max_connections + 16;
-    }
-    // Called on the request's connection thread: the budget also watches that
-    // connection, so a render stops when its client leaves.
-    RenderBudget request_budget() const {
-        const int socket = GuardedHttpServer::current_socket();
-        std::function<bool()> client_gone;
-        if (socket >= 0) client_gone = [socket] { return GuardedHttpServer::peer_closed(socket); };
-        return RenderBudget(options.max_request_pages, (long long)(options.max_request_megapixels * 1e6),
-                            options.max_text_bytes, std::move(client_gone));
-    }
-    std::shared_ptr<WorkGate::Ticket> acquire() {
-        return gate.acquire(std::chrono::milliseconds(long(options.queue_timeout_s * 1000)));
-    }
-    const VisionProfile& proxy_profile() const {
-        return find_profile(options.policy.profile.empty() ? default_profile_name() : options.policy.profile);
-    }
-    UpstreamTarget target(const std::string& base, const std::string& key, const std::string& path) const {
-        return {upstream_url(base, path), key, options.upstream_connect_timeout_s, options.upstream_idle_timeout_s};
-    }
-
-    void install_routes();
-    void log_request(const httplib::Request& req, const httplib::Response& res);
-    bool authorized(const httplib::Request& req) const;
-
-    void handle_info(httplib::Response& res);
-    void handle_render(const httplib::Request& req, httplib::Response& res);
-    void handle_page(const httplib::Request& req, httplib::Response& res);
-    void handle_zip(const httplib::Request& req, httplib::Response& res);
-    void handle_ask(const httplib::Request& req, httplib::Response& res);
-    void handle_chat(const httplib::Request& req, httplib::Response& res);
-    void handle_models(httplib::Response& res);
-    std::string resolve_model(const std::string& endpoint, const std::string& key, const std::string& configured);
-};
+void Server::Impl::send_busy(httplib::Response& res) {
+    metrics.count_busy();
+    res.set_header("Retry-After", "1");
+    send_error(res, 503, "server busy: all workers are taken and the waiting line is full; retry shortly",
+               "server_busy");
+}
 
 bool Server::Impl::authorized(const httplib::Request& req) const {
     if (options.api_key.empty()) return true;
@@ -324,7 +241,8 @@ void Server::Impl::install_routes() {
                                      encoding.substr(0, 40) + "); send the body uncompressed");
             return httplib::Server::HandlerResponse::Handled;
         }
-        const bool app_or_health = req.path.rfind("/api/", 0) != 0 && req.path.rfind("/v1/", 0) != 0;
+        const bool app_or_health = asset_paths.count(req.path) > 0 || req.path == "/" || req.path == "/healthz" ||
+                                   req.path == "/health" || req.path == "/metrics";
         // Page images and zips are fetched by <img> and <a download>, which
         // cannot send a key; their URLs name a SHA-256 of the text, so only a
         // client that already has the text can ask for them.
@@ -383,7 +301,10 @@ void Server::Impl::install_routes() {
             GuardedHttpServer::close_after_reply();
         }
     });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+        metrics.count_request(req.path, res.status);
+        log_request(req, res);
+    });
 
     http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
         const bool ok = !draining.load();
@@ -395,8 +316,11 @@ void Server::Impl::install_routes() {
                             .dump(),
                         "application/json");
     });
+    http.Get("/health", [this](const httplib::Request&, httplib::Response& res) { handle_health(res); });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { handle_metrics(res); });
     for (const WebAsset& asset : web_assets()) {
         const std::string path(asset.path);
+        asset_paths.insert(path);
         auto serve = [asset](const httplib::Request&, httplib::Response& res) {
             res.set_header("Cache-Control", "no-cache");
             res.set_content(std::string(asset.data), content_type_for(asset.path));
@@ -411,9 +335,22 @@ void Server::Impl::install_routes() {
     http.Get(R"(/api/segments/([0-9a-f]{64})\.zip)",
              [this](const httplib::Request& req, httplib::Response& res) { handle_zip(req, res); });
     http.Post("/api/ask", [this](const httplib::Request& req, httplib::Response& res) { handle_ask(req, res); });
-    http.Post("/v1/chat/completions",
-              [this](const httplib::Request& req, httplib::Response& res) { handle_chat(req, res); });
-    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) { handle_models(res); });
+    http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+        handle_compressed(req, res, Api::kChat);
+    });
+    http.Post("/v1/responses", [this](const httplib::Request& req, httplib::Response& res) {
+        handle_compressed(req, res, Api::kResponses);
+    });
+    // Everything else is the upstream's: relayed as it is (registered last,
+    // so every route above is matched first).
+    const auto relay = [this](const httplib::Request& req, httplib::Response& res) { handle_passthrough(req, res); };
+    const char* any = ".*";
+    http.Get(any, relay);
+    http.Post(any, relay);
+    http.Put(any, relay);
+    http.Patch(any, relay);
+    http.Delete(any, relay);
+    http.Options(any, relay);
 }
 
 void Server::Impl::handle_info(httplib::Response& res) {
@@ -669,120 +606,6 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
             watcher.join();
             sink.done();
             return !cancel->load();
-        });
-}
-
-void Server::Impl::handle_models(httplib::Response& res) {
-    if (options.upstream.empty())
-        return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
-                          "no_endpoint");
-    auto ticket = acquire();
-    if (!ticket) return send_busy(res);
-    UpstreamCall call(target(options.upstream, options.upstream_api_key, "/models"), "");
-    if (!call.wait_headers(abort_streams))
-        return send_error(res, call.timed_out() ? 504 : 502, call.error(), "upstream_error");
-    std::string body;
-    if (!call.read_all(body, options.max_upstream_reply_bytes, abort_streams, GuardedHttpServer::client_gone))
-        return send_error(res, 502, call.error(), "upstream_error");
-    res.status = int(call.status());
-    res.set_content(body, call.content_type().empty() ? "application/json" : call.content_type());
-}
-
-void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& res) {
-    if (options.upstream.empty())
-        return send_error(res, 503, "no upstream VLM configured: start glyph serve with --upstream URL",
-                          "no_endpoint");
-    json body;
-    try {
-        body = parse_body(req);
-    } catch (const ServeError& e) {
-        return send_error(res, 400, std::string("request body: ") + e.what());
-    }
-    if (body.is_discarded()) return send_error(res, 400, "request body is not valid JSON");
-    if (!body.is_object() || !body.contains("messages"))
-        return send_error(res, 400, "request body must be a JSON object with \"messages\"");
-    ProxyPolicy policy = options.policy;
-    if (body.contains("glyph")) {
-        try {
-            policy = apply_policy_overrides(policy, body["glyph"]);
-        } catch (const ServeError& e) {
-            return send_error(res, 400, e.what());
-        }
-        body.erase("glyph");
-    }
-    auto ticket = acquire();
-    if (!ticket) return send_busy(res);
-
-    CompressionReport report;
-    try {
-        const VisionProfile& profile =
-            policy.profile.empty() ? proxy_profile() : find_profile(policy.profile);
-        RenderBudget budget = request_budget();
-        report = compress_messages(body["messages"], policy, profile, count_tokens, renderer, budget);
-    } catch (const BudgetExceeded& e) {
-        return send_error(res, 413, e.what());
-    } catch (const Cancelled&) {
-        return send_error(res, 499, "the client closed the connection; rendering stopped");
-    } catch (const ServeError& e) {
-        return send_error(res, 400, e.what());
-    } catch (const InputError& e) {
-        return send_error(res, 400, std::string("cannot render a message: ") + e.what());
-    } catch (const ConfigError& e) {
-        return send_error(res, 400, e.what());
-    }
-    const json usage = report.to_json();
-
-    auto call = std::make_shared<UpstreamCall>(
-        target(options.upstream, options.upstream_api_key, "/chat/completions"), body.dump());
-    // A client that leaves while the upstream is still silent (prefill of a
-    // long prompt) frees its worker at once: the upstream request is dropped.
-    if (!call->wait_headers(abort_streams, GuardedHttpServer::client_gone))
-        return send_error(res, call->timed_out() && !call->connect_failed() ? 504 : 502,
-                          "upstream " + options.upstream + ": " + call->error(), "upstream_error");
-    // A busy or rate-limited upstream's advice reaches the client too.
-    if (!call->retry_after().empty() && call->status() >= 400) res.set_header("Retry-After", call->retry_after());
-
-    res.set_header("X-Glyph-Tokens-Saved", std::to_string(report.tokens_saved()));
-    res.set_header("X-Glyph-Text-Tokens", std::to_string(report.text_tokens));
-    res.set_header("X-Glyph-Vision-Tokens", std::to_string(report.vision_tokens));
-    res.set_header("X-Glyph-Pages", std::to_string(report.pages));
-    if (!report.warning.empty()) res.set_header("X-Glyph-Warning", report.warning);
-    const bool stream = call->status() == 200 && call->content_type().rfind("text/event-stream", 0) == 0;
-    if (!stream) {
-        std::string reply;
-        if (!call->read_all(reply, options.max_upstream_reply_bytes, abort_streams, GuardedHttpServer::client_gone))
-            return send_error(res, 502, "upstream " + options.upstream + ": " + call->error(), "upstream_error");
-        res.status = int(call->status());
-        const std::string type = call->content_type().empty() ? "application/json" : call->content_type();
-        res.set_content(call->status() == 200 ? add_glyph_usage(reply, usage) : reply, type);
-        return;
-    }
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    auto relay = std::make_shared<SseRelay>(usage, options.max_upstream_reply_bytes);
-    res.set_chunked_content_provider(
-        call->content_type(), [this, call, relay, ticket](size_t, httplib::DataSink& sink) {
-            std::string chunk;
-            if (call->read(chunk, abort_streams, GuardedHttpServer::client_gone)) {
-                const std::string out = relay->feed(chunk);
-                if (!relay->overflowed()) return out.empty() || sink.write(out.data(), out.size());
-                if (!out.empty() && !sink.write(out.data(), out.size())) return false;
-            }
-            // The status line is gone; OpenAI clients raise an in-band error event.
-            auto error_event = [](const std::string& message) {
-                return "data: " + json{{"error", {{"message", message}, {"type", "upstream_error"}}}}.dump() + "\n\n";
-            };
-            std::string rest;
-            if (relay->overflowed())
-                rest = error_event("upstream sent an event larger than " +
-                                   std::to_string(options.max_upstream_reply_bytes) +
-                                   " bytes, the most the proxy relays (--max-upstream-reply)");
-            else
-                rest = relay->finish();
-            if (call->failed() && !relay->overflowed()) rest += error_event("upstream stream broke: " + call->error());
-            if (!rest.empty() && !sink.write(rest.data(), rest.size())) return false;
-            sink.done();
-            return true;
         });
 }
 

@@ -43,13 +43,24 @@ std::string SseRelay::finish() {
     return rest;
 }
 
-std::string SseRelay::event(std::string_view raw) const {
-    // Only a single-line data event with a usage object is rewritten; ordered
+std::string SseRelay::event(std::string_view raw) {
+    if (glyph_usage_.is_null()) return std::string(raw);
+    if (final_usage_chunk_ && !usage_sent_ && raw.rfind("data: [DONE]", 0) == 0) {
+        usage_sent_ = true;
+        const nlohmann::json chunk = {
+            {"object", "chat.completion.chunk"}, {"choices", nlohmann::json::array()}, {"usage", {{"glyph", glyph_usage_}}}};
+        return "data: " + chunk.dump() + "\n\n" + std::string(raw);
+    }
+    // Only an event with a single data line that carries a usage object is
+    // rewritten; its other lines (event:, id:) stay as they were, and ordered
     // JSON keeps the upstream's key order.
-    if (raw.find("\"usage\"") == std::string_view::npos || raw.rfind("data:", 0) != 0) return std::string(raw);
-    const size_t nl = raw.find('\n');
-    if (raw.find("data:", nl) != std::string_view::npos) return std::string(raw);
-    std::string_view data = raw.substr(5, nl - 5);
+    if (raw.find("\"usage\"") == std::string_view::npos) return std::string(raw);
+    const size_t data_line = raw.rfind("data:", 0) == 0 ? 0 : raw.find("\ndata:");
+    if (data_line == std::string_view::npos) return std::string(raw);
+    const size_t data_start = data_line == 0 ? 0 : data_line + 1;
+    const size_t nl = raw.find('\n', data_start);
+    if (raw.find("\ndata:", nl) != std::string_view::npos) return std::string(raw);
+    std::string_view data = raw.substr(data_start + 5, nl - data_start - 5);
     if (!data.empty() && data.front() == ' ') data.remove_prefix(1);
     if (!data.empty() && data.back() == '\r') data.remove_suffix(1);
     nlohmann::ordered_json j;
@@ -58,10 +69,17 @@ std::string SseRelay::event(std::string_view raw) const {
     } catch (const ServeError&) {
         return std::string(raw);  // too deep to rewrite safely: relayed as it came
     }
-    if (j.is_discarded() || !j.is_object() || !j.contains("usage") || !j["usage"].is_object())
-        return std::string(raw);
-    j["usage"]["glyph"] = glyph_usage_;
-    return "data: " + j.dump() + "\n\n";
+    if (j.is_discarded() || !j.is_object()) return std::string(raw);
+    nlohmann::ordered_json* holder = &j;
+    if (!j.contains("usage") && j.contains("response") && j["response"].is_object()) holder = &j["response"];
+    if (!holder->contains("usage") || !(*holder)["usage"].is_object()) return std::string(raw);
+    (*holder)["usage"]["glyph"] = glyph_usage_;
+    usage_sent_ = true;
+    std::string out(raw.substr(0, data_start));
+    out += "data: " + j.dump() + "\n";
+    const size_t rest = nl + 1;
+    if (rest < raw.size()) out += raw.substr(rest);  // the lines after it and the blank line
+    return out;
 }
 
 std::string add_glyph_usage(const std::string& body, const nlohmann::json& glyph_usage) {

@@ -1,6 +1,7 @@
 // Relays an upstream server-sent-event stream to the client event by event,
-// bytes unchanged, except that an event carrying a "usage" object gets the
-// proxy's accounting added as usage.glyph.
+// bytes unchanged, except that an event carrying a "usage" object (at the top,
+// or in "response" for the Responses API) gets the proxy's accounting added
+// as usage.glyph.
 #pragma once
 
 #include <string>
@@ -13,8 +14,14 @@ namespace glyph::serve {
 class SseRelay {
 public:
     // An event still open after `max_event_bytes` is not relayed (overflowed()).
-    SseRelay(nlohmann::json glyph_usage, size_t max_event_bytes)
-        : glyph_usage_(std::move(glyph_usage)), max_event_bytes_(max_event_bytes) {}
+    // A null `glyph_usage` relays every event unchanged. `final_usage_chunk`:
+    // a chat stream with no usage event gets one, `{"object":
+    // "chat.completion.chunk", "choices": [], "usage": {"glyph": ...}}`, just
+    // before its `data: [DONE]`, so every stream says what was decided.
+    SseRelay(nlohmann::json glyph_usage, size_t max_event_bytes, bool final_usage_chunk = false)
+        : glyph_usage_(std::move(glyph_usage)),
+          max_event_bytes_(max_event_bytes),
+          final_usage_chunk_(final_usage_chunk) {}
     // The bytes to send on: every event completed by `bytes`.
     std::string feed(std::string_view bytes);
     // The upstream sent more than max_event_bytes without ending an event.
@@ -23,10 +30,12 @@ public:
     std::string finish();
 
 private:
-    std::string event(std::string_view raw) const;
+    std::string event(std::string_view raw);
 
     nlohmann::json glyph_usage_;
     size_t max_event_bytes_;
+    bool final_usage_chunk_;
+    bool usage_sent_ = false;
     std::string pending_;
 };
 

@@ -46,7 +46,39 @@ std::string upstream_url(const std::string& base, const std::string& path) {
     return b + path;
 }
 
-UpstreamCall::UpstreamCall(const UpstreamTarget& target, std::string body) : request_body_(std::move(body)) {
+std::string passthrough_url(const std::string& base, const std::string& target) {
+    const std::string v1 = upstream_url(base, "");
+    if (target == "/v1" || target.rfind("/v1/", 0) == 0 || target.rfind("/v1?", 0) == 0)
+        return v1 + target.substr(3);
+    std::string root = v1;
+    if (root.size() > 3 && root.compare(root.size() - 3, 3, "/v1") == 0) root.resize(root.size() - 3);
+    return root + target;
+}
+
+namespace {
+
+UpstreamRequest json_request(std::string body) {
+    UpstreamRequest r;
+    r.headers.emplace_back("Accept", "application/json, text/event-stream");
+    if (!body.empty()) {
+        r.method = "POST";
+        r.headers.emplace_back("Content-Type", "application/json");
+    }
+    r.body = std::move(body);
+    return r;
+}
+
+bool equals_ci(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && starts_with_ci(a, b);
+}
+
+}  // namespace
+
+UpstreamCall::UpstreamCall(const UpstreamTarget& target, std::string body)
+    : UpstreamCall(target, json_request(std::move(body))) {}
+
+UpstreamCall::UpstreamCall(const UpstreamTarget& target, UpstreamRequest request)
+    : request_body_(std::move(request.body)) {
     init_curl_once();
     CURL* easy = curl_easy_init();
     CURLM* multi = curl_multi_init();
@@ -60,12 +92,15 @@ UpstreamCall::UpstreamCall(const UpstreamTarget& target, std::string body) : req
     easy_ = easy;
     multi_ = multi;
     curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Accept: application/json, text/event-stream");
+    // Without "Expect:" libcurl would wait for a 100 Continue before large bodies.
     headers = curl_slist_append(headers, "Expect:");
-    if (!request_body_.empty()) headers = curl_slist_append(headers, "Content-Type: application/json");
+    for (const auto& [name, value] : request.headers) {
+        if (!target.api_key.empty() && equals_ci(name, "authorization")) continue;
+        headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    }
     if (!target.api_key.empty())
         headers = curl_slist_append(headers, ("Authorization: Bearer " + target.api_key).c_str());
-    headers_ = headers;
+    request_headers_ = headers;
 
     curl_easy_setopt(easy, CURLOPT_URL, target.url.c_str());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
@@ -75,15 +110,21 @@ UpstreamCall::UpstreamCall(const UpstreamTarget& target, std::string body) : req
     // Upstream silence longer than the idle timeout ends the transfer.
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, long(std::max(1.0, target.idle_timeout_s)));
+    // Any encoding the upstream picks is decoded here (and counted decoded
+    // against the reply limits); the client's own is cpp-httplib's business.
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &UpstreamCall::on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &UpstreamCall::on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
-    if (!request_body_.empty()) {
+    if (request.method == "POST" || !request_body_.empty()) {
         curl_easy_setopt(easy, CURLOPT_POST, 1L);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_body_.data());
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request_body_.size()));
     }
+    if (request.method == "HEAD") curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    else if (request.method != "GET" && request.method != "POST")
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_multi_add_handle(multi, easy);
 }
 
@@ -91,16 +132,24 @@ UpstreamCall::~UpstreamCall() {
     if (multi_ && easy_) curl_multi_remove_handle(static_cast<CURLM*>(multi_), static_cast<CURL*>(easy_));
     if (easy_) curl_easy_cleanup(static_cast<CURL*>(easy_));
     if (multi_) curl_multi_cleanup(static_cast<CURLM*>(multi_));
-    if (headers_) curl_slist_free_all(static_cast<curl_slist*>(headers_));
+    if (request_headers_) curl_slist_free_all(static_cast<curl_slist*>(request_headers_));
 }
 
 size_t UpstreamCall::on_header(char* data, size_t size, size_t count, void* self) {
     auto* call = static_cast<UpstreamCall*>(self);
     const size_t n = size * count;
     std::string_view line(data, n);
+    call->reply_header_bytes_ += n;
+    if (call->reply_header_bytes_ > kMaxUpstreamHeaderBytes || call->reply_headers_.size() > kMaxUpstreamHeaderLines) {
+        call->error_ = "the upstream sent more than " + std::to_string(kMaxUpstreamHeaderLines) + " header lines or " +
+                       std::to_string(kMaxUpstreamHeaderBytes) + " bytes of headers";
+        return 0;  // libcurl ends the transfer
+    }
     if (line.rfind("HTTP/", 0) == 0) {
         call->content_type_.clear();
         call->retry_after_.clear();
+        call->reply_headers_.clear();
+        call->reply_header_bytes_ = n;
         const size_t sp = line.find(' ');
         call->status_ = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
     } else if (starts_with_ci(line, "content-type:")) {
@@ -110,6 +159,10 @@ size_t UpstreamCall::on_header(char* data, size_t size, size_t count, void* self
     } else if (trim(line).empty() && call->status_ >= 200) {
         call->headers_done_ = true;  // informational (1xx) blocks are followed by the real one
     }
+    const size_t colon = line.find(':');
+    if (line.rfind("HTTP/", 0) != 0 && colon != std::string_view::npos && colon > 0 && line.front() != ' ' &&
+        line.front() != '\t')
+        call->reply_headers_.emplace_back(std::string(line.substr(0, colon)), trim(line.substr(colon + 1)));
     return n;
 }
 
@@ -132,6 +185,7 @@ void UpstreamCall::pump(const std::atomic<bool>& abort, const std::function<bool
         headers_done_ = true;
         const CURLcode rc = msg->data.result;
         if (rc == CURLE_OK) continue;
+        if (!error_.empty()) continue;  // set by a callback that ended the transfer
         timed_out_ = rc == CURLE_OPERATION_TIMEDOUT;
         // A timeout before the connection was made is a connect failure; after
         // it, the upstream is there but silent (a gateway timeout).

@@ -328,6 +328,50 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
     init_curl_once();
 }
 
+namespace {
+
+size_t append_bounded(char* data, size_t size, size_t count, void* user) {
+    auto* out = static_cast<std::string*>(user);
+    if (out->size() + size * count > (1u << 20)) return 0;  // a models list is small; stop reading
+    out->append(data, size * count);
+    return size * count;
+}
+
+}  // namespace
+
+long long Client::max_model_len(const std::string& model) {
+    const std::string suffix = "/chat/completions";
+    const std::string models_url = url_.substr(0, url_.size() - suffix.size()) + "/models";
+    std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) return 0;
+    std::string body;
+    curl_slist* headers = nullptr;
+    if (!options_.api_key.empty())
+        headers = curl_slist_append(headers, ("Authorization: Bearer " + options_.api_key).c_str());
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(headers, curl_slist_free_all);
+    curl_easy_setopt(curl.get(), CURLOPT_URL, models_url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, long(options_.connect_timeout_s * 1000));
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, long(std::min(30.0, options_.read_timeout_s) * 1000));
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &append_bounded);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
+    long status = 0;
+    if (curl_easy_perform(curl.get()) != CURLE_OK) return 0;
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) return 0;
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_array()) return 0;
+    auto length = [](const nlohmann::json& m) -> long long {
+        if (!m.is_object() || !m.contains("max_model_len") || !m["max_model_len"].is_number_integer()) return 0;
+        return std::max(0LL, m["max_model_len"].get<long long>());
+    };
+    for (const auto& m : j["data"])
+        if (m.is_object() && m.contains("id") && m["id"].is_string() && m["id"] == model) return length(m);
+    return j["data"].size() == 1 ? length(j["data"][0]) : 0;
+}
+
 void Client::acquire_slot() {
     std::unique_lock lock(slot_mutex_);
     while (in_flight_ >= options_.max_concurrent) {

@@ -1,6 +1,7 @@
 // Load generator for glyph serve, run as a second process: rounds of
 // concurrent requests (plain, streamed, long documents, oversized bodies,
-// malformed JSON, clients that hang up mid-stream) against the proxy, each
+// malformed JSON, clients that hang up mid-stream, and relayed routes:
+// embeddings, tokenize, models, streamed completions) against the proxy, each
 // reply checked; the server's memory, threads and open files before and
 // after; and the latency the proxy adds over its upstream (p50/p99).
 //
@@ -36,6 +37,7 @@ function startStub() {
     const parts = [];
     req.on("data", (d) => parts.push(d));
     req.on("end", () => {
+      if (relayed(req, res, Buffer.concat(parts).toString("utf8"))) return;
       let body;
       try {
         body = JSON.parse(Buffer.concat(parts).toString("utf8"));
@@ -83,6 +85,31 @@ function startStub() {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
+// The routes the proxy only relays: answers that depend on the request, so
+// that a reply given to the wrong client would show.
+function relayed(req, res, raw) {
+  const reply = (body, type = "application/json") => {
+    res.writeHead(200, { "Content-Type": type, "X-Stub-Route": req.url });
+    res.end(typeof body === "string" ? body : JSON.stringify(body));
+  };
+  if (req.url === "/v1/embeddings") {
+    const input = JSON.parse(raw).input;
+    return reply({ object: "list", data: [{ object: "embedding", index: 0, embedding: [input.length, 1, 2] }], model: "stub" }), true;
+  }
+  if (req.url === "/tokenize") {
+    const prompt = JSON.parse(raw).prompt;
+    return reply({ count: prompt.length, tokens: [...prompt].map((c) => c.charCodeAt(0)) }), true;
+  }
+  if (req.url === "/v1/completions") {
+    const prompt = JSON.parse(raw).prompt;
+    res.writeHead(200, { "Content-Type": "text/event-stream" });
+    for (const c of prompt) res.write("data: " + JSON.stringify({ object: "text_completion", choices: [{ index: 0, text: c }] }) + "\n\n");
+    res.end("data: [DONE]\n\n");
+    return true;
+  }
+  return false;
+}
+
 // ---- requests --------------------------------------------------------------------
 
 const sample = fs.readFileSync(path.join(repo, "samples/novel_excerpt.txt"), "utf8");
@@ -117,6 +144,20 @@ function post(url, payload, { abortAfterFirstChunk = false, timeoutMs = 120000 }
 }
 
 const chat = (content, extra = {}) => ({ model: "stub", messages: [{ role: "user", content }], ...extra });
+// The proxy's root, from its chat URL.
+const root = (url) => url.slice(0, url.length - "/v1/chat/completions".length);
+
+function get(url) {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method: "GET", agent }, (res) => {
+      const chunks = [];
+      res.on("data", (d) => chunks.push(d));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", (e) => resolve({ error: e.message }));
+    req.end();
+  });
+}
 
 // Each kind: how to make the request and what counts as a correct reply.
 const kinds = {
@@ -148,9 +189,30 @@ const kinds = {
     make: (url) => post(url, chat("hang up on me", { stream: true }), { abortAfterFirstChunk: true }),
     ok: (r) => r.aborted === true || r.status === 503,
   },
+  embeddings: {
+    make: (url, i) => post(root(url) + "/v1/embeddings", { model: "stub", input: "x".repeat(i % 50) })
+      .then((r) => ({ ...r, expect: i % 50 })),
+    ok: (r) => r.status === 200 && JSON.parse(r.body).data[0].embedding[0] === r.expect,
+  },
+  tokenize: {
+    make: (url, i) => post(root(url) + "/tokenize", { model: "stub", prompt: "t" + i }).then((r) => ({ ...r, expect: "t" + i })),
+    ok: (r) => r.status === 200 && r.headers["x-stub-route"] === "/tokenize" &&
+      String.fromCharCode(...JSON.parse(r.body).tokens) === r.expect,
+  },
+  models: {
+    make: (url) => get(root(url) + "/v1/models"),
+    ok: (r) => r.status === 200 && JSON.parse(r.body).data[0].id === "stub",
+  },
+  completions: {
+    make: (url, i) => post(root(url) + "/v1/completions", { model: "stub", prompt: "c" + i, stream: true })
+      .then((r) => ({ ...r, expect: "c" + i })),
+    ok: (r) => r.status === 200 && r.body.trimEnd().endsWith("data: [DONE]") &&
+      r.body.split("\n\n").filter((e) => e.startsWith("data: {")).map((e) => JSON.parse(e.slice(6)).choices[0].text).join("") === r.expect,
+  },
 };
 const mix = args.mix ? String(args.mix).split(",")
-  : ["small", "small", "small", "stream", "stream", "document", "oversized", "malformed", "hangup", "hangup"];
+  : ["small", "small", "small", "stream", "stream", "document", "oversized", "malformed", "hangup", "hangup",
+     "embeddings", "tokenize", "models", "completions"];
 
 function isBusy(r) {
   return r.status === 503 && r.headers && r.headers["retry-after"] && JSON.parse(r.body).error;
@@ -177,7 +239,7 @@ async function round(url, n) {
     else if (isBusy(r)) t.busy++;
     else {
       t.wrong++;
-      failures.push({ kind, status: r.status, error: r.error, reused: r.reused, ms: r.ms, body: (r.body || "").slice(0, 200) });
+      failures.push({ kind, status: r.status, error: r.error, reused: r.reused, ms: r.ms, body: (r.body || "").slice(-300) });
     }
   }
   return { tally, failures };
@@ -226,7 +288,9 @@ try {
   // Idle keep-alive connections hold a descriptor until the server's 5 s
   // keep-alive timeout closes them: counts are taken after it.
   const settle = () => new Promise((r) => setTimeout(r, 6500));
-  await round(url, 40);  // warm-up: caches, thread stacks, allocator arenas
+  // Warm-up: caches, thread stacks, allocator arenas, and connection threads
+  // (started as connections need them, up to --connections, and kept).
+  await round(url, concurrency);
   await settle();
   const before = procStats(pid);
   const results = [];

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "glyph/context_budget.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/tokenizer.h"
@@ -58,6 +59,7 @@ struct AskArgs {
     std::string image_format = "png";
     int image_quality = 90;
     std::optional<int> max_tokens, top_k;
+    long long max_context = 0;
     std::optional<double> temperature, top_p, repetition_penalty;
     std::vector<int> stop_token_ids;
     std::string extra_json;
@@ -219,6 +221,38 @@ nlohmann::json response_json(const Outcome& o) {
             {"attempts", r.attempts}};
 }
 
+// The proxy's context check (docs/serve.md, "The context limit") before
+// sending: a request that cannot fit is not sent. The denser renderings that
+// stay legible for the preset are named, not applied: ask renders what it is told.
+void check_context(const AskArgs& a, vlm::Client& client, long long vision_tokens, long long question_tokens,
+                   long long max_tokens, const std::string& preset) {
+    const long long limit = a.max_context > 0 ? a.max_context : client.max_model_len(a.model);
+    if (limit <= 0) return;
+    PromptCount count;
+    count.vision = vision_tokens;
+    count.text = text_tokens_with_margin(question_tokens);
+    count.template_tokens = kTemplateTokensPerMessage + kTemplateTokensPerRequest;
+    count.max_tokens = max_tokens;
+    if (count.total() <= limit) return;
+    std::string denser;
+    const auto& ladder = context_ladder();
+    for (size_t r = 1; r < ladder.size(); ++r) {
+        if (!rung_admissible(ladder[r], preset)) continue;
+        std::string flags;
+        for (const auto& [key, value] : ladder[r].config.items())
+            flags += (flags.empty() ? "--set " : " --set ") + key + "=" +
+                     (value.is_string() ? "'" + value.get<std::string>() + "'" : value.dump());
+        denser += (denser.empty() ? "" : "; ") + ladder[r].name + ": " + flags;
+    }
+    throw CommandError(kExitRejected,
+                       "not sent: the request needs " + count.describe() + " tokens but the model's context is " +
+                           std::to_string(limit) + " tokens (" +
+                           (a.max_context > 0 ? "--max-context" : "max_model_len at " + client.url()) +
+                           "); shorten the document, lower --max-tokens" +
+                           (denser.empty() ? std::string(" (no denser rendering stays legible for " + preset + ")")
+                                           : ", or render denser (" + denser + ")"));
+}
+
 void run(const AskArgs& a) {
     if (a.question.empty()) throw CommandError(kExitInput, "--question is empty");
     nlohmann::json extra = nlohmann::json::object();
@@ -258,9 +292,12 @@ void run(const AskArgs& a) {
     long long vision_tokens = 0;
     for (auto [w, h] : pages.sizes) vision_tokens += profile->per_image_total(w, h);
     long long text_tokens = -1;
+    long long question_tokens = -1;
     std::string tokenizer_problem;
     try {
-        text_tokens = (long long)Tokenizer::load(default_tokenizer_path()).count(text);
+        const Tokenizer tokenizer = Tokenizer::load(default_tokenizer_path());
+        text_tokens = (long long)tokenizer.count(text);
+        question_tokens = (long long)tokenizer.count(a.question);
     } catch (const std::exception& e) {
         tokenizer_problem = e.what();
     }
@@ -281,6 +318,8 @@ void run(const AskArgs& a) {
     for (auto& url : pages.data_urls) message.content.push_back(vlm::ContentPart::image_url(std::move(url)));
     message.content.push_back(vlm::ContentPart::text(a.question));
     request.messages.push_back(std::move(message));
+    check_context(a, *client, vision_tokens, question_tokens < 0 ? (long long)a.question.size() : question_tokens,
+                  request.sampling.max_tokens.value_or(0), preset_used);
 
     std::future<Outcome> compared;
     if (compare_client) {
@@ -391,6 +430,11 @@ void add_ask_command(CLI::App& app) {
     cmd->add_option("--api-key-env", args->api_key_env, "Environment variable holding the API key")
         ->capture_default_str();
     cmd->add_option("--max-tokens", args->max_tokens, "Longest answer (default 8192)");
+    cmd->add_option("--max-context", args->max_context,
+                    "The model's context in tokens (0: the endpoint's /models max_model_len, when it reports one); "
+                    "a request that cannot fit is not sent (exit 6)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     cmd->add_option("--temperature", args->temperature, "Sampling temperature (glm-4.1v default 0.0001)");
     cmd->add_option("--top-p", args->top_p, "Nucleus sampling (glm-4.1v default 1.0)");
     cmd->add_option("--top-k", args->top_k, "Top-k sampling (glm-4.1v default 1)");

@@ -25,6 +25,7 @@ struct ServeFlags {
     serve::ServeOptions options;
     RenderFlags render;
     std::string api_key_file;
+    std::string upstream_key_file;
     std::string tokenizer_path;
     double max_body_mib = 32;
     double max_text_mib = 8;
@@ -34,13 +35,13 @@ struct ServeFlags {
     bool render_everything = false;
 };
 
-std::string read_key_file(const std::string& path) {
+std::string read_key_file(const std::string& path, const char* flag = "--api-key-file") {
     std::ifstream in(path);
-    if (!in) throw CommandError(kExitUsage, "cannot read --api-key-file " + path);
+    if (!in) throw CommandError(kExitUsage, std::string("cannot read ") + flag + " " + path);
     std::string key;
     std::getline(in, key);
     while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    if (key.empty()) throw CommandError(kExitUsage, "--api-key-file " + path + " is empty");
+    if (key.empty()) throw CommandError(kExitUsage, std::string(flag) + " " + path + " is empty");
     return key;
 }
 
@@ -97,7 +98,8 @@ void run_serve(ServeFlags& f) {
     o.cache_bytes = size_t(f.cache_mib * 1024 * 1024);
     o.access_log = f.quiet ? nullptr : stderr;
     o.api_key = f.api_key_file.empty() ? env_or_empty("GLYPH_SERVE_API_KEY") : read_key_file(f.api_key_file);
-    o.upstream_api_key = env_or_empty("GLYPH_UPSTREAM_API_KEY");
+    o.upstream_api_key = f.upstream_key_file.empty() ? env_or_empty("GLYPH_UPSTREAM_API_KEY")
+                                                     : read_key_file(f.upstream_key_file, "--upstream-key-file");
     o.text_api_key = env_or_empty("GLYPH_TEXT_API_KEY");
     if (f.render_everything) o.policy.min_tokens = 0;
     apply_render_flags(f.render, o.policy);
@@ -167,6 +169,16 @@ void add_serve_command(CLI::App& app) {
     auto& o = flags->options;
     CLI::App* cmd = app.add_subcommand(
         "serve", "Web app (render, count, ask) and an OpenAI-compatible proxy that sends long text as pages");
+    cmd->footer(
+        "Per request, the body's \"glyph\" object (removed before forwarding) changes the policy; every reply says\n"
+        "what was decided in X-Glyph-Decision and usage.glyph.decision (rendered, below-threshold,\n"
+        "role-not-enabled, disabled-by-request, no-saving, no-text-part). Rendering off for one request:\n"
+        "  curl:   -d '{\"model\": \"M\", \"messages\": [...], \"glyph\": {\"enabled\": false}}'\n"
+        "  openai (npm):    client.chat.completions.create({model, messages, glyph: {enabled: false}})\n"
+        "  openai (Python): client.chat.completions.create(model=M, messages=..., extra_body={\"glyph\": {\"enabled\": False}})\n"
+        "Other fields: min_tokens, roles, keep_question, question, question_separator, preset, config, dpi,\n"
+        "profile (docs/serve.md). Routes other than /v1/chat/completions and /v1/responses go upstream as\n"
+        "they are; /health, /healthz and /metrics are the proxy's own.");
     cmd->add_option("--host", o.host, "Address to listen on (127.0.0.1: this machine only)")->capture_default_str();
     cmd->add_option("--port", o.port, "Port (0: any free port, printed at start)")->capture_default_str();
     cmd->add_option("--upstream", o.upstream, "OpenAI-compatible VLM server, e.g. http://127.0.0.1:8000/v1");
@@ -177,10 +189,17 @@ void add_serve_command(CLI::App& app) {
                     "Proxy: message parts with more text tokens than this become pages")
         ->capture_default_str();
     cmd->add_flag("--render-everything", flags->render_everything, "Proxy: render every eligible part (--min-tokens 0)");
+    cmd->add_option("--question-separator", o.policy.question_separator,
+                    "Proxy: text after the last occurrence of this stays text (default: blank line / '?' rules)");
     cmd->add_option("--roles", o.policy.roles, "Proxy: roles whose text may be rendered (user, system)")
         ->check(CLI::IsMember({"user", "system"}))
         ->capture_default_str();
     cmd->add_option("--profile", o.policy.profile, "Vision-token profile for the proxy's accounting");
+    cmd->add_option("--max-context", o.max_context,
+                    "Proxy: the model's context in tokens (0: the upstream's /v1/models max_model_len); a request "
+                    "that does not fit is rendered denser or refused with a 400")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     flags->render.add_to(*cmd);
     cmd->add_option("--workers", o.workers, "Requests rendering or waiting on upstream at once")->capture_default_str();
     cmd->add_option("--queue", o.queue, "Requests that may wait for a worker; beyond: 503 + Retry-After")
@@ -219,6 +238,9 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--cache-mb", flags->cache_mib, "In-memory segment cache, MiB")->capture_default_str();
     cmd->add_option("--api-key-file", flags->api_key_file,
                     "Clients must send this key as a Bearer token (else $GLYPH_SERVE_API_KEY, else open)");
+    cmd->add_option("--upstream-key-file", flags->upstream_key_file,
+                    "Key sent upstream, replacing the client's Authorization (else $GLYPH_UPSTREAM_API_KEY; "
+                    "with neither, an open proxy forwards the client's)");
     cmd->add_option("--tokenizer", flags->tokenizer_path, "Text tokenizer: a tokenizer.json, a model folder holding one, or a name (qwen3, llama3_1, gpt4o, gemma3, llama2, ...; default: models/tokenizer.json = Qwen3)");
     cmd->add_flag("--quiet", flags->quiet, "No access log on stderr");
     cmd->callback([flags] { run_serve(*flags); });
