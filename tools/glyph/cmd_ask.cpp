@@ -29,19 +29,6 @@ namespace {
 constexpr int kExitInput = kExitUsage;
 constexpr int kExitCancelled = kExitInterrupted;
 
-int exit_code(vlm::ErrorKind kind) {
-    switch (kind) {
-        case vlm::ErrorKind::Unreachable: return kExitUnreachable;
-        case vlm::ErrorKind::Timeout: return kExitTimeout;
-        case vlm::ErrorKind::ServerError: return kExitServerError;
-        case vlm::ErrorKind::Rejected: return kExitRejected;
-        case vlm::ErrorKind::BadReply: return kExitBadReply;
-        case vlm::ErrorKind::TruncatedStream: return kExitTruncated;
-        case vlm::ErrorKind::Cancelled: return kExitCancelled;
-        case vlm::ErrorKind::InvalidRequest: return kExitInput;
-    }
-    return 1;
-}
 
 std::atomic<bool> g_cancel{false};
 
@@ -396,12 +383,26 @@ void run(const AskArgs& a) {
         std::fprintf(stderr, "  %-28s %-18s %s\n", "document cost (tokens)", std::to_string(vision_tokens).c_str(),
                      count_or_na(text_tokens).c_str());
     }
-    if (vision.error) throw CommandError(exit_code(vision.error->kind), vision.error->what());
+    if (vision.error) throw CommandError(exit_code_of(vision.error->kind), vision.error->what());
     if (textual.error)
-        throw CommandError(exit_code(textual.error->kind), std::string("text LLM: ") + textual.error->what());
+        throw CommandError(exit_code_of(textual.error->kind), std::string("text LLM: ") + textual.error->what());
 }
 
 }  // namespace
+
+int exit_code_of(vlm::ErrorKind kind) {
+    switch (kind) {
+        case vlm::ErrorKind::Unreachable: return kExitUnreachable;
+        case vlm::ErrorKind::Timeout: return kExitTimeout;
+        case vlm::ErrorKind::ServerError: return kExitServerError;
+        case vlm::ErrorKind::Rejected: return kExitRejected;
+        case vlm::ErrorKind::BadReply: return kExitBadReply;
+        case vlm::ErrorKind::TruncatedStream: return kExitTruncated;
+        case vlm::ErrorKind::Cancelled: return kExitInterrupted;
+        case vlm::ErrorKind::InvalidRequest: return kExitUsage;
+    }
+    return kExitFailure;
+}
 
 void add_ask_command(CLI::App& app) {
     auto args = std::make_shared<AskArgs>();

@@ -141,19 +141,6 @@ std::vector<eval::Prompt> read_prompts(const RunArgs& a, eval::Bench bench, cons
     return prompts;
 }
 
-int exit_code_of(vlm::ErrorKind kind) {
-    switch (kind) {
-        case vlm::ErrorKind::Unreachable: return kExitUnreachable;
-        case vlm::ErrorKind::Timeout: return kExitTimeout;
-        case vlm::ErrorKind::ServerError: return kExitServerError;
-        case vlm::ErrorKind::Rejected: return kExitRejected;
-        case vlm::ErrorKind::BadReply: return kExitBadReply;
-        case vlm::ErrorKind::TruncatedStream: return kExitTruncated;
-        case vlm::ErrorKind::Cancelled: return kExitInterrupted;
-        case vlm::ErrorKind::InvalidRequest: return kExitUsage;
-    }
-    return kExitFailure;
-}
 
 json sampling_json(const vlm::SamplingParams& s) {
     vlm::ChatRequest probe;

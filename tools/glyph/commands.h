@@ -7,6 +7,10 @@
 #include <stdexcept>
 #include <string>
 
+namespace glyph::vlm {
+enum class ErrorKind;
+}
+
 namespace glyph::cli {
 
 // A user-facing failure with a specific exit code (scripts rely on these);
@@ -34,6 +38,9 @@ enum ExitCode : int {
     kExitInterrupted = 130, // SIGINT / SIGTERM
 };
 constexpr int kExitBadInput = kExitUsage;
+
+// The exit code of an endpoint failure (3-8, 130, 2 for a bad URL).
+int exit_code_of(vlm::ErrorKind kind);
 
 // The whole text of `path`, or of standard input when it is "-". `what`
 // names the input in the error line ("input file", "--doc").
