@@ -354,4 +354,26 @@ TEST(EvalProtocol, PromptsFollowGlyphsScripts) {
     EXPECT_EQ(rp[0].question, "Instruction line.\nhay\nWhat is it?");
 }
 
+TEST(EvalProtocol, LongBenchMiddleTruncationKeepsBothEnds) {
+    const glyph::Tokenizer tok = glyph::Tokenizer::load(glyph::default_tokenizer_path());
+    std::string prompt = "Begin: Café 北京 naïve.";
+    for (int i = 0; i < 300; ++i) prompt += " filler word " + std::to_string(i);
+    prompt += " End: the question?";
+    // Byte-level BPE decodes back to the (NFC) text it encoded.
+    EXPECT_EQ(tok.decode(tok.encode(prompt)), prompt);
+    EXPECT_EQ(eval::truncate_middle(prompt, tok, 100000), prompt);
+    const std::string cut = eval::truncate_middle(prompt, tok, 101);
+    const auto ids = tok.encode(prompt);
+    const std::vector<uint32_t> head(ids.begin(), ids.begin() + 50), tail(ids.end() - 50, ids.end());
+    EXPECT_EQ(cut, tok.decode(head) + tok.decode(tail));
+    EXPECT_EQ(cut.rfind("Begin: Café 北京", 0), 0u) << cut;
+    EXPECT_NE(cut.find("End: the question?"), std::string::npos);
+    EXPECT_LE(tok.count(cut), 102u);
+    EXPECT_LT(cut.size(), prompt.size() / 3);
+    // Special tokens are skipped unless asked for.
+    const auto special = tok.encode("<|im_start|>hi");
+    EXPECT_EQ(tok.decode(special), "hi");
+    EXPECT_EQ(tok.decode(special, false), "<|im_start|>hi");
+}
+
 }  // namespace

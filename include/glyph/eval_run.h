@@ -69,7 +69,17 @@ struct PromptOptions {
     // own for text). A dataset without a template is an EvalError.
     std::map<std::string, std::string> templates;
     std::set<std::string> newline_datasets = glyph_newline_datasets();
+    // Text mode, LongBench: a prompt longer than this many tokens of
+    // `tokenizer` is cut in the middle as LongBench's pred.py cuts it
+    // (0: never; see truncate_middle).
+    int64_t max_prompt_tokens = 0;
+    const Tokenizer* tokenizer = nullptr;
 };
+
+// LongBench's middle truncation: when `prompt` has more than `max_tokens`
+// tokens, decode(ids[:half]) + decode(ids[-half:]) with half = max_tokens / 2
+// (special tokens skipped); else the prompt as it is.
+std::string truncate_middle(const std::string& prompt, const Tokenizer& tokenizer, int64_t max_tokens);
 
 // Throws EvalError for a LongBench dataset without a template.
 std::vector<Prompt> longbench_prompts(const std::vector<LongBenchItem>& items, const std::string& data,

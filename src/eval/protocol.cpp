@@ -87,6 +87,13 @@ std::map<std::string, std::string> load_prompt_templates(const std::string& path
     return templates;
 }
 
+std::string truncate_middle(const std::string& prompt, const Tokenizer& tokenizer, int64_t max_tokens) {
+    const std::vector<uint32_t> ids = tokenizer.encode(prompt);
+    if (max_tokens <= 0 || int64_t(ids.size()) <= max_tokens) return prompt;
+    const size_t half = size_t(max_tokens / 2);
+    return tokenizer.decode({ids.begin(), ids.begin() + half}) + tokenizer.decode({ids.end() - half, ids.end()});
+}
+
 std::vector<Prompt> longbench_prompts(const std::vector<LongBenchItem>& items, const std::string& data,
                                       const PromptOptions& options) {
     std::vector<Prompt> prompts;
@@ -106,7 +113,10 @@ std::vector<Prompt> longbench_prompts(const std::vector<LongBenchItem>& items, c
             p.newline_marker = options.newline_datasets.count(p.group) > 0;
             p.question = py_strip(replace_all(tmpl, "{input}", input));
         } else {
-            p.text_messages.push_back(user_text(py_strip(replace_all(replace_all(tmpl, "{context}", context), "{input}", input))));
+            std::string prompt = py_strip(replace_all(replace_all(tmpl, "{context}", context), "{input}", input));
+            if (options.max_prompt_tokens > 0 && options.tokenizer)
+                prompt = truncate_middle(prompt, *options.tokenizer, options.max_prompt_tokens);
+            p.text_messages.push_back(user_text(std::move(prompt)));
         }
         prompts.push_back(std::move(p));
     }

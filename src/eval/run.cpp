@@ -343,8 +343,8 @@ private:
 }  // namespace
 
 const std::vector<std::string>& reproducibility_fields() {
-    static const std::vector<std::string> fields = {"bench",   "send",    "model",     "sampling", "extra",
-                                                    "prompts", "profile", "tokenizer", "cleanup"};
+    static const std::vector<std::string> fields = {"bench",   "send",      "model",   "sampling",         "extra",
+                                                    "prompts", "profile",   "tokenizer", "cleanup", "max_prompt_tokens"};
     return fields;
 }
 

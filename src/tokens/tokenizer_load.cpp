@@ -545,6 +545,7 @@ Tokenizer Tokenizer::load(const std::string& spec) {
         }
     }
     model->image_path = cache.image_path();
+    if (!model->decoding) model->decoding = Model::new_decoding();
     return Tokenizer(std::move(model));
 }
 

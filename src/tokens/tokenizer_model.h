@@ -115,6 +115,11 @@ struct Tokenizer::Model {
     static constexpr uint32_t kNoToken = UINT32_MAX;
 
     size_t vocab_size = 0;
+
+    // The spellings decode() needs, read from `path` on its first call (detokenize.cpp).
+    struct Decoding;
+    std::shared_ptr<Decoding> decoding;  // set by Tokenizer::load (new_decoding())
+    static std::shared_ptr<Decoding> new_decoding();
 };
 
 }  // namespace glyph

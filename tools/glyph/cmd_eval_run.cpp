@@ -41,6 +41,7 @@ struct RunArgs {
     std::string profile = "glm-4.1v", tokenizer, newline = "glyph", cleanup = "think", glm_stops = "auto";
     std::string extra_json;
     std::optional<int> max_tokens;
+    std::optional<int64_t> max_prompt_tokens;
     size_t limit = 0;
     int concurrency = 4, retries = 3;
     int64_t max_context = 0;
@@ -166,15 +167,24 @@ void run_eval(const RunArgs& a) {
     if (a.newline == "none") po.newline_datasets.clear();
     const bool newline_all = a.newline == "all";
 
+    const Tokenizer tokenizer = Tokenizer::load(a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer);
+    const bool glm = a.glm_stops == "on" || (a.glm_stops == "auto" && eval::is_glm_model(a.model));
+    vlm::SamplingParams sampling = eval::glyph_sampling(*bench, glm);
+    if (a.max_tokens) sampling.max_tokens = a.max_tokens;
+    if (send == eval::SendMode::kText) {
+        // LongBench's budget for the prompt: what the context leaves beside the answer.
+        po.max_prompt_tokens = a.max_prompt_tokens.value_or(
+            a.max_context > 0 ? std::max<int64_t>(1, a.max_context - sampling.max_tokens.value_or(0)) : 0);
+        po.tokenizer = &tokenizer;
+    }
+
     const auto files = data_files(a.data);
     std::vector<eval::Prompt> prompts = read_prompts(a, *bench, po, files);
     if (newline_all)
         for (auto& p : prompts) p.newline_marker = true;
     if (prompts.empty()) throw CommandError(kExitUsage, "the data files hold no usable item");
 
-    const Tokenizer tokenizer = Tokenizer::load(a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer);
     const VisionProfile& profile = find_profile(a.profile);
-    const bool glm = a.glm_stops == "on" || (a.glm_stops == "auto" && eval::is_glm_model(a.model));
 
     eval::RunSetup setup;
     setup.bench = *bench;
@@ -194,8 +204,7 @@ void run_eval(const RunArgs& a) {
         throw CommandError(kExitUsage, e.what());
     }
     setup.model = a.model;
-    setup.sampling = eval::glyph_sampling(*bench, glm);
-    if (a.max_tokens) setup.sampling.max_tokens = a.max_tokens;
+    setup.sampling = sampling;
     if (!a.extra_json.empty()) {
         setup.extra = json::parse(a.extra_json, nullptr, false);
         if (!setup.extra.is_object()) throw CommandError(kExitUsage, "--extra must be a JSON object, e.g. '{\"seed\": 1}'");
@@ -229,6 +238,7 @@ void run_eval(const RunArgs& a) {
                    {"cleanup", a.cleanup},
                    {"newline", a.newline},
                    {"max_context", a.max_context},
+                   {"max_prompt_tokens", po.max_prompt_tokens},
                    {"render", {{"preset", a.render.config_file.empty() ? a.render.preset : ""},
                                {"config_file", a.render.config_file},
                                {"set", a.render.sets},
@@ -342,6 +352,9 @@ void add_eval_run_command(CLI::App& eval_cmd) {
     cmd->add_option("--max-context", a->max_context,
                     "Model context in tokens: an item whose pages/text + max_tokens exceed it is listed, not sent");
     cmd->add_option("--max-tokens", a->max_tokens, "Override max_tokens (Glyph: 8192)");
+    cmd->add_option("--max-prompt-tokens", a->max_prompt_tokens,
+                    "--send text, LongBench: cut longer prompts in the middle to N tokens as LongBench's pred.py "
+                    "(default: --max-context minus max_tokens; 0: never)");
     cmd->add_option("--glm-stops", a->glm_stops,
                     "GLM stop token ids + include_stop_str_in_output: auto (when the model name has glm/glyph), on, off")
         ->check(CLI::IsMember({"auto", "on", "off"}))
