@@ -25,6 +25,9 @@ struct EvalError : std::runtime_error {
 enum class Bench { kLongBench, kMrcr, kRuler };
 std::optional<Bench> parse_bench(std::string_view name);  // "longbench" | "mrcr" | "ruler"
 const char* bench_name(Bench bench);
+// The column naming an item in the benchmark's data and prediction files:
+// "_id" (LongBench), "id" (MRCR), "index" (RULER).
+const char* id_column(Bench bench);
 
 // --- Chinese word segmentation -------------------------------------------
 

@@ -42,6 +42,18 @@ const std::string& template_for(const PromptOptions& options, const std::string&
 
 vlm::Message user_text(std::string text) { return {"user", {vlm::ContentPart::text(std::move(text))}}; }
 
+// The fields every benchmark's prompt starts with; `row` is its position
+// among the data file's items.
+Prompt prompt_for(const std::string& data, const std::string& id, size_t row, std::string group, int64_t length) {
+    Prompt p;
+    p.data = data;
+    p.id = id;
+    p.row = row;
+    p.group = std::move(group);
+    p.length = length;
+    return p;
+}
+
 std::string role_label(const std::string& role) {
     if (role == "user") return "User";
     if (role == "assistant") return "Assistant";
@@ -98,12 +110,7 @@ std::vector<Prompt> longbench_prompts(const std::vector<LongBenchItem>& items, c
                                       const PromptOptions& options) {
     std::vector<Prompt> prompts;
     for (const LongBenchItem& item : items) {
-        Prompt p;
-        p.data = data;
-        p.id = item.id;
-        p.row = prompts.size();
-        p.group = base_dataset(item.dataset);
-        p.length = item.length;
+        Prompt p = prompt_for(data, item.id, prompts.size(), base_dataset(item.dataset), item.length);
         const std::string& tmpl = template_for(options, p.group);
         // post_api_longbench.py strips input and context, fills the template
         // with str.replace and strips the result.
@@ -129,12 +136,7 @@ std::vector<Prompt> mrcr_prompts(const std::vector<MrcrItem>& items, const std::
     for (const MrcrItem& item : items) {
         if (item.messages.empty())
             throw EvalError(data + ": MRCR item " + item.id + " has no \"prompt\" messages to send");
-        Prompt p;
-        p.data = data;
-        p.id = item.id;
-        p.row = prompts.size();
-        p.group = "mrcr";
-        p.length = item.n_chars;
+        Prompt p = prompt_for(data, item.id, prompts.size(), "mrcr", item.n_chars);
         if (options.send == SendMode::kText) {
             for (const MrcrMessage& m : item.messages) p.text_messages.push_back({m.role, {vlm::ContentPart::text(m.content)}});
         } else {
@@ -165,12 +167,7 @@ std::vector<Prompt> ruler_prompts(const std::vector<RulerItem>& items, const std
                                   const PromptOptions& options) {
     std::vector<Prompt> prompts;
     for (const RulerItem& item : items) {
-        Prompt p;
-        p.data = data;
-        p.id = item.id;
-        p.row = prompts.size();
-        p.group = item.task;
-        p.length = item.length;
+        Prompt p = prompt_for(data, item.id, prompts.size(), item.task, item.length);
         if (options.send == SendMode::kText) {
             p.text_messages.push_back(user_text(item.input));
         } else {

@@ -170,6 +170,15 @@ const char* bench_name(Bench bench) {
     return "";
 }
 
+const char* id_column(Bench bench) {
+    switch (bench) {
+        case Bench::kLongBench: return "_id";
+        case Bench::kMrcr: return "id";
+        case Bench::kRuler: return "index";
+    }
+    return "id";
+}
+
 const std::string& FieldMap::column(const std::string& canonical) const {
     auto it = renamed.find(canonical);
     return it == renamed.end() ? canonical : it->second;

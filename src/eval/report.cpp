@@ -101,7 +101,7 @@ RunScores score_run(const std::string& dir, const ScoreOptions& options) {
     if (!bench) throw EvalError(run_path + " names no benchmark (\"bench\")");
     out.bench = *bench;
     out.send = run.value("send", "pages");
-    const char* idcol = out.bench == Bench::kLongBench ? "_id" : out.bench == Bench::kMrcr ? "id" : "index";
+    const char* idcol = id_column(out.bench);
 
     // Predictions, by (data, id); a later row wins.
     std::map<std::string, RowInfo> rows;

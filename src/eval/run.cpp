@@ -26,15 +26,6 @@ using nlohmann::ordered_json;
 
 namespace {
 
-const char* id_column(Bench bench) {
-    switch (bench) {
-        case Bench::kLongBench: return "_id";
-        case Bench::kMrcr: return "id";
-        case Bench::kRuler: return "index";
-    }
-    return "id";
-}
-
 std::string prompt_key(const std::string& data, const std::string& id) { return data + "\n" + id; }
 
 std::string id_text(const json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }

@@ -19,33 +19,6 @@ struct ScoreArgs {
     bool mrcr_drop_user_token = false;
 };
 
-// The columns --field can rename, per file kind.
-const std::set<std::string>& canonical_columns() {
-    static const std::set<std::string> names = {
-        "_id", "input", "context", "answers", "length", "dataset", "language", "all_classes",             // LongBench
-        "id", "prompt", "answer", "random_string_to_prepend", "n_needles", "n_chars",                    // MRCR
-        "index", "outputs", "task",                                                                        // RULER
-        "pred"};                                                                                           // predictions
-    return names;
-}
-
-eval::FieldMap parse_fields(const std::vector<std::string>& specs) {
-    eval::FieldMap map;
-    for (const auto& spec : specs) {
-        size_t eq = spec.find('=');
-        std::string from = spec.substr(0, eq);
-        if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-            throw CommandError(kExitUsage, "--field \"" + spec + "\" is not NAME=COLUMN (e.g. --field answers=golds)");
-        if (!canonical_columns().count(from)) {
-            std::string allowed;
-            for (const auto& n : canonical_columns()) allowed += (allowed.empty() ? "" : ", ") + n;
-            throw CommandError(kExitUsage, "--field names unknown column \"" + from + "\" (allowed: " + allowed + ")");
-        }
-        map.renamed[from] = spec.substr(eq + 1);
-    }
-    return map;
-}
-
 struct FileFailure {
     std::string file;
     eval::LineFailure failure;
@@ -63,8 +36,7 @@ eval::ScoreReport score(const ScoreArgs& a, eval::Bench bench, const eval::Field
     options.length_buckets = a.length_buckets;
     options.mrcr_drop_user_token = a.mrcr_drop_user_token;
     options.jieba_dir = a.jieba_dir;
-    const char* id_column = bench == eval::Bench::kLongBench ? "_id" : bench == eval::Bench::kMrcr ? "id" : "index";
-    auto preds = keep_rows(eval::read_predictions(a.pred, fields, id_column), a.pred, failures);
+    auto preds = keep_rows(eval::read_predictions(a.pred, fields, eval::id_column(bench)), a.pred, failures);
     // Without a single usable item there is nothing to score: the reasons
     // are the line failures, so they are shown before the error.
     auto require_items = [&](size_t count) {
@@ -140,7 +112,7 @@ void run_score(const ScoreArgs& a) {
         throw CommandError(kExitUsage, "--length-buckets is LongBench-E's (use it with --bench longbench)");
     if (a.mrcr_drop_user_token && *bench != eval::Bench::kMrcr)
         throw CommandError(kExitUsage, "--drop-user-token applies to MRCR replies (use it with --bench mrcr)");
-    eval::FieldMap fields = parse_fields(a.fields);
+    eval::FieldMap fields = parse_field_flags(a.fields);
     std::vector<FileFailure> failures;
     eval::ScoreReport report;
     try {
@@ -197,6 +169,37 @@ void add_score_command(CLI::App& eval_cmd) {
 }
 
 }  // namespace
+
+// The columns --field can rename, per file kind.
+namespace {
+
+const std::set<std::string>& canonical_columns() {
+    static const std::set<std::string> names = {
+        "_id", "input", "context", "answers", "length", "dataset", "language", "all_classes",             // LongBench
+        "id", "prompt", "answer", "random_string_to_prepend", "n_needles", "n_chars",                    // MRCR
+        "index", "outputs", "task",                                                                        // RULER
+        "pred"};                                                                                           // predictions
+    return names;
+}
+
+}  // namespace
+
+eval::FieldMap parse_field_flags(const std::vector<std::string>& specs) {
+    eval::FieldMap map;
+    for (const auto& spec : specs) {
+        size_t eq = spec.find('=');
+        std::string from = spec.substr(0, eq);
+        if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+            throw CommandError(kExitUsage, "--field \"" + spec + "\" is not NAME=COLUMN (e.g. --field answers=golds)");
+        if (!canonical_columns().count(from)) {
+            std::string allowed;
+            for (const auto& n : canonical_columns()) allowed += (allowed.empty() ? "" : ", ") + n;
+            throw CommandError(kExitUsage, "--field names unknown column \"" + from + "\" (allowed: " + allowed + ")");
+        }
+        map.renamed[from] = spec.substr(eq + 1);
+    }
+    return map;
+}
 
 void add_eval_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("eval", "Benchmarks (LongBench, MRCR, RULER) scored as their authors score them");

@@ -97,17 +97,6 @@ std::vector<std::pair<std::string, std::string>> data_files(const std::vector<st
     return named;
 }
 
-eval::FieldMap field_map(const std::vector<std::string>& specs) {
-    eval::FieldMap map;
-    for (const auto& spec : specs) {
-        const size_t eq = spec.find('=');
-        if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-            throw CommandError(kExitUsage, "--field \"" + spec + "\" is not NAME=COLUMN (e.g. --field answers=golds)");
-        map.renamed[spec.substr(0, eq)] = spec.substr(eq + 1);
-    }
-    return map;
-}
-
 template <class Item>
 std::vector<Item> usable(eval::Rows<Item> rows, const std::string& path) {
     for (const auto& f : rows.failures)
@@ -115,9 +104,9 @@ std::vector<Item> usable(eval::Rows<Item> rows, const std::string& path) {
     return std::move(rows.items);
 }
 
-std::vector<eval::Prompt> read_prompts(const RunArgs& a, eval::Bench bench, const eval::PromptOptions& po,
+std::vector<eval::Prompt> read_prompts(const RunArgs& a, eval::Bench bench, const eval::FieldMap& fields,
+                                       const eval::PromptOptions& po,
                                        const std::vector<std::pair<std::string, std::string>>& files) {
-    const eval::FieldMap fields = field_map(a.fields);
     std::vector<eval::Prompt> prompts;
     for (const auto& [name, path] : files) {
         std::vector<eval::Prompt> some;
@@ -179,7 +168,8 @@ void run_eval(const RunArgs& a) {
     }
 
     const auto files = data_files(a.data);
-    std::vector<eval::Prompt> prompts = read_prompts(a, *bench, po, files);
+    const eval::FieldMap fields = parse_field_flags(a.fields);
+    std::vector<eval::Prompt> prompts = read_prompts(a, *bench, fields, po, files);
     if (newline_all)
         for (auto& p : prompts) p.newline_marker = true;
     if (prompts.empty()) throw CommandError(kExitUsage, "the data files hold no usable item");
@@ -243,7 +233,7 @@ void run_eval(const RunArgs& a) {
                                {"config_file", a.render.config_file},
                                {"set", a.render.sets},
                                {"evaluation_renderer", eval_keys}}},
-                   {"read", {{"fields", field_map(a.fields).renamed}, {"dataset", a.dataset}, {"task", a.task}}},
+                   {"read", {{"fields", fields.renamed}, {"dataset", a.dataset}, {"task", a.task}}},
                    {"data", data}};
     if (!a.prompts.empty())
         record["prompts"] = {{"file", fs::path(a.prompts).filename().string()}, {"sha256", file_sha256(a.prompts)}};

@@ -10,6 +10,9 @@
 namespace glyph::vlm {
 enum class ErrorKind;
 }
+namespace glyph::eval {
+struct FieldMap;
+}
 
 namespace glyph::cli {
 
@@ -62,6 +65,8 @@ void add_eval_command(CLI::App& app);
 // eval's subcommands beside `score` (cmd_eval_run.cpp).
 void add_eval_run_command(CLI::App& eval_cmd);
 void add_eval_report_command(CLI::App& eval_cmd);
+// eval's --field NAME=COLUMN flags; a name that is no known column is a usage error.
+eval::FieldMap parse_field_flags(const std::vector<std::string>& specs);
 void add_eval_generate_command(CLI::App& eval_cmd);  // under `eval`, from add_eval_command
 
 }  // namespace glyph::cli
