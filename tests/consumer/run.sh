@@ -18,6 +18,9 @@ prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install failed"; }
 # The lookup must find the installed files, not the source tree's.
 unset GLYPH_DATA_DIR GLYPH_TOKENIZER
+# A shared-library build (BUILD_SHARED_LIBS=ON): the pkg-config program has no RPATH.
+lib_dir=$(dirname "$(find "$prefix" -name 'libglyph_core.*' | head -n 1)")
+export LD_LIBRARY_PATH=$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 check_program() {  # NAME BINARY
     local out
@@ -41,7 +44,7 @@ cmake --build "$work/cmake" >>"$work/cmake.log" 2>&1 || { cat "$work/cmake.log";
 check_program find_package "$work/cmake/render_page"
 
 # 2. pkg-config glyph-core, nothing else on the compile line.
-pc_dir=$(dirname "$(find "$prefix" -name glyph-core.pc | head -n 1)")
+pc_dir=$lib_dir/pkgconfig
 [ -f "$pc_dir/glyph.pc" ] || fail "glyph.pc is not installed beside glyph-core.pc"
 flags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs glyph-core) || fail "pkg-config glyph-core failed"
 c++ -O1 -o "$work/pkg_config_render_page" "$here/render_page.cpp" $flags || fail "building with pkg-config failed: $flags"
