@@ -16,15 +16,11 @@
 
 #include "glyph/cancel.h"
 #include "glyph/config.h"
+#include "glyph/error.h"
 #include "glyph/image.h"
 #include "glyph/work_pool.h"
 
 namespace glyph {
-
-// Input that cannot be rendered (e.g. invalid UTF-8): one line naming the problem.
-struct InputError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 // One rendered line, in the shape of the reference oracle's --layout rows.
 struct LayoutLine {
