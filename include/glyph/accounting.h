@@ -54,11 +54,14 @@ struct VisionCount {
 // Throws VisionTokenError naming the page when its size cannot be priced.
 VisionCount count_vision(const std::vector<PageExtent>& pages, const VisionProfile& profile);
 
+// Text tokens per vision token: the one ratio every report shows; 0 when
+// either count is missing (negative) or zero.
+double compression_ratio(int64_t text_tokens, int64_t vision_tokens);
+
 struct CompressionStats {
     TextCount text;
     VisionCount vision;
-    // Text tokens per vision token (0 when there are no vision tokens).
-    double ratio() const;
+    double ratio() const { return compression_ratio(text.tokens, vision.tokens); }
 };
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
