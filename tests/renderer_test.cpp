@@ -92,6 +92,17 @@ TEST(Renderer, PageOnDemandEqualsTheFullRender) {
         expect_same_page(renderer.rasterize(layout, i), rendered.pages[size_t(i)]);
     EXPECT_LT(rendered.pages.back().image.height, 842) << "the test needs a cropped last page";
     EXPECT_THROW(renderer.rasterize(layout, layout.page_count()), std::out_of_range);
+    // Clean mode lays out shaped glyphs, with fallback fonts: the same holds.
+    const RenderConfig clean = apply_config(json{{"auto-crop-last-page", true}}, preset("en"));
+    RenderConfig clean_config = clean;
+    clean_config.mode = LayoutMode::Clean;
+    const std::string mixed = text.substr(0, 9000) + "\n中文的一段话，和 ελληνικά.\n";
+    const RenderResult clean_pages = full_render(mixed, clean_config);
+    const Renderer clean_renderer(clean_config);
+    const Layout clean_layout = clean_renderer.layout(mixed);
+    ASSERT_EQ(clean_layout.page_count(), int(clean_pages.pages.size()));
+    for (int i = 0; i < clean_layout.page_count(); ++i)
+        expect_same_page(clean_renderer.rasterize(clean_layout, i), clean_pages.pages[size_t(i)]);
     EXPECT_THROW(renderer.rasterize(layout, -1), std::out_of_range);
     const Renderer other(config);
     EXPECT_THROW(other.rasterize(layout, 0), std::invalid_argument);

@@ -68,6 +68,7 @@
 #pragma once
 
 #include "glyph/accounting.h"
+#include "glyph/accounting_manifest.h"
 #include "glyph/batch.h"
 #include "glyph/cancel.h"
 #include "glyph/config.h"

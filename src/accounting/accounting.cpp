@@ -1,4 +1,5 @@
 #include "glyph/accounting.h"
+#include "glyph/accounting_manifest.h"
 
 #include <cstdio>
 
