@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/accounting.h"
+#include "glyph/accounting_manifest.h"
 #include "glyph/config.h"
 #include "glyph/render.h"
 #include "test_support.h"

@@ -143,6 +143,10 @@ TEST(Request, ChatCompletionsUrl) {
     EXPECT_EQ(chat_completions_url("https://api.example.com/v1/chat/completions"),
               "https://api.example.com/v1/chat/completions");
     EXPECT_EQ(chat_completions_url("http://h/openai/v1"), "http://h/openai/v1/chat/completions");
+    // One normalizer for the client and the proxy's upstream: a route at the end is cut back to the root.
+    EXPECT_EQ(api_base_url("HTTP://h:8000/v1/models/"), "HTTP://h:8000/v1");
+    EXPECT_EQ(api_base_url("http://h:8000/v1/chat/completions"), "http://h:8000/v1");
+    EXPECT_EQ(api_base_url("http://h:8000"), "http://h:8000/v1");
     for (const char* bad : {"", "127.0.0.1:8000", "ftp://h/v1", "http://"}) {
         try {
             chat_completions_url(bad);

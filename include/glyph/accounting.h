@@ -1,5 +1,6 @@
 // Compression accounting: text tokens of each page's source span against the
 // vision tokens its image costs under a VLM profile, and the resulting ratio.
+// Reading and annotating a manifest.json is glyph/accounting_manifest.h.
 #pragma once
 
 #include <cstddef>
@@ -8,8 +9,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "glyph/render.h"
 #include "glyph/tokenizer.h"
@@ -26,9 +25,6 @@ struct PageExtent {
 };
 
 std::vector<PageExtent> page_extents(const RenderResult& result);
-// From a renderer manifest ("pages": [{"width", "height", "text_begin", "text_end"}, ...]).
-// Throws InputError naming the page and key when one is missing or not a number.
-std::vector<PageExtent> page_extents(const nlohmann::json& manifest);
 
 struct TextCount {
     size_t bytes = 0;
@@ -54,20 +50,19 @@ struct VisionCount {
 // Throws VisionTokenError naming the page when its size cannot be priced.
 VisionCount count_vision(const std::vector<PageExtent>& pages, const VisionProfile& profile);
 
+// Text tokens per vision token: the one ratio every report shows; 0 when
+// either count is missing (negative) or zero.
+double compression_ratio(int64_t text_tokens, int64_t vision_tokens);
+
 struct CompressionStats {
     TextCount text;
     VisionCount vision;
-    // Text tokens per vision token (0 when there are no vision tokens).
-    double ratio() const;
+    double ratio() const { return compression_ratio(text.tokens, vision.tokens); }
 };
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
                          const VisionProfile& profile, WorkPool* pool = nullptr,
                          std::optional<int64_t> text_tokens = std::nullopt);
-
-// Adds "text_tokens" and "vision_tokens" to every manifest page and an
-// "accounting" object (profile, tokenizer, totals, ratio) at the top level.
-void add_to_manifest(nlohmann::json& manifest, const CompressionStats& stats, const std::string& tokenizer_name);
 
 // One line for a terminal, e.g.
 // "compression 3.41x: 41,235 text tokens -> 12,096 vision tokens (glm-4.1v, 19 pages)".

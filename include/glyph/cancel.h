@@ -4,13 +4,13 @@
 #pragma once
 
 #include <atomic>
-#include <stdexcept>
+#include "glyph/error.h"
 
 namespace glyph {
 
 // The work was given up because its stop flag was set; nothing it made is kept.
-struct Cancelled : std::runtime_error {
-    Cancelled() : std::runtime_error("cancelled: the stop flag was set") {}
+struct Cancelled : Error {
+    Cancelled() : Error(ErrorKind::Cancelled, "cancelled: the stop flag was set") {}
 };
 
 // Throws Cancelled when `stop` is set; a null flag never stops.

@@ -12,12 +12,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace glyph {
+#include "glyph/error.h"
 
-// A user error in a config: the message names the key, the value and what is allowed.
-struct ConfigError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+namespace glyph {
 
 struct Color {
     uint8_t r = 0, g = 0, b = 0;

@@ -8,14 +8,17 @@
 #include <string_view>
 #include <vector>
 
+#include "glyph/error.h"
+#include "glyph/file_write.h"
 #include "glyph/image.h"
 
 namespace glyph {
 
 enum class ImageFormat { Png, Webp, Jpeg };
 
-struct EncodeError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+// An unknown format, a level or quality out of range, or image data that cannot be decoded.
+struct EncodeError : Error {
+    explicit EncodeError(const std::string& message) : Error(ErrorKind::Encode, message) {}
 };
 
 // "png" | "webp" | "jpeg" (also "jpg"); throws EncodeError otherwise.
@@ -49,15 +52,5 @@ Image stretch_width(const Image& image, int width);
 
 std::string base64_encode(const uint8_t* data, size_t size);
 std::vector<uint8_t> base64_decode(std::string_view text);  // throws EncodeError
-
-// Write bytes to path through a temporary name and rename, so that a
-// half-written file never looks complete. Throws std::runtime_error.
-void write_file_atomic(const std::string& path, const void* data, size_t size);
-// The same, and durable: the temporary file is fsynced before the rename and
-// the folder after it, so a crash or power loss leaves the old file or the new
-// one, whole.
-void write_file_durable(const std::string& path, const void* data, size_t size);
-// fsync the folder holding `path` (makes a rename or a new file durable).
-void sync_folder_of(const std::string& path);
 
 }  // namespace glyph

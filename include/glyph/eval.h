@@ -14,12 +14,14 @@
 #include <string_view>
 #include <vector>
 
+#include "glyph/error.h"
+
 namespace glyph::eval {
 
 // A data or prediction file that cannot be used as a whole (missing,
 // unreadable, no usable rows), or a dictionary jieba cannot load.
-struct EvalError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+struct EvalError : Error {
+    explicit EvalError(const std::string& message) : Error(ErrorKind::Eval, message) {}
 };
 
 enum class Bench { kLongBench, kMrcr, kRuler };

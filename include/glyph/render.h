@@ -16,15 +16,11 @@
 
 #include "glyph/cancel.h"
 #include "glyph/config.h"
+#include "glyph/error.h"
 #include "glyph/image.h"
 #include "glyph/work_pool.h"
 
 namespace glyph {
-
-// Input that cannot be rendered (e.g. invalid UTF-8): one line naming the problem.
-struct InputError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 // One rendered line, in the shape of the reference oracle's --layout rows.
 struct LayoutLine {
@@ -68,6 +64,13 @@ struct RenderResult {
 // and the fixes (another preset, a font with them, or --mode clean).
 std::string missing_glyph_warning(const MissingGlyphs& missing);
 
+// How far a render has come.
+struct RenderProgress {
+    int pages_laid_out = 0;
+    int pages_rasterized = 0;
+    bool layout_done = false;  // pages_laid_out is now the page count
+};
+
 struct RenderOptions {
     int threads = 1;            // raster threads; 0 = all cores (when no pool is given)
     // When set, pages are rasterized (and on_page called) on this pool's
@@ -82,10 +85,15 @@ struct RenderOptions {
     // When set and it becomes true, render_text throws Cancelled at the next
     // page it lays out or rasterizes (on_page is not called after that).
     const std::atomic<bool>* cancel = nullptr;
+    // When set, called after each page is laid out and after each page is
+    // rasterized, from the laying-out thread or a pool thread, never two
+    // calls at once.
+    std::function<void(const RenderProgress&)> on_progress;
 };
 
 // Throws InputError for unusable text, ConfigError for an unusable config and
-// Cancelled when options.cancel is set.
+// Cancelled when options.cancel is set. Renderer (glyph/renderer.h) does the
+// same for many texts, loading the fonts once, with layout as its own stage.
 RenderResult render_text(std::string_view utf8, const RenderConfig& config,
                          const RenderOptions& options = {});
 

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "glyph/error.h"
+
 namespace glyph::serve {
 
 // Text tokens of a string, by the tokenizer the server counts with. Called
@@ -21,8 +23,8 @@ namespace glyph::serve {
 using TextTokenCounter = std::function<long long(std::string_view)>;
 
 // A bad option or a request-policy field out of range: one line.
-struct ServeError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+struct ServeError : Error {
+    explicit ServeError(const std::string& message) : Error(ErrorKind::Serve, message) {}
 };
 
 // Which parts of a chat request become page images. Per server via flags,

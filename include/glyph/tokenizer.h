@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "glyph/cancel.h"
+#include "glyph/error.h"
 
 namespace glyph {
 
 // A tokenizer file that cannot be found, read or parsed, or uses a setting
 // glyph cannot encode exactly; the message is one line naming the file and the problem.
-struct TokenizerError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+struct TokenizerError : Error {
+    explicit TokenizerError(const std::string& message) : Error(ErrorKind::Tokenizer, message) {}
 };
 
 // Ids match Hugging Face's reference (as mirrored by transformers.js /

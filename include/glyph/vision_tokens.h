@@ -9,11 +9,13 @@
 #include <variant>
 #include <vector>
 
+#include "glyph/error.h"
+
 namespace glyph {
 
 // An unknown profile name, or an image size a profile cannot price: one line.
-struct VisionTokenError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+struct VisionTokenError : Error {
+    explicit VisionTokenError(const std::string& message) : Error(ErrorKind::VisionTokens, message) {}
 };
 
 // The resize limits that bound what a server (or the client before upload)

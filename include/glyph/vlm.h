@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "glyph/error.h"
+
 namespace glyph::vlm {
 
 // One part of a message's content: text, or an image given by URL (a data URL
@@ -36,6 +38,14 @@ struct Message {
     std::string role;  // "system", "user" or "assistant"
     std::vector<ContentPart> content;
 };
+
+// Glyph's message layout, the one ask, serve and eval send (docs/ask.md): one
+// user message, the page images first in page order, the question last as a
+// text part.
+Message pages_message(std::vector<std::string> page_urls, std::string question);
+// The same question over the plain text, for a text model: the document, a
+// blank line and the question in one text part.
+Message text_message(std::string_view document, std::string_view question);
 
 // Unset fields are left out of the request, so the server's defaults apply.
 struct SamplingParams {
@@ -94,12 +104,16 @@ enum class ErrorKind {
 };
 std::string error_kind_name(ErrorKind kind);
 
-// One line; never contains the API key or request headers.
-struct VlmError : std::runtime_error {
+// One line; never contains the API key or request headers. As a glyph::Error
+// its kind is Endpoint (Cancelled for ErrorKind::Cancelled); the member
+// `kind` says how the endpoint failed.
+struct VlmError : glyph::Error {
     ErrorKind kind;
     int http_status = 0;
     VlmError(ErrorKind k, const std::string& message, int status = 0)
-        : std::runtime_error(message), kind(k), http_status(status) {}
+        : glyph::Error(k == ErrorKind::Cancelled ? glyph::ErrorKind::Cancelled : glyph::ErrorKind::Endpoint, message),
+          kind(k),
+          http_status(status) {}
 };
 
 // ---- server-sent events ---------------------------------------------------
@@ -191,9 +205,13 @@ struct StreamHandler {
     std::function<void(std::string_view)> on_reasoning;
 };
 
-// "http://h:8000/v1" -> ".../v1/chat/completions"; "http://h:8000" ->
-// ".../v1/chat/completions"; a URL already ending in /chat/completions is kept.
-// Throws VlmError(InvalidRequest) for anything but http(s) URLs.
+// The OpenAI API root an endpoint names, every route hangs below it:
+// "http://h:8000" -> "http://h:8000/v1" (a bare server root means /v1);
+// "http://h:8000/v1/", ".../v1/chat/completions", ".../v1/models" ->
+// "http://h:8000/v1"; any other path is kept. Throws
+// VlmError(InvalidRequest) for anything but http(s) URLs.
+std::string api_base_url(std::string_view endpoint);
+// api_base_url(endpoint) + "/chat/completions".
 std::string chat_completions_url(std::string_view endpoint);
 
 // Thread-safe: one Client may serve many threads; at most max_concurrent

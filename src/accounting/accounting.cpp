@@ -1,8 +1,11 @@
 #include "glyph/accounting.h"
+#include "glyph/accounting_manifest.h"
 
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+
+#include "util/utf8.h"
 
 namespace glyph {
 
@@ -54,7 +57,7 @@ TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages
                      WorkPool* pool, std::optional<int64_t> text_tokens) {
     TextCount c;
     c.bytes = text.size();
-    for (char ch : text) c.chars += (uint8_t(ch) & 0xC0) != 0x80;
+    c.chars = count_code_points(text);
     for (const PageExtent& p : pages) {
         if (p.text_end > text.size() || p.text_begin > p.text_end)
             throw InputError("page " + std::to_string(p.number) + " shows bytes [" + std::to_string(p.text_begin) +
@@ -98,8 +101,8 @@ VisionCount count_vision(const std::vector<PageExtent>& pages, const VisionProfi
     return v;
 }
 
-double CompressionStats::ratio() const {
-    return vision.tokens > 0 ? double(text.tokens) / double(vision.tokens) : 0.0;
+double compression_ratio(int64_t text_tokens, int64_t vision_tokens) {
+    return text_tokens > 0 && vision_tokens > 0 ? double(text_tokens) / double(vision_tokens) : 0.0;
 }
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,

@@ -137,12 +137,8 @@ vlm::ChatRequest build_request(const Prompt& p, SentItem& sent, const RunSetup& 
         request.messages = p.text_messages;
         return request;
     }
-    // Glyph's message layout: one user message, the images first, the text last.
-    vlm::Message message{"user", {}};
-    for (auto& url : sent.image_urls) message.content.push_back(vlm::ContentPart::image_url(std::move(url)));
+    request.messages.push_back(vlm::pages_message(std::move(sent.image_urls), p.question));
     sent.image_urls.clear();
-    message.content.push_back(vlm::ContentPart::text(p.question));
-    request.messages.push_back(std::move(message));
     return request;
 }
 

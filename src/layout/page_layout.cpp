@@ -9,6 +9,8 @@
 
 #include <unicode/uchar.h>
 
+#include "util/utf8.h"
+
 namespace glyph {
 
 double pdf_number(double v) {
@@ -346,13 +348,13 @@ std::u32string decode_ascii_entities(const std::string& s) {
             }
             if (matched) continue;
         }
-        // Decode UTF-8 (the markup comes from a validated JSON string).
-        char32_t cp = c;
-        int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-        if (extra) cp = c & (0x3F >> extra);
-        for (int k = 1; k <= extra && i + k < s.size(); ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
-        out += cp;
-        i += 1 + extra;
+        char32_t cp = 0;
+        if (try_decode_utf8(s, i, cp)) {
+            out += cp;
+        } else {
+            out += U'\uFFFD';  // a config built in code may hold bad bytes; JSON ones never do
+            ++i;
+        }
     }
     return out;
 }

@@ -2,15 +2,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <exception>
-#include <mutex>
 #include <thread>
 
 #include "glyph/ocr.h"
+#include "glyph/work_pool.h"
 
 namespace glyph {
 
@@ -21,31 +19,21 @@ std::vector<PageReading> read_back_pages(const std::vector<PageCheck>& pages, co
     if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
     threads = std::min<int>(threads, int(pages.size()));
 
-    std::atomic<size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto work = [&] {
-        for (size_t i = next++; i < pages.size(); i = next++) {
-            try {
-                const auto start = std::chrono::steady_clock::now();
-                PageReading& r = readings[i];
-                r.number = pages[i].number;
-                r.text = ocr_image(*pages[i].image, options);
-                r.errors = character_errors(pages[i].reference, r.text);
-                r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                if (on_page) on_page(i, r);
-            } catch (...) {
-                std::lock_guard lock(failure_mutex);
-                if (!failure) failure = std::current_exception();
-                next = pages.size();  // the others stop after their current page
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (std::thread& t : pool) t.join();
-    if (failure) std::rethrow_exception(failure);
+    // A failed page skips the pages not yet started; wait() rethrows its error.
+    WorkPool pool(threads);
+    WorkPool::Group reads;
+    for (size_t i = 0; i < pages.size(); ++i) {
+        pool.submit(reads, [&, i] {
+            const auto start = std::chrono::steady_clock::now();
+            PageReading& r = readings[i];
+            r.number = pages[i].number;
+            r.text = ocr_image(*pages[i].image, options);
+            r.errors = character_errors(pages[i].reference, r.text);
+            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (on_page) on_page(i, r);
+        });
+    }
+    pool.wait(reads);
     return readings;
 }
 

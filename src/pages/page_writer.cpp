@@ -14,6 +14,7 @@
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "util/utf8.h"
 
 namespace glyph {
 namespace fs = std::filesystem;
@@ -156,8 +157,7 @@ json PageWriter::manifest(const RenderResult& result, const RenderConfig& config
                          {"char_begin", p.char_begin},
                          {"char_end", p.char_end}});
     }
-    size_t chars = 0;
-    for (char c : source) chars += (uint8_t(c) & 0xC0) != 0x80;
+    const size_t chars = count_code_points(source);
     json m{{"generator", "glyph 0.1.0"},
                 {"pages", pages},
                 {"page_count", result.pages.size()},

@@ -1,17 +1,25 @@
 #include "glyph/render.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "glyph/encode.h"
+#include "glyph/renderer.h"
 #include "glyph/work_pool.h"
 #include "layout/font_metrics.h"
 #include "layout/page_layout.h"
@@ -175,33 +183,74 @@ struct PageRasterizer {
           raster(config.font_path, config.font_size * config.dpi / 72.0, fallbacks) {}
 };
 
-// Lends each page task a rasterizer; at most one per thread is ever made, so
-// the glyph caches stay warm from page to page.
-class RasterizerShelf {
+// Loaded fonts lent to one thread at a time and put back after: at most one
+// per thread is ever made, so caches stay warm from page to page and from
+// text to text.
+template <class T>
+class Shelf {
 public:
-    RasterizerShelf(const RenderConfig& config, const std::vector<std::string>& fallbacks)
-        : config_(config), fallbacks_(fallbacks) {}
-    std::unique_ptr<PageRasterizer> take() {
+    using Make = std::function<std::unique_ptr<T>()>;
+    explicit Shelf(Make make) : make_(std::move(make)) {}
+
+    class Lease {
+    public:
+        Lease(Shelf& shelf, std::unique_ptr<T> item) : shelf_(shelf), item_(std::move(item)) {}
+        ~Lease() { shelf_.put_back(std::move(item_)); }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        T& operator*() const { return *item_; }
+        T* operator->() const { return item_.get(); }
+
+    private:
+        Shelf& shelf_;
+        std::unique_ptr<T> item_;
+    };
+
+    Lease take() {
         {
             std::lock_guard lock(mu_);
             if (!idle_.empty()) {
-                std::unique_ptr<PageRasterizer> r = std::move(idle_.back());
+                std::unique_ptr<T> item = std::move(idle_.back());
                 idle_.pop_back();
-                return r;
+                return Lease(*this, std::move(item));
             }
         }
-        return std::make_unique<PageRasterizer>(config_, fallbacks_);
-    }
-    void put_back(std::unique_ptr<PageRasterizer> r) {
-        std::lock_guard lock(mu_);
-        idle_.push_back(std::move(r));
+        return Lease(*this, make_());
     }
 
 private:
-    const RenderConfig& config_;
-    const std::vector<std::string>& fallbacks_;
+    void put_back(std::unique_ptr<T> item) {
+        std::lock_guard lock(mu_);
+        idle_.push_back(std::move(item));
+    }
+
+    Make make_;
     std::mutex mu_;
-    std::vector<std::unique_ptr<PageRasterizer>> idle_;
+    std::vector<std::unique_ptr<T>> idle_;
+};
+
+// Reports progress to one callback from several threads, one call at a time.
+class ProgressReport {
+public:
+    explicit ProgressReport(const std::function<void(const RenderProgress&)>& sink) : sink_(sink) {}
+    void laid_out(int pages, bool done) {
+        if (!sink_) return;
+        std::lock_guard lock(mu_);
+        state_.pages_laid_out = pages;
+        state_.layout_done = done;
+        sink_(state_);
+    }
+    void rasterized() {
+        if (!sink_) return;
+        std::lock_guard lock(mu_);
+        ++state_.pages_rasterized;
+        sink_(state_);
+    }
+
+private:
+    const std::function<void(const RenderProgress&)>& sink_;
+    std::mutex mu_;
+    RenderProgress state_;
 };
 
 // One page on its way from the layout to the result.
@@ -211,12 +260,14 @@ struct PageJob {
     bool last = false;  // the document's last page (auto-crop-last-page)
 };
 
-void render_page(PageJob& job, const RenderConfig& config, RasterizerShelf& shelf, const RenderOptions& options) {
-    throw_if_cancelled(options.cancel);
-    std::unique_ptr<PageRasterizer> r = shelf.take();
-    const int index = job.page.number - 1;
-    Image img = rasterize_page(job.slice, index, config, r->metrics, r->raster, 0, job.slice.lines.size());
-    shelf.put_back(std::move(r));
+// Draws a page from its slice of the layout: the pixels, the line count and
+// the span of its lines (which tile_spans then makes contiguous).
+void draw_page(PageJob& job, const RenderConfig& config, Shelf<PageRasterizer>& rasterizers) {
+    Image img;
+    {
+        const auto r = rasterizers.take();
+        img = rasterize_page(job.slice, job.page.number - 1, config, r->metrics, r->raster, 0, job.slice.lines.size());
+    }
     if (config.horizontal_scale != 1.0) img = stretch_width(img, std::max(1, int(img.width * config.horizontal_scale)));
     Page& page = job.page;
     page.image = auto_crop(img, config, job.last);
@@ -226,29 +277,246 @@ void render_page(PageJob& job, const RenderConfig& config, RasterizerShelf& shel
         page.text_end = std::max<size_t>(page.text_end, l.src_end);
     }
     job.slice = {};
+}
+
+void render_page(PageJob& job, const RenderConfig& config, Shelf<PageRasterizer>& rasterizers,
+                 const RenderOptions& options, ProgressReport& progress) {
+    throw_if_cancelled(options.cancel);
+    draw_page(job, config, rasterizers);
     if (options.on_page) {
-        options.on_page(page);
-        page.image.pixels = {};
-        page.image.pixels.shrink_to_fit();
+        options.on_page(job.page);
+        job.page.image.pixels = {};
+        job.page.image.pixels.shrink_to_fit();
     }
+    progress.rasterized();
+}
+
+// Pages tile the source: each page's span runs to where the next begins.
+void tile_spans(std::vector<Page>& pages, const SourceText& src, size_t text_bytes) {
+    for (size_t p = 0; p < pages.size(); ++p) {
+        Page& page = pages[p];
+        if (p == 0) page.text_begin = 0;
+        page.text_end = p + 1 < pages.size() ? pages[p + 1].text_begin : text_bytes;
+        if (page.text_end < page.text_begin) page.text_end = page.text_begin;
+        page.char_begin = char_index(src, uint32_t(page.text_begin));
+        page.char_end = char_index(src, uint32_t(page.text_end));
+    }
+}
+
+// The lines as the reference oracle's --layout rows: position in points,
+// words as pdftotext reads them back, source span.
+std::vector<LayoutLine> layout_lines(const DocumentLayout& layout, const FontMetrics& metrics,
+                                     const RenderConfig& config) {
+    std::vector<LayoutLine> lines;
+    for (const PositionedLine& l : layout.lines) {
+        LayoutLine out;
+        out.page = l.page + 1;
+        if (l.words.empty() || l.glyph_begin == l.glyph_end) continue;  // pdftotext sees no empty lines
+        out.y = l.baseline - metrics.ascent1000() / 1000.0 * config.font_size;
+        out.x0 = l.x;
+        out.x1 = l.x;
+        double x = l.x;
+        if (layout.shaped) {
+            for (uint32_t g = l.shaped_begin; g < l.shaped_end; ++g) {
+                const ShapedGlyph& sg = layout.shaped_glyphs[g];
+                x += sg.advance / 1000.0 * config.font_size + (sg.space ? l.word_space : 0);
+            }
+        } else {
+            for (uint32_t g = l.glyph_begin; g < l.glyph_end; ++g) {
+                x += metrics.width1000(layout.glyphs[g]) / 1000.0 * config.font_size +
+                     (layout.glyphs[g] == U' ' || layout.glyphs[g] == 0xA0 ? l.word_space : 0);
+            }
+        }
+        out.x1 = x;
+        // Words as pdftotext reads them back: split at spaces (CJK lines
+        // are laid out as one run of characters).
+        for (auto [b, e] : l.words) {
+            std::string word;
+            for (uint32_t g = b; g <= e; ++g) {
+                if (g == e || layout.glyphs[g] == U' ') {
+                    if (!word.empty()) out.words.push_back(std::move(word));
+                    word.clear();
+                } else {
+                    append_utf8(word, layout.glyphs[g]);
+                }
+            }
+        }
+        out.text_begin = l.src_begin;
+        out.text_end = l.src_end;
+        lines.push_back(std::move(out));
+    }
+    return lines;
+}
+
+// The first line of each page, and the end of the last: pages are runs of
+// consecutive lines.
+std::vector<size_t> page_line_starts(const DocumentLayout& doc) {
+    std::vector<size_t> starts;
+    size_t line = 0;
+    for (int p = 0; p < doc.page_count; ++p) {
+        starts.push_back(line);
+        while (line < doc.lines.size() && doc.lines[line].page == p) ++line;
+    }
+    starts.push_back(line);
+    return starts;
+}
+
+// A font given as bytes lives in an anonymous memory file, which every font
+// loader (FreeType, HarfBuzz) can open by its /proc/self/fd path.
+class MemoryFontFile {
+public:
+    explicit MemoryFontFile(const std::vector<uint8_t>& bytes) {
+        if (bytes.empty()) throw ConfigError("font bytes are empty; expected a TTF/OTF/TTC font");
+        fd_ = ::memfd_create("glyph-font", MFD_CLOEXEC);
+        if (fd_ < 0) throw IoError(std::string("cannot hold the font in memory: ") + std::strerror(errno));
+        size_t written = 0;
+        while (written < bytes.size()) {
+            const ssize_t n = ::write(fd_, bytes.data() + written, bytes.size() - written);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                const int error = n < 0 ? errno : EIO;
+                ::close(fd_);
+                throw IoError(std::string("cannot hold the font in memory: ") + std::strerror(error));
+            }
+            written += size_t(n);
+        }
+    }
+    ~MemoryFontFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    MemoryFontFile(const MemoryFontFile&) = delete;
+    MemoryFontFile& operator=(const MemoryFontFile&) = delete;
+    std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+
+private:
+    int fd_ = -1;
+};
+
+RenderConfig with_font_path(RenderConfig config, const std::string& path) {
+    config.font_path = path;
+    return config;
 }
 
 }  // namespace
 
-RenderResult render_text(std::string_view utf8, const RenderConfig& config, const RenderOptions& options) {
-    validate(config);
+struct Renderer::Fonts {
+    std::unique_ptr<MemoryFontFile> memory_font;  // declared first: outlives the faces opened from it
+    RenderConfig config;
+    std::vector<std::string> fallbacks;
+    Shelf<FontMetrics> metrics;  // for layout
+    Shelf<PageRasterizer> rasterizers;
+
+    Fonts(std::unique_ptr<MemoryFontFile> memory, RenderConfig c)
+        : memory_font(std::move(memory)),
+          config(memory_font ? with_font_path(std::move(c), memory_font->path()) : std::move(c)),
+          metrics([this] { return std::make_unique<FontMetrics>(config.font_path, fallbacks); }),
+          rasterizers([this] { return std::make_unique<PageRasterizer>(config, fallbacks); }) {
+        validate(config);
+        if (config.mode == LayoutMode::Clean) fallbacks = fallback_font_files();
+        (void)metrics.take();  // loads the font now, so a bad one fails here
+    }
+};
+
+struct Layout::Data {
+    const void* owner = nullptr;  // the Renderer's fonts it was laid out with
+    DocumentLayout doc;
+    std::vector<size_t> line_starts;  // page p holds lines [line_starts[p], line_starts[p + 1])
+    std::vector<Page> pages;
+    std::vector<LayoutLine> lines;
+    MissingGlyphs missing;
+    double layout_ms = 0;
+};
+
+int Layout::page_count() const { return data_ ? int(data_->pages.size()) : 0; }
+const std::vector<Page>& Layout::pages() const {
+    static const std::vector<Page> none;
+    return data_ ? data_->pages : none;
+}
+const std::vector<LayoutLine>& Layout::lines() const {
+    static const std::vector<LayoutLine> none;
+    return data_ ? data_->lines : none;
+}
+const MissingGlyphs& Layout::missing() const {
+    static const MissingGlyphs none;
+    return data_ ? data_->missing : none;
+}
+double Layout::layout_ms() const { return data_ ? data_->layout_ms : 0; }
+
+Renderer::Renderer(RenderConfig config) : fonts_(std::make_unique<Fonts>(nullptr, std::move(config))) {}
+
+Renderer::Renderer(RenderConfig config, std::vector<uint8_t> font_bytes)
+    : fonts_(std::make_unique<Fonts>(std::make_unique<MemoryFontFile>(font_bytes), std::move(config))) {}
+
+Renderer::~Renderer() = default;
+Renderer::Renderer(Renderer&&) noexcept = default;
+Renderer& Renderer::operator=(Renderer&&) noexcept = default;
+
+const RenderConfig& Renderer::config() const { return fonts_->config; }
+
+Layout Renderer::layout(std::string_view utf8, const RenderOptions& options) const {
+    const auto t0 = std::chrono::steady_clock::now();
+    const RenderConfig& config = fonts_->config;
+    const SourceText src = prepare_source(utf8);
+    if (src.chars.empty()) throw InputError("input is empty: there is no text to render");
+    auto data = std::make_shared<Layout::Data>();
+    data->owner = fonts_.get();
+    ProgressReport progress(options.on_progress);
+    {
+        const auto metrics = fonts_->metrics.take();
+        data->doc = layout_document(src, config, *metrics, options.cancel,
+                                    [&](const DocumentLayout&, int pages_done) { progress.laid_out(pages_done, false); });
+        data->missing = find_missing_glyphs(data->doc, *metrics);
+        data->lines = layout_lines(data->doc, *metrics, config);
+    }
+    data->line_starts = page_line_starts(data->doc);
+    data->pages.resize(size_t(data->doc.page_count));
+    for (size_t p = 0; p < data->pages.size(); ++p) {
+        Page& page = data->pages[p];
+        const size_t first = data->line_starts[p], end = data->line_starts[p + 1];
+        page.number = int(p + 1);
+        page.line_count = int(end - first);
+        if (first < end) page.text_begin = data->doc.lines[first].src_begin;
+    }
+    tile_spans(data->pages, src, utf8.size());
+    progress.laid_out(data->doc.page_count, true);
+    data->layout_ms = ms_since(t0);
+    Layout layout;
+    layout.data_ = std::move(data);
+    return layout;
+}
+
+Page Renderer::rasterize(const Layout& layout, int page_index) const {
+    if (!layout.data_ || layout.data_->owner != fonts_.get())
+        throw std::invalid_argument("rasterize: the layout was made by another Renderer");
+    const Layout::Data& data = *layout.data_;
+    if (page_index < 0 || page_index >= int(data.pages.size()))
+        throw std::out_of_range("rasterize: page index " + std::to_string(page_index) + " is outside 0.." +
+                                std::to_string(int(data.pages.size()) - 1));
+    const size_t p = size_t(page_index);
+    PageJob job;
+    size_t boxes_from = 0;
+    job.slice = page_slice(data.doc, page_index, data.line_starts[p], data.line_starts[p + 1], boxes_from);
+    job.page.number = page_index + 1;
+    job.last = p + 1 == data.pages.size();
+    draw_page(job, fonts_->config, fonts_->rasterizers);
+    Page page = data.pages[p];  // the spans, already tiled
+    page.image = std::move(job.page.image);
+    return page;
+}
+
+RenderResult Renderer::render(std::string_view utf8, const RenderOptions& options) const {
+    const RenderConfig& config = fonts_->config;
     const auto t0 = std::chrono::steady_clock::now();
     const SourceText src = prepare_source(utf8);
     if (src.chars.empty()) throw InputError("input is empty: there is no text to render");
-    std::vector<std::string> fallbacks;
-    if (config.mode == LayoutMode::Clean) fallbacks = fallback_font_files();
-    FontMetrics metrics(config.font_path, fallbacks);
+    const auto metrics = fonts_->metrics.take();
 
     // Pages are rasterized (and handed to on_page) on the pool while this
     // thread goes on laying out the next ones.
     std::optional<WorkPool> own_pool;
     WorkPool& pool = options.pool ? *options.pool : own_pool.emplace(options.threads);
-    RasterizerShelf shelf(config, fallbacks);
+    Shelf<PageRasterizer>& rasterizers = fonts_->rasterizers;
+    ProgressReport progress(options.on_progress);
     std::vector<std::unique_ptr<PageJob>> jobs;
     WorkPool::Group page_tasks;
     size_t next_line = 0, next_box = 0;
@@ -264,19 +532,21 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
             job->last = layout_done && p + 1 == pages_done;
             next_line = end_line;
             if (jobs.empty()) first_page_out = std::chrono::steady_clock::now();
-            pool.submit(page_tasks, [&config, &shelf, &options, &abandoned, job = job.get()] {
-                if (!abandoned) render_page(*job, config, shelf, options);
+            pool.submit(page_tasks, [&config, &rasterizers, &options, &abandoned, &progress, job = job.get()] {
+                if (!abandoned) render_page(*job, config, rasterizers, options, progress);
             });
             jobs.push_back(std::move(job));
         }
+        progress.laid_out(pages_done, layout_done);
     };
     RenderResult result;
-    DocumentLayout layout;
     try {
-        layout = layout_document(src, config, metrics, options.cancel,
-                                 [&](const DocumentLayout& doc, int pages_done) { hand_out(doc, pages_done, false); });
+        const DocumentLayout layout =
+            layout_document(src, config, *metrics, options.cancel,
+                            [&](const DocumentLayout& doc, int pages_done) { hand_out(doc, pages_done, false); });
         hand_out(layout, layout.page_count, true);
-        result.missing = find_missing_glyphs(layout, metrics);
+        result.missing = find_missing_glyphs(layout, *metrics);
+        if (options.keep_layout) result.lines = layout_lines(layout, *metrics, config);
     } catch (...) {
         // The queued pages refer to this frame: they must be over (their
         // errors are moot) before the layout's error leaves it.
@@ -293,57 +563,12 @@ RenderResult render_text(std::string_view utf8, const RenderConfig& config, cons
     result.pages.reserve(jobs.size());
     for (std::unique_ptr<PageJob>& job : jobs) result.pages.push_back(std::move(job->page));
     jobs.clear();
-
-    // Pages tile the source: each page's span runs to where the next begins.
-    for (size_t p = 0; p < result.pages.size(); ++p) {
-        Page& page = result.pages[p];
-        if (p == 0) page.text_begin = 0;
-        page.text_end = p + 1 < result.pages.size() ? result.pages[p + 1].text_begin : utf8.size();
-        if (page.text_end < page.text_begin) page.text_end = page.text_begin;
-        page.char_begin = char_index(src, uint32_t(page.text_begin));
-        page.char_end = char_index(src, uint32_t(page.text_end));
-    }
-
-    if (options.keep_layout) {
-        for (const PositionedLine& l : layout.lines) {
-            LayoutLine out;
-            out.page = l.page + 1;
-            if (l.words.empty() || l.glyph_begin == l.glyph_end) continue;  // pdftotext sees no empty lines
-            out.y = l.baseline - metrics.ascent1000() / 1000.0 * config.font_size;
-            out.x0 = l.x;
-            out.x1 = l.x;
-            double x = l.x;
-            if (layout.shaped) {
-                for (uint32_t g = l.shaped_begin; g < l.shaped_end; ++g) {
-                    const ShapedGlyph& sg = layout.shaped_glyphs[g];
-                    x += sg.advance / 1000.0 * config.font_size + (sg.space ? l.word_space : 0);
-                }
-            } else {
-                for (uint32_t g = l.glyph_begin; g < l.glyph_end; ++g) {
-                    x += metrics.width1000(layout.glyphs[g]) / 1000.0 * config.font_size +
-                         (layout.glyphs[g] == U' ' || layout.glyphs[g] == 0xA0 ? l.word_space : 0);
-                }
-            }
-            out.x1 = x;
-            // Words as pdftotext reads them back: split at spaces (CJK lines
-            // are laid out as one run of characters).
-            for (auto [b, e] : l.words) {
-                std::string word;
-                for (uint32_t g = b; g <= e; ++g) {
-                    if (g == e || layout.glyphs[g] == U' ') {
-                        if (!word.empty()) out.words.push_back(std::move(word));
-                        word.clear();
-                    } else {
-                        append_utf8(word, layout.glyphs[g]);
-                    }
-                }
-            }
-            out.text_begin = l.src_begin;
-            out.text_end = l.src_end;
-            result.lines.push_back(std::move(out));
-        }
-    }
+    tile_spans(result.pages, src, utf8.size());
     return result;
+}
+
+RenderResult render_text(std::string_view utf8, const RenderConfig& config, const RenderOptions& options) {
+    return Renderer(config).render(utf8, options);
 }
 
 std::string missing_glyph_warning(const MissingGlyphs& missing) {

@@ -306,8 +306,7 @@ CompressionReport compress_messages(nlohmann::json& messages, const ProxyPolicy&
             }
             const auto r = renderer.render(document, policy_render_config(policy, document), budget);
             report.presets.insert(policy.preset == "auto" ? auto_preset_name(document) : policy.preset);
-            long long vision = 0;
-            for (const auto& page : r.segment->pages) vision += profile.per_image_total(page.width, page.height);
+            const long long vision = count_vision(r.segment->extents(), profile).tokens;
             (r.cached ? report.segments_cached : report.segments_rendered) += 1;
             if (vision >= tokens) {
                 found.no_saving = true;  // pages would cost more than the text: it stays text

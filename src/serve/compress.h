@@ -30,7 +30,7 @@ constexpr double kMaxRequestPageMegapixels = 16;
 
 // A request asked for more pages or pixels than its budget allows (413).
 struct BudgetExceeded : ServeError {
-    using ServeError::ServeError;
+    explicit BudgetExceeded(const std::string& message) : ServeError(message) {}
 };
 
 // What one request may make the server produce, counted page by page as

@@ -24,6 +24,13 @@ size_t Segment::bytes() const {
     return n;
 }
 
+std::vector<PageExtent> Segment::extents() const {
+    std::vector<PageExtent> out;
+    out.reserve(pages.size());
+    for (const SegmentPage& p : pages) out.push_back({int(out.size()) + 1, p.width, p.height, 0, 0});
+    return out;
+}
+
 std::string sha256_hex(std::string_view data) { return source_digest(data); }
 
 bool is_segment_key(std::string_view key) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "glyph/accounting.h"
 #include "glyph/render.h"
 
 namespace glyph::serve {
@@ -26,6 +27,8 @@ struct Segment {
     double render_ms = 0;  // what producing it cost the first time
     MissingGlyphs missing;  // characters its pages draw as boxes
     size_t bytes() const;
+    // The pages' sizes, for accounting (a segment keeps no text spans).
+    std::vector<PageExtent> extents() const;
 };
 
 // Lowercase hex SHA-256.

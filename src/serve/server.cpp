@@ -21,6 +21,7 @@
 #include "serve/sse_relay.h"
 #include "serve/untrusted_json.h"
 #include "serve/web_assets.h"
+#include "util/utf8.h"
 
 namespace glyph::serve {
 
@@ -44,13 +45,6 @@ std::string content_type_for(std::string_view path) {
     if (ends(".svg")) return "image/svg+xml";
     if (ends(".png")) return "image/png";
     return "application/octet-stream";
-}
-
-size_t utf8_code_points(std::string_view s) {
-    size_t n = 0;
-    for (char c : s)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
 }
 
 std::string utc_now() {
@@ -372,6 +366,22 @@ void Server::Impl::handle_info(httplib::Response& res) {
                     "application/json");
 }
 
+std::optional<SegmentRenderer::Result> Server::Impl::render_for_app(std::string_view text, const RenderConfig& config,
+                                                                    httplib::Response& res) {
+    try {
+        RenderBudget budget = request_budget();
+        return renderer.render(text, config, budget);
+    } catch (const BudgetExceeded& e) {
+        send_error(res, 413, e.what());
+    } catch (const Cancelled&) {
+        send_error(res, 499, "the client closed the connection; rendering stopped");
+    } catch (const Error& e) {
+        if (!is_usage_error(e.kind())) throw;
+        send_error(res, 400, e.what());
+    }
+    return std::nullopt;
+}
+
 void Server::Impl::handle_render(const httplib::Request& req, httplib::Response& res) {
     json body;
     try {
@@ -396,27 +406,16 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
     if (!ticket) return send_busy(res);
 
     const auto start = Clock::now();
-    SegmentRenderer::Result rendered;
-    try {
-        RenderBudget budget = request_budget();
-        rendered = renderer.render(text, settings.config, budget);
-    } catch (const BudgetExceeded& e) {
-        return send_error(res, 413, e.what());
-    } catch (const Cancelled&) {
-        return send_error(res, 499, "the client closed the connection; rendering stopped");
-    } catch (const InputError& e) {
-        return send_error(res, 400, e.what());
-    } catch (const ConfigError& e) {
-        return send_error(res, 400, e.what());
-    }
+    const std::optional<SegmentRenderer::Result> rendering = render_for_app(text, settings.config, res);
+    if (!rendering) return;
+    const SegmentRenderer::Result& rendered = *rendering;
     const double request_ms = ms_since(start);
     const long long text_tokens = count_tokens(text);
-    long long vision_tokens = 0;
+    const VisionCount vision = count_vision(rendered.segment->extents(), *settings.profile);
     json pages = json::array();
     int number = 0;
     for (const auto& p : rendered.segment->pages) {
-        const long long v = settings.profile->per_image_total(p.width, p.height);
-        vision_tokens += v;
+        const int64_t v = vision.pages[size_t(number)].total();
         ++number;
         pages.push_back({{"number", number},
                          {"width", p.width},
@@ -425,11 +424,11 @@ void Server::Impl::handle_render(const httplib::Request& req, httplib::Response&
                          {"vision_tokens", v},
                          {"url", "/api/segments/" + rendered.key + "/page_" + std::to_string(number) + ".png"}});
     }
-    json stats = {{"characters", utf8_code_points(text)},
+    json stats = {{"characters", count_code_points(text)},
                   {"bytes", text.size()},
                   {"text_tokens", text_tokens},
-                  {"vision_tokens", vision_tokens},
-                  {"ratio", vision_tokens > 0 ? double(text_tokens) / double(vision_tokens) : 0.0},
+                  {"vision_tokens", vision.tokens},
+                  {"ratio", compression_ratio(text_tokens, vision.tokens)},
                   {"pages", number},
                   {"render_ms", rendered.cached ? request_ms : rendered.segment->render_ms},
                   {"cached", rendered.cached},
@@ -529,29 +528,18 @@ void Server::Impl::handle_ask(const httplib::Request& req, httplib::Response& re
     if (!ticket) return send_busy(res);
 
     vlm::ChatRequest chat;
-    vlm::Message message{"user", {}};
     if (vision) {
-        SegmentRenderer::Result rendered;
-        try {
-            RenderBudget budget = request_budget();
-            rendered = renderer.render(text, settings.config, budget);
-        } catch (const BudgetExceeded& e) {
-            return send_error(res, 413, e.what());
-        } catch (const Cancelled&) {
-            return send_error(res, 499, "the client closed the connection; rendering stopped");
-        } catch (const std::exception& e) {
-            return send_error(res, 400, e.what());
-        }
-        for (const auto& p : rendered.segment->pages)
-            message.content.push_back(vlm::ContentPart::image_url(vlm::data_url(
-                std::vector<uint8_t>(p.png.begin(), p.png.end()), "image/png")));
-        message.content.push_back(vlm::ContentPart::text(question));
+        const std::optional<SegmentRenderer::Result> rendered = render_for_app(text, settings.config, res);
+        if (!rendered) return;
+        std::vector<std::string> page_urls;
+        for (const auto& p : rendered->segment->pages)
+            page_urls.push_back(vlm::data_url(std::vector<uint8_t>(p.png.begin(), p.png.end()), "image/png"));
+        chat.messages.push_back(vlm::pages_message(std::move(page_urls), question));
         chat.sampling = vlm::default_sampling(settings.profile->name);
     } else {
-        message.content.push_back(vlm::ContentPart::text(text + "\n\n" + question));
+        chat.messages.push_back(vlm::text_message(text, question));
         chat.sampling = vlm::default_sampling("");
     }
-    chat.messages.push_back(std::move(message));
     chat.stream = true;
     const std::string key = vision ? options.upstream_api_key : options.text_api_key;
     chat.model = resolve_model(endpoint, key, vision ? options.model : options.text_model);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -120,6 +121,11 @@ struct Server::Impl {
     bool authorized(const httplib::Request& req) const;
 
     void handle_info(httplib::Response& res);
+    // A web-app request's text as pages; on a user error the reply is sent
+    // (413 over the budget, 499 the client left, 400 bad text or config) and
+    // nothing is returned.
+    std::optional<SegmentRenderer::Result> render_for_app(std::string_view text, const RenderConfig& config,
+                                                          httplib::Response& res);
     void handle_render(const httplib::Request& req, httplib::Response& res);
     void handle_page(const httplib::Request& req, httplib::Response& res);
     void handle_zip(const httplib::Request& req, httplib::Response& res);

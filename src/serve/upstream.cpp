@@ -3,18 +3,14 @@
 #include <curl/curl.h>
 
 #include <cctype>
-#include <mutex>
 
 #include "glyph/serve.h"
+#include "glyph/vlm.h"
+#include "vlm/curl_global.h"
 
 namespace glyph::serve {
 
 namespace {
-
-void init_curl_once() {
-    static std::once_flag flag;
-    std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
     if (s.size() < prefix.size()) return false;
@@ -32,18 +28,11 @@ std::string trim(std::string_view s) {
 }  // namespace
 
 std::string upstream_url(const std::string& base, const std::string& path) {
-    if (!starts_with_ci(base, "http://") && !starts_with_ci(base, "https://"))
-        throw ServeError("upstream URL must start with http:// or https://, got '" + base + "'");
-    std::string b = base;
-    while (!b.empty() && b.back() == '/') b.pop_back();
-    for (const char* suffix : {"/chat/completions", "/models"}) {
-        const std::string s(suffix);
-        if (b.size() > s.size() && b.compare(b.size() - s.size(), s.size(), s) == 0) b.resize(b.size() - s.size());
+    try {
+        return vlm::api_base_url(base) + path;
+    } catch (const vlm::VlmError& e) {
+        throw ServeError(std::string("upstream: ") + e.what());
     }
-    // "http://host:port" alone means the server root: OpenAI servers live under /v1.
-    const size_t scheme_end = b.find("://") + 3;
-    if (b.find('/', scheme_end) == std::string::npos) b += "/v1";
-    return b + path;
 }
 
 std::string passthrough_url(const std::string& base, const std::string& target) {
@@ -79,7 +68,7 @@ UpstreamCall::UpstreamCall(const UpstreamTarget& target, std::string body)
 
 UpstreamCall::UpstreamCall(const UpstreamTarget& target, UpstreamRequest request)
     : request_body_(std::move(request.body)) {
-    init_curl_once();
+    vlm::init_curl_once();
     CURL* easy = curl_easy_init();
     CURLM* multi = curl_multi_init();
     if (!easy || !multi) {

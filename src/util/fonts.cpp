@@ -7,7 +7,7 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
-#include "glyph/config.h"
+#include "glyph/error.h"
 
 namespace glyph {
 namespace fs = std::filesystem;

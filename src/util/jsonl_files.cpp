@@ -9,14 +9,14 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "glyph/encode.h"
-#include "glyph/render.h"
+#include "glyph/error.h"
+#include "glyph/file_write.h"
 
 namespace glyph {
 using nlohmann::json;
 
 void fail_io(const std::string& what, const std::string& path, int error) {
-    throw std::runtime_error("cannot " + what + " " + path + ": " + std::strerror(error));
+    throw IoError("cannot " + what + " " + path + ": " + std::strerror(error));
 }
 
 LineReader::LineReader(const std::string& path, const std::string& what, size_t max_line_bytes)

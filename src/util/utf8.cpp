@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "glyph/render.h"
+#include "glyph/error.h"
 
 namespace glyph {
 
@@ -62,6 +62,12 @@ void append_utf8(std::string& out, char32_t cp) {
         out += char(0x80 | ((cp >> 6) & 0x3F));
         out += char(0x80 | (cp & 0x3F));
     }
+}
+
+size_t count_code_points(std::string_view s) {
+    size_t n = 0;
+    for (char c : s) n += (uint8_t(c) & 0xC0) != 0x80;
+    return n;
 }
 
 }  // namespace glyph

@@ -1,4 +1,5 @@
-// Strict UTF-8 decoding (errors name the byte offset) and encoding.
+// The one UTF-8 helper every stage uses: strict decoding (errors name the
+// byte offset), encoding, and counting code points.
 #pragma once
 
 #include <string>
@@ -12,5 +13,8 @@ char32_t decode_utf8(std::string_view s, size_t& i);
 // The same without throwing: false (i unchanged) where s[i] starts no valid sequence.
 bool try_decode_utf8(std::string_view s, size_t& i, char32_t& cp);
 void append_utf8(std::string& out, char32_t cp);
+// Code points in s: what "characters" means in every count glyph reports.
+// Counts lead bytes, so it never fails (invalid input is checked elsewhere).
+size_t count_code_points(std::string_view s);
 
 }  // namespace glyph

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "glyph/vlm.h"
+#include "vlm/curl_global.h"
 
 namespace glyph::vlm {
 
@@ -66,15 +67,6 @@ std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
-}
-
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
-
-void init_curl_once() {
-    static std::once_flag flag;
-    std::call_once(flag, [] { static CurlGlobal global; });
 }
 
 // Why an attempt failed, and whether another attempt may succeed.

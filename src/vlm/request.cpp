@@ -1,4 +1,6 @@
 // Building the OpenAI chat-completions request: URL, content parts, sampling.
+#include <cctype>
+
 #include "glyph/encode.h"
 #include "glyph/vlm.h"
 
@@ -6,6 +8,21 @@ namespace glyph::vlm {
 
 std::string data_url(const std::vector<uint8_t>& bytes, std::string_view mime) {
     return "data:" + std::string(mime) + ";base64," + base64_encode(bytes.data(), bytes.size());
+}
+
+Message pages_message(std::vector<std::string> page_urls, std::string question) {
+    Message message{"user", {}};
+    message.content.reserve(page_urls.size() + 1);
+    for (std::string& url : page_urls) message.content.push_back(ContentPart::image_url(std::move(url)));
+    message.content.push_back(ContentPart::text(std::move(question)));
+    return message;
+}
+
+Message text_message(std::string_view document, std::string_view question) {
+    std::string text;
+    text.reserve(document.size() + 2 + question.size());
+    text.append(document).append("\n\n").append(question);
+    return {"user", {ContentPart::text(std::move(text))}};
 }
 
 SamplingParams default_sampling(std::string_view profile) {
@@ -66,21 +83,38 @@ nlohmann::json request_body(const ChatRequest& request) {
     return body;
 }
 
-std::string chat_completions_url(std::string_view endpoint) {
+namespace {
+
+bool starts_with_ci(std::string_view s, std::string_view lower_prefix) {
+    if (s.size() < lower_prefix.size()) return false;
+    for (size_t i = 0; i < lower_prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[i])) != lower_prefix[i]) return false;
+    return true;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::string api_base_url(std::string_view endpoint) {
     std::string url(endpoint);
     size_t scheme_end = std::string::npos;
-    if (url.rfind("http://", 0) == 0) scheme_end = 7;
-    else if (url.rfind("https://", 0) == 0) scheme_end = 8;
+    if (starts_with_ci(url, "http://")) scheme_end = 7;
+    else if (starts_with_ci(url, "https://")) scheme_end = 8;
     if (scheme_end == std::string::npos || url.size() == scheme_end)
         throw VlmError(ErrorKind::InvalidRequest,
                        "endpoint '" + url + "' is not an http:// or https:// URL (e.g. http://127.0.0.1:8000/v1)");
     while (url.size() > scheme_end && url.back() == '/') url.pop_back();
-    const std::string suffix = "/chat/completions";
-    if (url.size() >= suffix.size() && url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0)
-        return url;
-    const bool has_path = url.find('/', scheme_end) != std::string::npos;
-    return url + (has_path ? "" : "/v1") + suffix;
+    for (std::string_view route : {"/chat/completions", "/models"})
+        if (ends_with(url, route)) url.resize(url.size() - route.size());
+    // "http://host:port" alone means the server root: OpenAI servers live under /v1.
+    if (url.find('/', scheme_end) == std::string::npos) url += "/v1";
+    return url;
 }
+
+std::string chat_completions_url(std::string_view endpoint) { return api_base_url(endpoint) + "/chat/completions"; }
 
 std::string error_kind_name(ErrorKind kind) {
     switch (kind) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "glyph/accounting.h"
 #include "glyph/context_budget.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
@@ -60,7 +61,7 @@ struct AskArgs {
 
 struct RenderedPages {
     std::vector<std::string> data_urls;  // page order
-    std::vector<std::pair<int, int>> sizes;  // as sent, after --max-pixels
+    std::vector<PageExtent> sent;  // sizes as sent, after --max-pixels
     double seconds = 0;
     MissingGlyphs missing;
 };
@@ -68,7 +69,7 @@ struct RenderedPages {
 RenderedPages render_pages(const std::string& text, const RenderConfig& config, const AskArgs& a) {
     const ImageFormat format = parse_image_format(a.image_format);
     std::mutex m;
-    std::map<int, std::pair<std::string, std::pair<int, int>>> by_number;
+    std::map<int, std::pair<std::string, PageExtent>> by_number;
     RenderOptions options;
     options.threads = a.threads;
     // Encoding runs in the raster workers as each page is finished.
@@ -76,7 +77,7 @@ RenderedPages render_pages(const std::string& text, const RenderConfig& config, 
         const Image sent = a.max_pixels > 0 ? fit_to_pixel_budget(page.image, a.max_pixels) : page.image;
         std::string url = vlm::data_url(encode_image(sent, format, a.image_quality), mime_type(format));
         std::lock_guard lock(m);
-        by_number[page.number] = {std::move(url), {sent.width, sent.height}};
+        by_number[page.number] = {std::move(url), {page.number, sent.width, sent.height, page.text_begin, page.text_end}};
     };
     const auto start = std::chrono::steady_clock::now();
     const RenderResult result = render_text(text, config, options);
@@ -84,7 +85,7 @@ RenderedPages render_pages(const std::string& text, const RenderConfig& config, 
     pages.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (auto& [number, page] : by_number) {
         pages.data_urls.push_back(std::move(page.first));
-        pages.sizes.push_back(page.second);
+        pages.sent.push_back(page.second);
     }
     pages.missing = result.missing;
     if (pages.data_urls.size() != result.pages.size())
@@ -276,8 +277,7 @@ void run(const AskArgs& a) {
     } catch (const std::exception& e) {
         throw CommandError(kExitInput, e.what());
     }
-    long long vision_tokens = 0;
-    for (auto [w, h] : pages.sizes) vision_tokens += profile->per_image_total(w, h);
+    const long long vision_tokens = count_vision(pages.sent, *profile).tokens;
     long long text_tokens = -1;
     long long question_tokens = -1;
     std::string tokenizer_problem;
@@ -301,10 +301,7 @@ void run(const AskArgs& a) {
     request.sampling = sampling(a, vlm::default_sampling(profile->name));
     request.extra = extra;
     request.stream = !a.no_stream;
-    vlm::Message message{"user", {}};
-    for (auto& url : pages.data_urls) message.content.push_back(vlm::ContentPart::image_url(std::move(url)));
-    message.content.push_back(vlm::ContentPart::text(a.question));
-    request.messages.push_back(std::move(message));
+    request.messages.push_back(vlm::pages_message(std::move(pages.data_urls), a.question));
     check_context(a, *client, vision_tokens, question_tokens < 0 ? (long long)a.question.size() : question_tokens,
                   request.sampling.max_tokens.value_or(0), preset_used);
 
@@ -315,7 +312,7 @@ void run(const AskArgs& a) {
         plain.sampling = sampling(a, vlm::default_sampling("text"));
         plain.extra = extra;
         plain.stream = !a.no_stream;  // streamed for its time to first token; shown afterwards
-        plain.messages.push_back({"user", {vlm::ContentPart::text(text + "\n\n" + a.question)}});
+        plain.messages.push_back(vlm::text_message(text, a.question));
         compared = std::async(std::launch::async, [&compare_client, plain] {
             return run_chat(*compare_client, plain, {});
         });
@@ -329,14 +326,14 @@ void run(const AskArgs& a) {
     Outcome textual;
     if (comparing) textual = compared.get();
 
-    const double ratio = text_tokens > 0 && vision_tokens > 0 ? double(text_tokens) / double(vision_tokens) : 0;
+    const double ratio = compression_ratio(text_tokens, vision_tokens);
     auto row = [](const char* label, const std::string& value) {
         std::fprintf(stderr, "  %-28s %s\n", label, value.c_str());
     };
     std::fprintf(stderr, "\n");
     row("text tokens (document)", text_tokens >= 0 ? std::to_string(text_tokens) : "n/a (" + tokenizer_problem + ")");
     row("vision tokens sent", std::to_string(vision_tokens) + " (" + profile->name + ", " +
-                                  plural(pages.sizes.size(), "page") + ")");
+                                  plural(pages.sent.size(), "page") + ")");
     if (ratio > 0) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.2fx", ratio);
@@ -352,7 +349,7 @@ void run(const AskArgs& a) {
     }
 
     if (a.json) {
-        nlohmann::json out{{"pages", pages.sizes.size()},
+        nlohmann::json out{{"pages", pages.sent.size()},
                            {"config_source", preset_used},
                            {"dpi", config.dpi},
                            {"profile", profile->name},

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "glyph/accounting.h"
+#include "glyph/accounting_manifest.h"
 #include "glyph/batch.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "glyph/accounting.h"
 #include "glyph/tokenizer.h"
 
 namespace glyph::cli {
@@ -44,11 +45,10 @@ void run(const TokenizeArgs& a) {
     const double encode_s = seconds_since(encode_start);
 
     if (a.json) {
-        size_t chars = 0;
-        for (char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        const TextCount count = count_text(text, {}, tokenizer, nullptr, int64_t(ids.size()));
         nlohmann::json out{{"tokens", ids.size()},
                            {"tokenizer", a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer},
-                           {"characters", chars},
+                           {"characters", count.chars},
                            {"bytes", text.size()}};
         if (a.ids) out["ids"] = ids;
         std::printf("%s\n", out.dump(2).c_str());

@@ -4,18 +4,19 @@
 #include <string>
 
 #include "commands.h"
-#include "glyph/config.h"
+#include "glyph/error.h"
 #include "glyph/ocr.h"
-#include "glyph/render.h"
-#include "glyph/tokenizer.h"
 #include "glyph/version.h"
-#include "glyph/vision_tokens.h"
+#include "glyph/vlm.h"
 
 namespace {
-// A config, input, tokenizer file or profile the user named is unusable.
-int usage_error(const std::exception& e) {
-    std::fprintf(stderr, "glyph: error: %s\n", e.what());
-    return glyph::cli::kExitUsage;
+// The exit code for a library error that no subcommand turned into its own.
+int exit_code_of(const glyph::Error& e) {
+    if (glyph::is_usage_error(e.kind())) return glyph::cli::kExitUsage;
+    if (e.kind() == glyph::ErrorKind::Cancelled) return glyph::cli::kExitInterrupted;
+    if (const auto* endpoint = dynamic_cast<const glyph::vlm::VlmError*>(&e))
+        return glyph::cli::exit_code_of(endpoint->kind);
+    return glyph::cli::kExitFailure;
 }
 }  // namespace
 
@@ -48,14 +49,9 @@ int main(int argc, char** argv) {
     } catch (const glyph::cli::CommandError& e) {
         std::fprintf(stderr, "glyph: error: %s\n", e.what());
         return e.exit_code;
-    } catch (const glyph::ConfigError& e) {
-        return usage_error(e);
-    } catch (const glyph::InputError& e) {
-        return usage_error(e);
-    } catch (const glyph::TokenizerError& e) {
-        return usage_error(e);
-    } catch (const glyph::VisionTokenError& e) {
-        return usage_error(e);
+    } catch (const glyph::Error& e) {
+        std::fprintf(stderr, "glyph: error: %s\n", e.what());
+        return exit_code_of(e);
     } catch (const std::exception& e) {
         // User errors arrive here as exceptions with a one-line message.
         std::fprintf(stderr, "glyph: error: %s\n", e.what());

@@ -5,10 +5,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 #include <string>
 
-#include "glyph/encode.h"
+#include "glyph/error.h"
+#include "glyph/file_write.h"
 
 namespace glyph {
 namespace {
@@ -19,7 +19,7 @@ std::string temp_name_for(const std::string& path) {
 }
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int error) {
-    throw std::runtime_error("cannot " + what + " " + path + ": " + std::strerror(error));
+    throw IoError("cannot " + what + " " + path + ": " + std::strerror(error));
 }
 
 // Without `durable` there is no fsync: the guarantee is that a reader never
