@@ -91,9 +91,12 @@ struct Warnings {
             lines.push_back(line);
         };
     }
+    // Needs the GIL. A warning filter set to "error" turns a line into an exception.
     void emit() {
-        for (const std::string& line : lines) PyErr_WarnEx(PyExc_UserWarning, line.c_str(), 1);
-        lines.clear();
+        std::vector<std::string> pending;
+        pending.swap(lines);
+        for (const std::string& line : pending)
+            if (PyErr_WarnEx(PyExc_UserWarning, line.c_str(), 1) != 0) throw py::error_already_set();
     }
 };
 
@@ -169,11 +172,11 @@ public:
     Renderer(const std::string& preset, const py::object& config, int threads, const py::dict& overrides)
         : recipe_(make_recipe(preset, config, overrides)), threads_(threads) {
         if (threads < 0) throw ConfigError("threads must be 0 (all cores) or more, got " + std::to_string(threads));
-        if (!recipe_.per_text()) {
-            Warnings warnings;
-            fixed_ = recipe_.resolve("", warnings.sink());
-            warnings.emit();
-        }
+        // A bad value fails here, before any text: a per-text recipe is checked on an empty text.
+        Warnings warnings;
+        RenderConfig checked = recipe_.resolve("", warnings.sink());
+        if (!recipe_.per_text()) fixed_ = std::move(checked);
+        warnings.emit();
     }
 
     RenderConfig config_for(std::string_view text, Warnings& warnings) const {

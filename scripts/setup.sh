@@ -20,7 +20,7 @@ DEBIAN_PACKAGES=(
   python3 python3-reportlab python3-pil python3-numpy python3-jieba poppler-utils
   nodejs npm chromium
   libxxhash-dev
-  python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-dask python3-distributed
+  python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel python3-dask python3-distributed
 )
 
 missing=()

@@ -90,9 +90,10 @@ def test_render_bag_takes_text_files(cli, sample, tmp_path):
         paths.append(str(p))
     with distributed.Client(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address=None):
-        report = glyph.dask.render_bag(paths, out=tmp_path / "out", config={"dpi": 96}, count=False)
+        config = {"dpi": 96, "font-path": glyph.preset("en")["font-path"]}
+        report = glyph.dask.render_bag(paths, out=tmp_path / "out", config=config, count=False)
     assert report["rendered"] == 3
-    (tmp_path / "c.json").write_text('{"dpi": 96}')
+    (tmp_path / "c.json").write_text(json.dumps(config))
     for p in paths:
         single = tmp_path / ("single-" + Path(p).stem)
         run_cli(cli, "render", p, "--out", single, "--no-count", "--config", tmp_path / "c.json")

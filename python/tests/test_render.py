@@ -63,7 +63,8 @@ def test_overrides_are_the_cli_set_flags(cli, sample, tmp_path):
 
 def test_config_dict_is_a_config_file(cli, sample, tmp_path):
     text = sample[:6000]
-    config = {"dpi": 96, "font-size": 10, "margin-x": 30, "auto-crop-width": True}
+    config = {"dpi": 96, "font-size": 10, "margin-x": 30, "auto-crop-width": True,
+              "font-path": glyph.preset("en")["font-path"]}
     (tmp_path / "c.json").write_text(json.dumps(config))
     cli_png, _ = cli_pages(cli, tmp_path, text, "--config", tmp_path / "c.json", "--set", "line-height=12")
     assert [p.png for p in glyph.render(text, config=config, line_height=12)] == cli_png
@@ -113,7 +114,7 @@ def test_errors_are_the_cli_one_line_errors(cli, tmp_path):
     with pytest.raises(glyph.ConfigError, match="unknown preset|preset"):
         glyph.Renderer(preset="nope")
     with pytest.raises(glyph.ConfigError):
-        glyph.validate_config({"alignment": 3})
+        glyph.validate_config({"dpi": "high"})
     with pytest.raises(glyph.ConfigError, match="cannot read config file"):
         glyph.load_config(tmp_path / "missing.json")
     with pytest.raises(glyph.VisionTokenError):
@@ -121,11 +122,12 @@ def test_errors_are_the_cli_one_line_errors(cli, tmp_path):
 
 
 def test_config_files_load_and_validate(tmp_path):
-    (tmp_path / "c.json").write_text(json.dumps({"dpi": 96, "bookkeeping": 1}))
+    font = glyph.preset("en")["font-path"]
+    (tmp_path / "c.json").write_text(json.dumps({"dpi": 96, "font-path": font, "bookkeeping": 1}))
     with pytest.warns(UserWarning, match="bookkeeping"):
         cfg = glyph.load_config(tmp_path / "c.json")
     assert cfg["dpi"] == 96
-    assert glyph.validate_config({"font-size": 12})["line-height"] in (0, 0.0, 13, 13.0)
+    assert glyph.validate_config({"font-size": 12, "font-path": font})["line-height"] in (0, 0.0, 13, 13.0)
     assert "font-size" in glyph.config_keys()
     assert glyph.presets() == ["en", "zh", "code"]
     assert glyph.profiles()[0] == "glm-4.1v"
