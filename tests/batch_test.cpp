@@ -541,7 +541,8 @@ TEST(Batch, AutoPresetPerItemAndABoxWarning) {
 }
 
 // --shard I/N: N runs into one folder, each taking the items whose position
-// mod N is I (bad lines count as positions, so read failures split too), with
+// mod N is I (bad lines count as positions, so read failures split too; an id
+// repeated across shards fails as in the whole batch), with
 // its own ledger and failures; together they make exactly the whole batch's
 // folders and rows, at the same time, and each resumes on its own.
 TEST(Batch, ShardsTogetherAreTheWholeBatch) {
@@ -549,6 +550,7 @@ TEST(Batch, ShardsTogetherAreTheWholeBatch) {
     std::string data;
     for (int i = 0; i < 7; ++i) data += line_of({{"unique_id", "item" + std::to_string(i)}, {"context", "text " + std::to_string(i)}});
     data += "not json\n";  // position 7: shard 1 of 2
+    data += line_of({{"unique_id", "item1"}, {"context", "again"}});  // position 8, shard 0: repeats shard 1's id
     write_file(dir.file("d.jsonl"), data);
     const std::string whole = dir.file("whole"), parts = dir.file("parts");
     const std::string input = shell_quote(dir.file("d.jsonl"));
@@ -561,15 +563,17 @@ TEST(Batch, ShardsTogetherAreTheWholeBatch) {
     BatchReport rep1, rep2;
     first.on_start = [&](size_t, size_t) { rep2 = render_batch(dir.file("d.jsonl"), preset("en"), ".", parts, second); };
     rep1 = render_batch(dir.file("d.jsonl"), preset("en"), ".", parts, first);
-    EXPECT_EQ(rep1.total, 4u);
+    EXPECT_EQ(rep1.total, 5u);
     EXPECT_EQ(rep1.rendered, 4u);
+    ASSERT_EQ(rep1.failed, 1u);
+    EXPECT_EQ(rep1.failures[0].error, "repeats the id of line 2");
     EXPECT_EQ(rep2.total, 4u);
     EXPECT_EQ(rep2.rendered, 3u);
     ASSERT_EQ(rep2.failed, 1u);
     EXPECT_EQ(rep2.failures[0].line, 8u);
     EXPECT_EQ(rep1.results_path, parts + "/results.shard-0-of-2.jsonl");
     EXPECT_TRUE(fs::exists(parts + "/failures.shard-1-of-2.jsonl"));
-    EXPECT_FALSE(fs::exists(parts + "/failures.shard-0-of-2.jsonl"));
+    EXPECT_TRUE(fs::exists(parts + "/failures.shard-0-of-2.jsonl"));
     EXPECT_FALSE(fs::exists(parts + "/results.jsonl"));
 
     std::set<std::string> whole_rows, part_rows;

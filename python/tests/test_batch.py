@@ -15,6 +15,7 @@ def write_dataset(path, sample, n=8):
     rows = [{"unique_id": f"doc-{i}", "context": sample[i * 2500:(i + 1) * 2500 + 1500]} for i in range(n)]
     rows[3]["config"] = {"dpi": 96}
     rows.append({"unique_id": 42, "context": "这是中文。" * 200})  # preset auto: zh for this item
+    rows.append({"unique_id": "doc-1", "context": "a repeated id"})  # fails, in whichever shard it lands
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows) + "{broken\n", encoding="utf-8")
     return len(rows) + 1
 
@@ -46,7 +47,7 @@ def cli_batch(cli, sample, tmp_path_factory):
     data = tmp / "d.jsonl"
     total = write_dataset(data, sample)
     code, _, err = run_cli(cli, "render", "--batch", data, "--out", tmp / "out", check=False)
-    assert code == 11, err  # the broken line fails, the rest renders
+    assert code == 11, err  # the repeated id and the broken line fail, the rest renders
     return data, tmp / "out", total
 
 
@@ -55,7 +56,7 @@ def test_shards_from_python_are_the_cli_batch(cli_batch, tmp_path):
     out = tmp_path / "out"
     reports = [glyph.render_batch(data, out, shard=(i, 3), threads=1) for i in range(3)]
     assert sum(r["total"] for r in reports) == total
-    assert sum(r["failed"] for r in reports) == 1
+    assert sum(r["failed"] for r in reports) == 2
     assert folder_files(out) == folder_files(expected)
     assert set().union(*(rows(r["results_path"]) for r in reports)) == rows(expected / "results.jsonl")
     again = glyph.render_batch(data, out, shard="1/3")
@@ -70,11 +71,11 @@ def test_render_bag_on_a_local_cluster_is_the_cli_batch(cli_batch, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
         report = glyph.dask.render_bag(str(data), out=out)
-        assert report["total"] == total and report["rendered"] == total - 1
-        assert [f["line"] for f in report["failures"]] == [total]
+        assert report["total"] == total and report["rendered"] == total - 2
+        assert [f["line"] for f in report["failures"]] == [total - 1, total]
         assert len(report["results_paths"]) == 2
         resumed = glyph.dask.render_bag(str(data), out=out)
-        assert resumed["skipped"] == total - 1 and resumed["rendered"] == 0
+        assert resumed["skipped"] == total - 2 and resumed["rendered"] == 0
     assert folder_files(out) == folder_files(expected)
     got = {json.dumps(r, sort_keys=True) for r in glyph.dask.read_results(out)}
     assert got == rows(expected / "results.jsonl")

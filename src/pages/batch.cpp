@@ -50,7 +50,7 @@ std::string item_folder_name(const std::string& id) {
     for (char c : id) out += (std::isalnum(uint8_t(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
     // The batch's own files (results.jsonl, results.shard-0-of-4.jsonl, ...) are not item folders.
     const auto own_file = [&out](std::string_view stem) {
-        return out.size() > stem.size() + 6 && out.starts_with(stem) && out.ends_with(".jsonl") &&
+        return out.size() >= stem.size() + 6 && out.starts_with(stem) && out.ends_with(".jsonl") &&
                (out[stem.size()] == '.');
     };
     const bool reserved = own_file("results") || own_file("failures");
@@ -154,7 +154,8 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
 
 // Every line of the input as an item or a read failure. Repeated ids and
 // ids whose folders coincide are failures of the later line, so two items
-// never share a folder.
+// never share a folder. A shard keeps only its own lines but reads them all,
+// so a line repeating an id of another shard's fails as in the whole batch.
 Input read_input(const std::string& path, const BatchOptions& options, const RenderConfig& base,
                  const std::string& base_dir) {
     Input in;
@@ -165,8 +166,8 @@ Input read_input(const std::string& path, const BatchOptions& options, const Ren
     size_t position = 0;  // among non-blank lines: what shards split on
     for (size_t n = 1; reader.next(line, too_long); ++n) {
         if (!too_long && line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        if (position++ % options.shard.count != options.shard.index) continue;
-        ++in.lines;
+        const bool in_shard = position++ % options.shard.count == options.shard.index;
+        if (in_shard) ++in.lines;
         json id;  // null until the line's id is read
         try {
             if (too_long) throw InputError("line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB");
@@ -179,9 +180,9 @@ Input read_input(const std::string& path, const BatchOptions& options, const Ren
             line_of_key.emplace(item.key, n);
             line_of_folder.emplace(item.folder, n);
             item.line = n;
-            in.items.push_back(std::move(item));
+            if (in_shard) in.items.push_back(std::move(item));
         } catch (const InputError& e) {
-            in.failures.push_back({id, n, "read", e.what()});
+            if (in_shard) in.failures.push_back({id, n, "read", e.what()});
         }
     }
     return in;
