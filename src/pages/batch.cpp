@@ -109,9 +109,10 @@ struct Input {
 };
 
 // One line to an item, or the reason it cannot be one (throws InputError
-// with that reason; `id` is set as soon as it is known).
+// with that reason; `id` is set as soon as it is known). `whole`: false reads
+// only what names the item (id, key, folder), not its text and config.
 Item parse_item(const std::string& line, const BatchOptions& options, const RenderConfig& base,
-                const std::string& base_dir, json& id) {
+                const std::string& base_dir, json& id, bool whole = true) {
     json j;
     try {
         j = parse_json_bounded(line, kMaxJsonDepth);
@@ -133,6 +134,7 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
     item.id = id;
     item.key = id_key(id);
     item.folder = item_folder_name(item.key);
+    if (!whole) return item;
     item.context = text_it->get<std::string>();
     try {
         item.config = options.base_for_text ? options.base_for_text(item.context) : base;
@@ -154,8 +156,11 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
 
 // Every line of the input as an item or a read failure. Repeated ids and
 // ids whose folders coincide are failures of the later line, so two items
-// never share a folder. A shard keeps only its own lines but reads them all,
-// so a line repeating an id of another shard's fails as in the whole batch.
+// never share a folder. A shard keeps only its own lines but reads the ids of
+// all, so a line repeating an id of another shard's fails as in the whole
+// batch. (Other shards' lines are not configured: one whose only fault is
+// its "config" still claims its id here, where the whole batch would let a
+// later line have it.)
 Input read_input(const std::string& path, const BatchOptions& options, const RenderConfig& base,
                  const std::string& base_dir) {
     Input in;
@@ -171,7 +176,7 @@ Input read_input(const std::string& path, const BatchOptions& options, const Ren
         json id;  // null until the line's id is read
         try {
             if (too_long) throw InputError("line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB");
-            Item item = parse_item(line, options, base, base_dir, id);
+            Item item = parse_item(line, options, base, base_dir, id, in_shard);
             if (const auto seen = line_of_key.find(item.key); seen != line_of_key.end())
                 throw InputError("repeats the id of line " + std::to_string(seen->second));
             if (const auto seen = line_of_folder.find(item.folder); seen != line_of_folder.end())

@@ -4,7 +4,8 @@
 1. glyph.render from Python against `glyph render` on the same text, 1 and
    2 threads (pages encoded to PNG in both; the CLI also writes them).
 2. glyph.dask.render_bag on a LocalCluster with 1 and with 2 worker processes
-   (one thread each) on the same dataset, into fresh folders.
+   (one thread each) on the same dataset, into fresh folders, beside
+   `glyph render --batch --threads 1` and `--threads 2`: what two cores give here.
 
   python_bench.py --build BUILD_DIR [--chars 300000] [--items 48] [--repeat 5]
 
@@ -53,24 +54,40 @@ def main():
         f.write(text)
     pages = len(glyph.render(text, preset="en", threads=1, png=False))
     print(f"Text: {len(text):,} characters (`corpus.novel`, seed 1), {pages} pages, preset en.\n")
-    print("| threads | glyph render (CLI, --no-count) | glyph.render (Python) | Python / CLI |")
-    print("| --- | --- | --- | --- |")
+    print("| threads | glyph render (CLI, --no-count) | glyph.render (Python) | Python, PNGs written to files "
+          "| Python / CLI throughput |")
+    print("| --- | --- | --- | --- | --- |")
+
+    def render_and_write(threads):
+        for page in glyph.render(text, preset="en", threads=threads):
+            with open(os.path.join(work, f"py_{page.number:03d}.png"), "wb") as f:
+                f.write(page.png)
+
     for threads in (1, 2):
         out = os.path.join(work, f"cli{threads}")
         cli_s = best(a.repeat, lambda: subprocess.run(
             [cli, "render", src, "--preset", "en", "--no-count", "--threads", str(threads), "--out", out],
             check=True, capture_output=True))
         py_s = best(a.repeat, lambda: glyph.render(text, preset="en", threads=threads))
+        written_s = best(a.repeat, lambda: render_and_write(threads))
         print(f"| {threads} | {cli_s:.3f} s ({pages / cli_s:.0f} pages/s) | {py_s:.3f} s ({pages / py_s:.0f} pages/s) "
-              f"| {cli_s / py_s:.2f}x throughput |")
+              f"| {written_s:.3f} s ({pages / written_s:.0f} pages/s) | {cli_s / py_s:.2f}x, {cli_s / written_s:.2f}x |")
 
     data = os.path.join(work, "items.jsonl")
     with open(data, "w", encoding="utf-8") as f:
         for i in range(a.items):
             f.write(json.dumps({"unique_id": f"doc-{i}", "context": corpus.novel(a.item_chars, i + 2)}) + "\n")
     print(f"\nDataset: {a.items} items of {a.item_chars:,} characters, preset auto, with token counting.\n")
-    print("| Dask workers (1 thread each) | wall | items/s | speed-up |")
+    print("| run | wall | items/s | speed-up |")
     print("| --- | --- | --- | --- |")
+    base = None
+    for threads in (1, 2):
+        runs = iter(range(a.repeat))
+        s = best(a.repeat, lambda: subprocess.run(
+            [cli, "render", "--batch", data, "--threads", str(threads), "--out",
+             os.path.join(work, f"batch{threads}-{next(runs)}")], check=True, capture_output=True))
+        base = base or s
+        print(f"| glyph render --batch --threads {threads} (CLI) | {s:.2f} s | {a.items / s:.1f} | {base / s:.2f}x |")
     base = None
     for workers in (1, 2):
         with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -78,9 +95,10 @@ def main():
             client.run(lambda: __import__("glyph").count_tokens("warm"))  # imports and the tokenizer load once
             runs = iter(range(a.repeat))
             s = best(a.repeat, lambda: glyph.dask.render_bag(data, out=os.path.join(work, f"dask{workers}-{next(runs)}"),
-                                                             partitions=4 * workers))
+                                                             partitions=workers))
         base = base or s
-        print(f"| {workers} | {s:.2f} s | {a.items / s:.1f} | {base / s:.2f}x |")
+        print(f"| glyph.dask.render_bag, {workers} worker process{'es' if workers > 1 else ''} | {s:.2f} s "
+              f"| {a.items / s:.1f} | {base / s:.2f}x |")
     print(f"\n(work folder {work})")
 
 
