@@ -23,6 +23,7 @@
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/tokenizer.h"
+#include "glyph/version.h"
 #include "glyph/vision_tokens.h"
 
 namespace py = pybind11;
@@ -450,5 +451,5 @@ PYBIND11_MODULE(_glyph, m) {
         const glyph::BatchShard s = glyph::parse_batch_shard(text);
         return py::make_tuple(s.index, s.count);
     });
-    m.attr("__version__") = GLYPH_VERSION;
+    m.attr("__version__") = glyph::kVersion;
 }

@@ -15,7 +15,7 @@ DEBIAN_PACKAGES=(
   libpng-dev libspng-dev libdeflate-dev libisal-dev zlib1g-dev libwebp-dev libjpeg62-turbo-dev libstb-dev
   nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libpcre2-dev
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
-  libsqlite3-dev libzip-dev libgtest-dev libgmock-dev libbenchmark-dev clang
+  libzip-dev libgtest-dev libgmock-dev libbenchmark-dev clang
   fonts-dejavu-core fonts-wqy-microhei fonts-noto-cjk fonts-noto-core
   python3 python3-reportlab python3-pil python3-numpy python3-jieba poppler-utils
   nodejs npm chromium

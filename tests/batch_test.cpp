@@ -100,6 +100,22 @@ ino_t inode_of(const std::string& path) {
 
 }  // namespace
 
+TEST(Batch, AnUnknownAlignmentRendersAsJustifyAndWarnsWithItsLine) {
+    TempDir dir;
+    write_file(dir.file("in.jsonl"), line_of({{"unique_id", "a"}, {"context", "plain"}}) +
+                                         line_of({{"unique_id", "b"}, {"context", "doubtful"},
+                                                  {"config", {{"alignment", "centre"}}}}));
+    const auto r = run_glyph("render --batch " + shell_quote(dir.file("in.jsonl")) + " --preset en --no-count --out " +
+                             shell_quote(dir.file("out")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("glyph: warning: line 2: config key \"alignment\": \"centre\" is not LEFT, CENTER, RIGHT or "
+                         "JUSTIFY (did you mean \"CENTER\"?); using JUSTIFY"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("line 1:"), std::string::npos) << r.err;
+    EXPECT_EQ(json::parse(read_file(dir.file("out/b/manifest.json")))["config"]["alignment"], "JUSTIFY");
+}
+
 TEST(Batch, OtherColumnNamesNumericIdsAndRelativePaths) {
     TempDir dir;
     write_file(dir.file("hf.jsonl"), line_of({{"id", 7}, {"text", "seven is a number"}}) +
@@ -118,6 +134,7 @@ TEST(Batch, OtherColumnNamesNumericIdsAndRelativePaths) {
     EXPECT_EQ(seven["pages"][0], "7/page_001.png");
     expect_pages_decode(out, row_for(rows, "b"));
     EXPECT_EQ(json::parse(read_file(out + "/b/manifest.json"))["config"]["dpi"], 96);
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 
     // Without the field flags the default columns are missing on every line.
     const auto wrong = run_glyph("render --batch " + shell_quote(dir.file("hf.jsonl")) +

@@ -319,6 +319,17 @@ TEST(ServeProxy, NonStreamedReplyCarriesTheSavingAndUpstreamGetsPages) {
     EXPECT_GT(images[0].width, 100);
     EXPECT_GT(images[0].height, 100);
     EXPECT_EQ(sent["messages"][1]["content"].back()["text"], "What is the answer?");
+    EXPECT_FALSE(res->has_header("X-Glyph-Warning"));
+
+    // An alignment the reference does not know renders as JUSTIFY, as there,
+    // and the reply says so.
+    json doubtful = chat_body(false);
+    doubtful["glyph"] = {{"config", {{"alignment", "JUSTIFIED"}}}};
+    auto warned = client.Post("/v1/chat/completions", doubtful.dump(), "application/json");
+    ASSERT_TRUE(warned);
+    ASSERT_EQ(warned->status, 200) << warned->body;
+    EXPECT_NE(warned->get_header_value("X-Glyph-Warning").find("did you mean \"JUSTIFY\""), std::string::npos)
+        << warned->get_header_value("X-Glyph-Warning");
 }
 
 TEST(ServeProxy, StreamedReplyIsRelayedWithUsageExtension) {
@@ -933,6 +944,59 @@ TEST(ServeHostile, ASlowlorisClientIsCutOffAtTheHeaderDeadline) {
     drip.join();
     ::close(fd);
     EXPECT_EQ(reply.find("200 OK"), std::string::npos) << "the never-ending request was served";
+}
+
+TEST(ServeHostile, ASlowReaderIsCutOffAtTheWriteDeadline) {
+    ServeOptions o;
+    o.read_timeout_s = 1;  // also the grace before the reply's pace counts
+    o.max_request_pages = 1000;
+    o.max_request_megapixels = 2000;
+    RunningServer server(o);
+    // A zip of pages larger than any socket buffer (a loopback one takes 4 MiB).
+    std::string text;
+    while (text.size() < 1600000) text += test::read_file(test::repo_path("samples/novel_excerpt.txt"));
+    auto rendered = server.client().Post("/api/render", json{{"text", text}, {"preset", "en"}, {"dpi", 144}}.dump(),
+                                         "application/json");
+    ASSERT_TRUE(rendered);
+    ASSERT_EQ(rendered->status, 200) << rendered->body;
+    const std::string zip = json::parse(rendered->body)["zip"];
+
+    // A small receive window, then 1 KiB every 100 ms: about 10 KiB/s, a third
+    // of the pace a reply's reader must keep.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int window = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &window, sizeof window);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(server.server->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval generous{60, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &generous, sizeof generous);
+    const std::string request = "GET " + zip + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), ssize_t(request.size()));
+    std::string reply;
+    char buf[1024];
+    bool closed = false;
+    for (int i = 0; i < 600 && !closed; ++i) {  // at most a minute
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) closed = true;
+        else reply.append(buf, size_t(n));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::close(fd);
+    const size_t header_end = reply.find("\r\n\r\n");
+    ASSERT_NE(header_end, std::string::npos);
+    const size_t length_at = reply.find("Content-Length: ");
+    ASSERT_NE(length_at, std::string::npos);
+    const size_t length = std::stoul(reply.substr(length_at + 16));
+    EXPECT_GT(length, 8000000u) << "the reply must dwarf the socket buffers";
+    EXPECT_TRUE(closed) << "the server kept feeding a reader far below the minimum pace";
+    EXPECT_LT(reply.size() - header_end - 4, length);
+    // The server is still there for everyone else.
+    auto health = server.client().Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
 }
 
 TEST(ServeHostile, SpecialFilesPlantedInTheCacheFolderAreMisses) {

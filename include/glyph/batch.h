@@ -52,6 +52,11 @@ struct BatchOptions {
     // its text (the CLI's --preset auto: en or zh per item); else `base`.
     // Throwing ConfigError makes the item a read failure.
     std::function<RenderConfig(std::string_view text)> base_for_text;
+    // Called while the input is read, for what the config module accepts
+    // but doubts in an item's "config" (an alignment that is not LEFT,
+    // CENTER, RIGHT or JUSTIFY renders as JUSTIFY, as the reference does):
+    // the item's 1-based line and one line of text.
+    std::function<void(size_t line, const std::string& warning)> on_warning;
     // Called from worker threads, concurrently, once an item's pages are
     // written and before its manifest is: a later stage (accounting) can add
     // to the manifest, which is then written and the item's folder (item_dir)

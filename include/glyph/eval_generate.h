@@ -70,7 +70,8 @@ std::vector<GeneratedItem> generate_ruler_items(const GenerateOptions& options, 
 // One JSONL line (no newline): index, input, outputs, length, answer_prefix, task, context[, depth].
 std::string ruler_item_json(const GeneratedItem& item);
 
-// The bundled essay filler: samples/novel_excerpt.txt in the source tree.
+// The bundled essay filler: samples/novel_excerpt.txt, found with
+// find_data_file (glyph/data_path.h); throws EvalError when no data folder has it.
 std::string default_haystack_path();
 
 }  // namespace glyph::eval

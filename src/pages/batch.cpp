@@ -112,7 +112,7 @@ struct Input {
 // with that reason; `id` is set as soon as it is known). `whole`: false reads
 // only what names the item (id, key, folder), not its text and config.
 Item parse_item(const std::string& line, const BatchOptions& options, const RenderConfig& base,
-                const std::string& base_dir, json& id, bool whole = true) {
+                const std::string& base_dir, const ConfigWarn& warn, json& id, bool whole = true) {
     json j;
     try {
         j = parse_json_bounded(line, kMaxJsonDepth);
@@ -145,7 +145,7 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
     if (config_it != j.end() && !config_it->is_null()) {
         if (!config_it->is_object()) throw InputError("\"config\" must be an object of config keys");
         try {
-            item.config = apply_config(*config_it, item.config, base_dir);
+            item.config = apply_config(*config_it, item.config, base_dir, UnknownKeys::Reject, warn);
             validate(item.config);
         } catch (const ConfigError& e) {
             throw InputError(std::string("\"config\": ") + e.what());
@@ -176,7 +176,10 @@ Input read_input(const std::string& path, const BatchOptions& options, const Ren
         json id;  // null until the line's id is read
         try {
             if (too_long) throw InputError("line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB");
-            Item item = parse_item(line, options, base, base_dir, id, in_shard);
+            const ConfigWarn warn = [&](const std::string& w) {
+                if (options.on_warning) options.on_warning(n, w);
+            };
+            Item item = parse_item(line, options, base, base_dir, warn, id, in_shard);
             if (const auto seen = line_of_key.find(item.key); seen != line_of_key.end())
                 throw InputError("repeats the id of line " + std::to_string(seen->second));
             if (const auto seen = line_of_folder.find(item.folder); seen != line_of_folder.end())

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,6 +47,11 @@ bool wait_for(int sock, short events, double seconds) {
     }
 }
 
+bool ready_now(int sock, short events) {
+    pollfd p{sock, events, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (events | POLLHUP | POLLERR));
+}
+
 // One accepted socket as httplib's Stream, with the request's deadlines and caps.
 class GuardedStream : public httplib::Stream {
 public:
@@ -57,6 +64,8 @@ public:
         header_bytes_ = 0;
         header_lines_ = 0;
         body_bytes_ = 0;
+        bytes_out_ = 0;
+        write_wait_s_ = 0;
         cut_ = InputCut::kNone;
         close_ = false;
     }
@@ -72,10 +81,13 @@ public:
     // off, or a read failed (the request on it is incomplete).
     bool closing() const { return close_ || failed_ || cut_ != InputCut::kNone; }
     void close_after_reply() { close_ = true; }
+    // The reply was abandoned for a reader too slow or stuck: what is still
+    // queued for it is dropped, not trickled out after the thread has gone.
+    bool write_cut() const { return write_cut_; }
     bool over_capacity = false;
 
     bool is_readable() const override { return pos_ < len_ || wait_for(sock_, POLLIN, limits_.io_timeout_s); }
-    bool is_writable() const override { return wait_for(sock_, POLLOUT, limits_.io_timeout_s); }
+    bool is_writable() const override { return wait_writable(); }
 
     ssize_t read(char* out, size_t size) override {
         if (cut_ != InputCut::kNone) return -1;
@@ -87,11 +99,14 @@ public:
         return ssize_t(n);
     }
 
+    // Never blocks inside send(): a blocking send of a large reply would wait
+    // on the client for as long as it likes, past every deadline here.
     ssize_t write(const char* data, size_t size) override {
-        if (!wait_for(sock_, POLLOUT, limits_.io_timeout_s)) return -1;
         for (;;) {
-            const ssize_t n = ::send(sock_, data, size, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
+            if (!wait_writable()) return -1;
+            const ssize_t n = ::send(sock_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+            if (n > 0) bytes_out_ += size_t(n);
             return n;
         }
     }
@@ -108,6 +123,26 @@ private:
                           : body_start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
                                               limits_.header_timeout_s + double(body_bytes_) / limits_.min_body_rate));
         return std::chrono::duration<double>(deadline - Clock::now()).count();
+    }
+
+    // Waits until the socket takes more bytes, within what is left of this
+    // reply's write allowance (see ConnectionLimits::min_write_rate). The
+    // pace counts bytes the client has taken, not bytes the kernel queued:
+    // a loopback send buffer alone can swallow megabytes.
+    bool wait_writable() const {
+        if (ready_now(sock_, POLLOUT)) return true;  // the buffer has room: no waiting to count
+        int unsent = 0;
+        if (::ioctl(sock_, SIOCOUTQ, &unsent) != 0) unsent = 0;
+        const double delivered = double(bytes_out_) - std::max(0, unsent);
+        const double allowance = limits_.io_timeout_s + std::max(0.0, delivered) / limits_.min_write_rate - write_wait_s_;
+        const auto start = Clock::now();
+        const bool ok = wait_for(sock_, POLLOUT, std::min(allowance, limits_.io_timeout_s));
+        write_wait_s_ += std::chrono::duration<double>(Clock::now() - start).count();
+        if (!ok) {
+            failed_ = true;
+            write_cut_ = true;
+        }
+        return ok;
     }
 
     bool fill() {
@@ -163,9 +198,12 @@ private:
     size_t header_bytes_ = 0;
     int header_lines_ = 0;
     size_t body_bytes_ = 0;
+    size_t bytes_out_ = 0;              // of the current reply
+    mutable double write_wait_s_ = 0;   // seconds this reply waited on a full socket buffer
     InputCut cut_ = InputCut::kNone;
     bool close_ = false;
-    bool failed_ = false;
+    mutable bool failed_ = false;
+    mutable bool write_cut_ = false;
 };
 
 thread_local GuardedStream* current = nullptr;
@@ -234,7 +272,12 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
         if (!ok || connection_closed || stream.closing()) break;
     }
     current = nullptr;
-    ::shutdown(sock, SHUT_RDWR);
+    if (stream.write_cut()) {
+        const linger reset{1, 0};  // close with a reset: the queued bytes go too
+        setsockopt(sock, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    } else {
+        ::shutdown(sock, SHUT_RDWR);
+    }
     ::close(sock);
     release(address);
     return true;

@@ -4,7 +4,8 @@
 // accepted socket instead: caps on open connections (in total and per client
 // address), a deadline for a request's headers, a minimum rate for its body,
 // caps on header bytes and lines, a body cap that holds for every transfer
-// encoding, and an idle keep-alive timeout. httplib still parses and routes.
+// encoding, a minimum pace for reading a reply, and an idle keep-alive
+// timeout. httplib still parses and routes.
 #pragma once
 
 #include <atomic>
@@ -24,6 +25,12 @@ struct ConnectionLimits {
     double idle_timeout_s = 5;      // keep-alive wait for the next request
     double io_timeout_s = 30;       // one read or write making no progress
     double min_body_rate = 32 * 1024;  // bytes/s a body must keep up after header_timeout_s of grace
+    // A reply's reader must keep up this pace, counted over the time the
+    // server spends waiting on a full socket buffer, after io_timeout_s of
+    // such waiting as grace: a client that reads a byte every 29 s can no
+    // longer hold a thread for hours. Streams paced by the upstream are not
+    // affected (writing them does not wait).
+    double min_write_rate = 32 * 1024;
     size_t max_header_bytes = 64 * 1024;
     int max_header_lines = 100;
     size_t max_body_bytes = 32u << 20;  // bytes of body on the wire (chunk framing included)

@@ -92,7 +92,9 @@ ProxyPolicy apply_policy_overrides(const ProxyPolicy& base, const nlohmann::json
     // Rejected here, not halfway through a request.
     RenderConfig resolved;
     try {
-        resolved = apply_config(p.config, preset_for_text(p.preset, ""));
+        p.warnings.clear();
+        resolved = apply_config(p.config, preset_for_text(p.preset, ""), ".", UnknownKeys::Reject,
+                                [&p](const std::string& w) { p.warnings.push_back(w); });
         validate(resolved);
     } catch (const ConfigError& e) {
         throw ServeError(std::string("\"glyph\".config: ") + e.what());

@@ -215,6 +215,7 @@ void Server::Impl::handle_compressed(const httplib::Request& req, httplib::Respo
     res.set_header("X-Glyph-Pages", std::to_string(report.pages));
     res.set_header("X-Glyph-Rendering", report.rendering);
     if (!report.warning.empty()) res.set_header("X-Glyph-Warning", report.warning);
+    for (const std::string& w : policy.warnings) res.set_header("X-Glyph-Warning", w);
     RelayOptions relay;
     relay.max_reply_bytes = options.max_upstream_reply_bytes;
     relay.abort = &abort_streams;

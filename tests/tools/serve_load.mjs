@@ -9,6 +9,10 @@
 // measured is the proxy, not a model: it checks the images it receives
 // decode as PNG signatures and echoes how many came.
 //   node tests/tools/serve_load.mjs --glyph build/glyph [--concurrency 200] [--rounds 3] [--latency 400]
+// As a soak, rounds go on for a wall-clock time instead of a count, and the
+// server's memory must stay flat (the last third of the rounds may not peak
+// more than 10% above the first third's peak):
+//   node tests/tools/serve_load.mjs --glyph build/glyph --minutes 30 --concurrency 50 --latency 8
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -18,11 +22,12 @@ import { parseArgs, startGlyph, stop, check } from "../browser/harness.mjs";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const args = parseArgs(process.argv);
 if (!args.glyph) {
-  console.error("usage: serve_load.mjs --glyph PATH [--concurrency N] [--rounds N] [--latency N] [--workers N] [--queue N]");
+  console.error("usage: serve_load.mjs --glyph PATH [--concurrency N] [--rounds N | --minutes M] [--latency N] [--workers N] [--queue N] [--cache-mb N]");
   process.exit(2);
 }
 const concurrency = Number(args.concurrency || 200);
 const rounds = Number(args.rounds || 3);
+const minutes = Number(args.minutes || 0);  // > 0: a soak of this many minutes; --rounds is ignored
 const latencySamples = Number(args.latency || 400);
 
 // ---- the stub upstream ----------------------------------------------------------
@@ -116,7 +121,22 @@ const sample = fs.readFileSync(path.join(repo, "samples/novel_excerpt.txt"), "ut
 const documents = [0, 1, 2, 3].map((i) => sample.slice(i * 5000, i * 5000 + 20000));
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency + 8 });
 
-function post(url, payload, { abortAfterFirstChunk = false, timeoutMs = 120000 } = {}) {
+// A kept-alive socket the server closed for idleness (5 s) just as the client
+// reused it fails with "socket hang up" before any reply: the client-side
+// race every HTTP client retries. It is retried once and counted, so a client
+// starved for seconds between rounds (as a niced soak can be) is not
+// reported as a wrong reply.
+let staleRetries = 0;
+
+function post(url, payload, options = {}) {
+  return postOnce(url, payload, options).then((r) => {
+    if (!(r.error && r.reused && !r.status)) return r;
+    staleRetries++;
+    return postOnce(url, payload, options);
+  });
+}
+
+function postOnce(url, payload, { abortAfterFirstChunk = false, timeoutMs = 120000 } = {}) {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
     const data = typeof payload === "string" || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
@@ -177,6 +197,13 @@ const kinds = {
       return /^ok [1-9]\d* images$/.test(j.choices[0].message.content) && j.usage.glyph.tokens_saved > 0;
     },
   },
+  // A document never sent before: rendered every time, so a long run fills
+  // the segment cache and keeps it evicting (a soak's memory must stay flat).
+  fresh: {
+    make: (url, i) => post(url, chat(`[${Date.now()}-${i}] ` + documents[i % documents.length] + "\n\nWhat happened?",
+                                     { glyph: { min_tokens: 200 } })),
+    ok: (r) => r.status === 200 && /^ok [1-9]\d* images$/.test(JSON.parse(r.body).choices[0].message.content),
+  },
   oversized: {
     make: (url) => post(url, chat("x".repeat(3 << 20))),
     ok: (r) => r.status === 413 || (r.error && /EPIPE|ECONNRESET/.test(r.error)),
@@ -211,7 +238,7 @@ const kinds = {
   },
 };
 const mix = args.mix ? String(args.mix).split(",")
-  : ["small", "small", "small", "stream", "stream", "document", "oversized", "malformed", "hangup", "hangup",
+  : ["small", "small", "small", "stream", "stream", "document", "fresh", "oversized", "malformed", "hangup", "hangup",
      "embeddings", "tokenize", "models", "completions"];
 
 function isBusy(r) {
@@ -281,6 +308,7 @@ try {
   glyph = await startGlyph(args.glyph, [
     "--upstream", upstream, "--max-body", "2", "--quiet",
     "--workers", String(args.workers || 16), "--queue", String(args.queue || 64),
+    "--cache-mb", String(args["cache-mb"] || 64),
   ]);
   const url = glyph.url + "/v1/chat/completions";
   const pid = glyph.proc.pid;
@@ -296,9 +324,16 @@ try {
   const results = [];
   const rssByRound = [];
   const startAll = Date.now();
-  for (let i = 0; i < rounds; i++) {
+  const soakEnd = startAll + minutes * 60000;
+  const statsByRound = [];
+  for (let i = 0; minutes > 0 ? Date.now() < soakEnd : i < rounds; i++) {
     results.push(await round(url, concurrency));
-    rssByRound.push(procStats(pid).rss_kib);
+    const s = procStats(pid);
+    rssByRound.push(s.rss_kib);
+    statsByRound.push(s);
+    if (minutes > 0 && i % 20 === 0)
+      console.error(`soak: ${((Date.now() - startAll) / 60000).toFixed(1)} min, round ${i + 1}, ` +
+                    `rss ${s.rss_kib} KiB, threads ${s.threads}, fds ${s.fds}`);
   }
   const loadSeconds = (Date.now() - startAll) / 1000;
   await settle();
@@ -318,15 +353,27 @@ try {
       a.ok += t.ok; a.busy += t.busy; a.wrong += t.wrong;
     }
   const failures = results.flatMap((r) => r.failures).slice(0, 10);
+  const third = Math.floor(rssByRound.length / 3);
+  const rssTrend = third > 0 ? {
+    first_third_max_kib: Math.max(...rssByRound.slice(0, third)),
+    last_third_max_kib: Math.max(...rssByRound.slice(-third)),
+    max_threads: Math.max(...statsByRound.map((s) => s.threads)),
+    max_fds: Math.max(...statsByRound.map((s) => s.fds)),
+  } : null;
   const summary = {
-    concurrency, rounds, load_seconds: loadSeconds, outcomes: tally, failures,
-    server_before: before, server_after: after, rss_kib_after_each_round: rssByRound, healthz_after: health, latency_ms: lat,
+    concurrency, rounds: results.length, load_seconds: loadSeconds, outcomes: tally, failures,
+    stale_keepalive_retries: staleRetries,
+    server_before: before, server_after: after, rss_trend: rssTrend,
+    rss_kib_after_each_round: minutes > 0 ? undefined : rssByRound, healthz_after: health, latency_ms: lat,
   };
   console.log(JSON.stringify(summary, null, 1));
   check(glyph.proc.exitCode === null, "the server died under load");
   check(failures.length === 0, "some replies were wrong: " + JSON.stringify(failures[0]));
   check(after.threads === before.threads, `threads ${before.threads} -> ${after.threads}`);
   check(after.fds <= before.fds + 2, `open files ${before.fds} -> ${after.fds}`);
+  if (minutes > 0 && rssTrend)
+    check(rssTrend.last_third_max_kib <= rssTrend.first_third_max_kib * 1.1,
+          `memory grew: peak ${rssTrend.first_third_max_kib} KiB in the first third, ${rssTrend.last_third_max_kib} KiB in the last`);
 } catch (e) {
   console.error("FAIL: " + e.message);
   process.exitCode = 1;

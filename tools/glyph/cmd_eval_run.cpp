@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "glyph/eval_run.h"
 #include "glyph/render.h"
+#include "glyph/version.h"
 #include "progress.h"
 #include "render_options.h"
 

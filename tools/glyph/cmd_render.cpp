@@ -139,6 +139,9 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
         progress->skip(already_done);
     };
     opts.progress = [&progress](size_t pages) { progress->advance(1, pages); };
+    opts.on_warning = [](size_t line, const std::string& warning) {
+        print_config_warning("line " + std::to_string(line) + ": " + warning);
+    };
     std::string tokenizer_path;
     const std::optional<Tokenizer> tokenizer =
         a.no_count ? std::nullopt : ratio_tokenizer(a, tokenizer_path);

@@ -8,6 +8,7 @@
 #include "glyph/ocr.h"
 #include "glyph/render.h"
 #include "glyph/tokenizer.h"
+#include "glyph/version.h"
 #include "glyph/vision_tokens.h"
 
 namespace {
