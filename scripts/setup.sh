@@ -20,6 +20,7 @@ DEBIAN_PACKAGES=(
   python3 python3-reportlab python3-pil python3-numpy python3-jieba poppler-utils
   nodejs npm chromium
   libxxhash-dev
+  python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel python3-dask python3-distributed
 )
 
 missing=()
@@ -56,4 +57,7 @@ cmake --build "$build_dir" -j"$(nproc)"
 if [ $run_sample -eq 1 ]; then
   echo "setup: rendering samples/novel_excerpt.txt (preset auto) into out/sample"
   "$build_dir"/glyph render samples/novel_excerpt.txt --out out/sample
+fi
+if [ -d "$build_dir/python/glyph" ]; then
+  echo "setup: the Python module is in $build_dir/python: PYTHONPATH=$build_dir/python python3 -c 'import glyph' (docs/python.md)"
 fi

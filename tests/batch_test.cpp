@@ -556,3 +556,98 @@ TEST(Batch, AutoPresetPerItemAndABoxWarning) {
               std::string::npos) << forced.err;
     EXPECT_TRUE(json::parse(read_file(dir.file("out-en") + "/zh/manifest.json")).contains("missing_glyphs"));
 }
+
+// --shard I/N: N runs into one folder, each taking the items whose position
+// mod N is I (bad lines count as positions, so read failures split too; an id
+// repeated across shards fails as in the whole batch), with
+// its own ledger and failures; together they make exactly the whole batch's
+// folders and rows, at the same time, and each resumes on its own.
+TEST(Batch, ShardsTogetherAreTheWholeBatch) {
+    TempDir dir;
+    std::string data;
+    for (int i = 0; i < 7; ++i) data += line_of({{"unique_id", "item" + std::to_string(i)}, {"context", "text " + std::to_string(i)}});
+    data += "not json\n";  // position 7: shard 1 of 2
+    data += line_of({{"unique_id", "item1"}, {"context", "again"}});  // position 8, shard 0: repeats shard 1's id
+    write_file(dir.file("d.jsonl"), data);
+    const std::string whole = dir.file("whole"), parts = dir.file("parts");
+    const std::string input = shell_quote(dir.file("d.jsonl"));
+    EXPECT_EQ(run_glyph("render --batch " + input + " --preset en --no-count --out " + shell_quote(whole)).exit_code, 11);
+
+    BatchOptions first, second;
+    first.shard = parse_batch_shard("0/2");
+    second.shard = parse_batch_shard("1/2");
+    // Both parts hold the folder at once: the second starts while the first is rendering.
+    BatchReport rep1, rep2;
+    first.on_start = [&](size_t, size_t) { rep2 = render_batch(dir.file("d.jsonl"), preset("en"), ".", parts, second); };
+    rep1 = render_batch(dir.file("d.jsonl"), preset("en"), ".", parts, first);
+    EXPECT_EQ(rep1.total, 5u);
+    EXPECT_EQ(rep1.rendered, 4u);
+    ASSERT_EQ(rep1.failed, 1u);
+    EXPECT_EQ(rep1.failures[0].error, "repeats the id of line 2");
+    EXPECT_EQ(rep2.total, 4u);
+    EXPECT_EQ(rep2.rendered, 3u);
+    ASSERT_EQ(rep2.failed, 1u);
+    EXPECT_EQ(rep2.failures[0].line, 8u);
+    EXPECT_EQ(rep1.results_path, parts + "/results.shard-0-of-2.jsonl");
+    EXPECT_TRUE(fs::exists(parts + "/failures.shard-1-of-2.jsonl"));
+    EXPECT_TRUE(fs::exists(parts + "/failures.shard-0-of-2.jsonl"));
+    EXPECT_FALSE(fs::exists(parts + "/results.jsonl"));
+
+    std::set<std::string> whole_rows, part_rows;
+    for (const json& r : read_rows(whole + "/results.jsonl")) whole_rows.insert(r.dump());
+    for (const char* name : {"/results.shard-0-of-2.jsonl", "/results.shard-1-of-2.jsonl"})
+        for (const json& r : read_rows(parts + name)) part_rows.insert(r.dump());
+    EXPECT_EQ(part_rows, whole_rows);
+    for (int i = 0; i < 7; ++i) {
+        const std::string page = "/item" + std::to_string(i) + "/page_001.png";
+        EXPECT_EQ(read_file(parts + page), read_file(whole + page)) << page;
+    }
+    // Each part resumes on its own ledger.
+    EXPECT_EQ(render_batch(dir.file("d.jsonl"), preset("en"), ".", parts, first).skipped, 4u);
+    const auto cli = run_glyph("render --batch " + input + " --preset en --no-count --shard 1/2 --out " + shell_quote(parts));
+    EXPECT_EQ(cli.exit_code, 11) << cli.err;  // the bad line fails again; the rest is done
+    EXPECT_NE(cli.out.find("3 already done"), std::string::npos) << cli.out;
+}
+
+TEST(Batch, ShardsExcludeAWholeBatchAndTheirOwnTwin) {
+    TempDir dir;
+    write_file(dir.file("d.jsonl"), line_of({{"unique_id", "a"}, {"context", "one"}}) +
+                                        line_of({{"unique_id", "b"}, {"context", "two"}}));
+    const std::string out = dir.file("out");
+    BatchOptions shard;
+    shard.shard = parse_batch_shard("0/2");
+    std::string twin_error, whole_error;
+    shard.on_start = [&](size_t, size_t) {
+        try {
+            render_batch(dir.file("d.jsonl"), preset("en"), ".", out, shard);
+        } catch (const std::runtime_error& e) {
+            twin_error = e.what();
+        }
+        try {
+            render_batch(dir.file("d.jsonl"), preset("en"), ".", out, {});
+        } catch (const std::runtime_error& e) {
+            whole_error = e.what();
+        }
+    };
+    render_batch(dir.file("d.jsonl"), preset("en"), ".", out, shard);
+    EXPECT_NE(twin_error.find("another batch shard 0/2 is rendering"), std::string::npos) << twin_error;
+    EXPECT_NE(whole_error.find("another batch is rendering"), std::string::npos) << whole_error;
+}
+
+TEST(Batch, ShardFlagIsCheckedAndNeedsBatch) {
+    for (const char* bad : {"2/2", "1", "a/2", "0/0", "-1/3", "1/2/3", ""}) {
+        EXPECT_THROW(parse_batch_shard(bad), ConfigError) << bad;
+    }
+    EXPECT_EQ(parse_batch_shard("3/4").index, 3u);
+    TempDir dir;
+    write_file(dir.file("t.txt"), "x");
+    const auto r = run_glyph("render " + shell_quote(dir.file("t.txt")) + " --shard 0/2 --out " + shell_quote(dir.file("o")));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("glyph: error: --shard I/N needs --batch"), std::string::npos) << r.err;
+    write_file(dir.file("d.jsonl"), line_of({{"unique_id", "a"}, {"context", "one"}}));
+    const auto bad = run_glyph("render --batch " + shell_quote(dir.file("d.jsonl")) + " --shard 2/2 --out " + shell_quote(dir.file("o")));
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("--shard expects I/N with 0 <= I < N"), std::string::npos) << bad.err;
+    EXPECT_EQ(item_folder_name("results.shard-0-of-2.jsonl").find("results.shard-0-of-2.jsonl-"), 0u)
+        << "a shard's ledger name is no item folder";
+}

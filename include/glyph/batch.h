@@ -20,8 +20,24 @@
 
 namespace glyph {
 
+// One of N disjoint parts of a batch, so that N jobs (a Slurm array, a
+// Kubernetes Indexed Job, Dask tasks) share one input and one output folder:
+// part `index` takes the items whose position (0-based, among the input's
+// non-blank lines) mod `count` is `index`, and keeps its own ledger and
+// failures (results.shard-I-of-N.jsonl, failures.shard-I-of-N.jsonl), so the
+// parts run at the same time and each resumes on its own.
+struct BatchShard {
+    size_t index = 0;
+    size_t count = 1;  // 1: the whole batch, results.jsonl and failures.jsonl
+    bool whole() const { return count == 1; }
+};
+
+// "I/N" with 0 <= I < N (N at most 1,000,000); throws ConfigError otherwise.
+BatchShard parse_batch_shard(std::string_view text);
+
 struct BatchOptions {
     int threads = 0;  // 0 = all cores
+    BatchShard shard;
     std::atomic<bool>* stop = nullptr;  // set to stop after the items in flight
     // The columns holding an item's id (a string or an integer) and its text.
     std::string id_field = "unique_id";
@@ -64,7 +80,7 @@ struct BatchFailure {
 };
 
 struct BatchReport {
-    size_t total = 0;      // items in the input, bad lines included
+    size_t total = 0;      // items in the input (in the shard), bad lines included
     size_t skipped = 0;    // already done in an earlier run
     size_t rendered = 0;
     size_t failed = 0;     // == failures.size()
@@ -76,7 +92,7 @@ struct BatchReport {
 };
 
 // Throws InputError when the input cannot be read or the output folder cannot
-// be created, ConfigError for an empty field name, std::runtime_error when the
+// be created, ConfigError for an empty field name or a bad shard, std::runtime_error when the
 // ledger cannot be opened or repaired or failures.jsonl cannot be written; a
 // bad line or item is a failure in the report instead.
 BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base, const std::string& base_dir,
@@ -85,7 +101,7 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
 // A folder name for an item id, distinct for distinct ids: safe characters
 // kept; when anything is replaced (path tricks such as ".." included), the
 // id is longer than 80 bytes or it names one of the batch's own files
-// (results.jsonl, failures.jsonl), the name ends in a hash of the whole id.
+// (results*.jsonl, failures*.jsonl), the name ends in a hash of the whole id.
 std::string item_folder_name(const std::string& unique_id);
 
 }  // namespace glyph

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -47,8 +48,12 @@ uint64_t fnv1a64(const std::string& s) {
 std::string item_folder_name(const std::string& id) {
     std::string out;
     for (char c : id) out += (std::isalnum(uint8_t(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-    // The batch's own files are not item folders.
-    const bool reserved = out == "results.jsonl" || out == "failures.jsonl";
+    // The batch's own files (results.jsonl, results.shard-0-of-4.jsonl, ...) are not item folders.
+    const auto own_file = [&out](std::string_view stem) {
+        return out.size() >= stem.size() + 6 && out.starts_with(stem) && out.ends_with(".jsonl") &&
+               (out[stem.size()] == '.');
+    };
+    const bool reserved = own_file("results") || own_file("failures");
     const bool changed = out != id || out.empty() || out.find_first_not_of('.') == std::string::npos || reserved;
     if (!changed && out.size() <= kMaxFolderPrefix) return out;
     // Replacing or cutting characters can make two ids equal: the hash of
@@ -57,6 +62,24 @@ std::string item_folder_name(const std::string& id) {
     char hash[24];
     std::snprintf(hash, sizeof hash, "-%016llx", static_cast<unsigned long long>(fnv1a64(id)));
     return (out.empty() || out[0] == '.' ? "item" + out : out) + hash;
+}
+
+BatchShard parse_batch_shard(std::string_view text) {
+    constexpr size_t kMaxShards = 1000000;
+    const auto bad = [&text] {
+        return ConfigError("--shard expects I/N with 0 <= I < N <= " + std::to_string(kMaxShards) + " (e.g. 0/4), got \"" +
+                           std::string(text) + "\"");
+    };
+    const size_t slash = text.find('/');
+    if (slash == std::string_view::npos) throw bad();
+    const auto number = [&bad](std::string_view digits) {
+        if (digits.empty() || digits.size() > 7 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+            throw bad();
+        return size_t(std::stoul(std::string(digits)));
+    };
+    BatchShard shard{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+    if (shard.count == 0 || shard.count > kMaxShards || shard.index >= shard.count) throw bad();
+    return shard;
 }
 
 nlohmann::ordered_json BatchFailure::to_json() const {
@@ -86,9 +109,10 @@ struct Input {
 };
 
 // One line to an item, or the reason it cannot be one (throws InputError
-// with that reason; `id` is set as soon as it is known).
+// with that reason; `id` is set as soon as it is known). `whole`: false reads
+// only what names the item (id, key, folder), not its text and config.
 Item parse_item(const std::string& line, const BatchOptions& options, const RenderConfig& base,
-                const std::string& base_dir, const ConfigWarn& warn, json& id) {
+                const std::string& base_dir, const ConfigWarn& warn, json& id, bool whole = true) {
     json j;
     try {
         j = parse_json_bounded(line, kMaxJsonDepth);
@@ -110,6 +134,7 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
     item.id = id;
     item.key = id_key(id);
     item.folder = item_folder_name(item.key);
+    if (!whole) return item;
     item.context = text_it->get<std::string>();
     try {
         item.config = options.base_for_text ? options.base_for_text(item.context) : base;
@@ -131,7 +156,11 @@ Item parse_item(const std::string& line, const BatchOptions& options, const Rend
 
 // Every line of the input as an item or a read failure. Repeated ids and
 // ids whose folders coincide are failures of the later line, so two items
-// never share a folder.
+// never share a folder. A shard keeps only its own lines but reads the ids of
+// all, so a line repeating an id of another shard's fails as in the whole
+// batch. (Other shards' lines are not configured: one whose only fault is
+// its "config" still claims its id here, where the whole batch would let a
+// later line have it.)
 Input read_input(const std::string& path, const BatchOptions& options, const RenderConfig& base,
                  const std::string& base_dir) {
     Input in;
@@ -139,16 +168,18 @@ Input read_input(const std::string& path, const BatchOptions& options, const Ren
     std::map<std::string, size_t> line_of_key, line_of_folder;
     std::string line;
     bool too_long = false;
+    size_t position = 0;  // among non-blank lines: what shards split on
     for (size_t n = 1; reader.next(line, too_long); ++n) {
         if (!too_long && line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        ++in.lines;
+        const bool in_shard = position++ % options.shard.count == options.shard.index;
+        if (in_shard) ++in.lines;
         json id;  // null until the line's id is read
         try {
             if (too_long) throw InputError("line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB");
             const ConfigWarn warn = [&](const std::string& w) {
                 if (options.on_warning) options.on_warning(n, w);
             };
-            Item item = parse_item(line, options, base, base_dir, warn, id);
+            Item item = parse_item(line, options, base, base_dir, warn, id, in_shard);
             if (const auto seen = line_of_key.find(item.key); seen != line_of_key.end())
                 throw InputError("repeats the id of line " + std::to_string(seen->second));
             if (const auto seen = line_of_folder.find(item.folder); seen != line_of_folder.end())
@@ -157,9 +188,9 @@ Input read_input(const std::string& path, const BatchOptions& options, const Ren
             line_of_key.emplace(item.key, n);
             line_of_folder.emplace(item.folder, n);
             item.line = n;
-            in.items.push_back(std::move(item));
+            if (in_shard) in.items.push_back(std::move(item));
         } catch (const InputError& e) {
-            in.failures.push_back({id, n, "read", e.what()});
+            if (in_shard) in.failures.push_back({id, n, "read", e.what()});
         }
     }
     return in;
@@ -203,16 +234,31 @@ BatchReport render_batch(const std::string& jsonl_path, const RenderConfig& base
                          const std::string& out_dir, const BatchOptions& options) {
     if (options.id_field.empty() || options.text_field.empty())
         throw ConfigError("the id and text field names must not be empty");
+    const BatchShard& shard = options.shard;
+    if (shard.count == 0 || shard.index >= shard.count)
+        throw ConfigError("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
+                          " does not exist (0 <= I < N)");
     Input input = read_input(jsonl_path, options, base, base_dir);
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (!fs::is_directory(out_dir)) throw InputError("cannot create output folder " + out_dir);
-    const FolderLock lock(out_dir, "batch is rendering");
-    remove_stale_staging(out_dir);  // once here, not once per item
+    const std::string suffix =
+        shard.whole() ? "" : ".shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count);
     BatchReport report;
     report.total = input.lines;
-    report.results_path = (fs::path(out_dir) / "results.jsonl").string();
-    report.failures_path = (fs::path(out_dir) / "failures.jsonl").string();
+    report.results_path = (fs::path(out_dir) / ("results" + suffix + ".jsonl")).string();
+    report.failures_path = (fs::path(out_dir) / ("failures" + suffix + ".jsonl")).string();
+    // The parts of a sharded batch share the folder (their items are
+    // disjoint) and each holds its own ledger; a whole batch holds the folder alone.
+    const FolderLock lock(out_dir, "batch is rendering",
+                          shard.whole() ? FolderLock::Mode::Exclusive : FolderLock::Mode::Shared);
+    std::optional<FolderLock> shard_lock;
+    if (!shard.whole())
+        shard_lock.emplace(FolderLock::file(report.results_path, "batch shard " + std::to_string(shard.index) + "/" +
+                                                                     std::to_string(shard.count) + " is rendering"));
+    // Once here, not once per item. Not in a shard: the other parts may run
+    // on other machines, where a live render's process id means nothing here.
+    if (shard.whole()) remove_stale_staging(out_dir);
     // "error" rows are an older glyph's failures: they finish nothing.
     AppendLedger ledger(report.results_path, [](const json& row) -> std::optional<std::string> {
         const auto id = row.find("unique_id");

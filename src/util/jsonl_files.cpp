@@ -152,18 +152,26 @@ void AppendLedger::restore(size_t size, int error) {
     fail_io("write", path_, error);
 }
 
-FolderLock::FolderLock(const std::string& dir, const std::string& what_runs) {
-    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_ < 0) fail_io("open", dir, errno);
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+FolderLock::FolderLock(const std::string& dir, const std::string& what_runs, Mode mode)
+    : FolderLock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir, what_runs, mode) {}
+
+FolderLock FolderLock::file(const std::string& path, const std::string& what_runs) {
+    return FolderLock(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644), path, what_runs, Mode::Exclusive);
+}
+
+FolderLock::FolderLock(int fd, const std::string& path, const std::string& what_runs, Mode mode) : fd_(fd) {
+    if (fd_ < 0) fail_io("open", path, errno);
+    if (::flock(fd_, (mode == Mode::Shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         const int error = errno;
         ::close(fd_);
-        if (error == EWOULDBLOCK) throw std::runtime_error("another " + what_runs + " into " + dir + "; wait for it to end");
-        fail_io("lock", dir, error);
+        if (error == EWOULDBLOCK) throw std::runtime_error("another " + what_runs + " into " + path + "; wait for it to end");
+        fail_io("lock", path, error);
     }
 }
 
-FolderLock::~FolderLock() { ::close(fd_); }
+FolderLock::~FolderLock() {
+    if (fd_ >= 0) ::close(fd_);
+}
 
 void write_rows_or_remove(const std::string& path, const std::string& rows) {
     if (rows.empty()) {

@@ -95,15 +95,21 @@ private:
 
 // Holds a folder for one run (flock on the folder). Released when the
 // process ends, so a killed run never leaves it held. Throws
-// std::runtime_error naming `what_runs` when another run holds it.
+// std::runtime_error naming `what_runs` when another run holds it. Shared
+// holders (the parts of one sharded batch) exclude only exclusive ones;
+// `file`: lock that file (created when missing) instead of a folder.
 class FolderLock {
 public:
-    FolderLock(const std::string& dir, const std::string& what_runs);
+    enum class Mode { Exclusive, Shared };
+    FolderLock(const std::string& dir, const std::string& what_runs, Mode mode = Mode::Exclusive);
+    static FolderLock file(const std::string& path, const std::string& what_runs);
+    FolderLock(FolderLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
     ~FolderLock();
     FolderLock(const FolderLock&) = delete;
     FolderLock& operator=(const FolderLock&) = delete;
 
 private:
+    FolderLock(int fd, const std::string& path, const std::string& what_runs, Mode mode);
     int fd_ = -1;
 };
 

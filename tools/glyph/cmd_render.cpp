@@ -31,6 +31,7 @@ struct RenderArgs {
     std::string input, batch, out, layout;
     std::string profile, tokenizer;
     std::string id_field = "unique_id", text_field = "context";
+    std::string shard;  // "I/N", --batch only
     bool no_count = false;
     bool json = false;
     int threads = 0;
@@ -129,6 +130,7 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     std::signal(SIGTERM, on_interrupt);
     BatchOptions opts;
     opts.threads = a.threads;
+    if (!a.shard.empty()) opts.shard = parse_batch_shard(a.shard);
     opts.stop = &g_stop;
     opts.id_field = a.id_field;
     opts.text_field = a.text_field;
@@ -202,6 +204,10 @@ void add_render_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--text-field", args->text_field, "--batch: the field holding each item's text")
         ->capture_default_str();
+    cmd->add_option("--shard", args->shard,
+                    "--batch: render only part I of N (items whose position mod N is I), with its own "
+                    "OUT/results.shard-I-of-N.jsonl; N jobs with I = 0..N-1 render the whole batch")
+        ->type_name("I/N");
     cmd->add_option("--out", args->out,
                     "Output folder, created with its parents; an earlier render there is replaced whole when this "
                     "one is complete")
@@ -222,6 +228,7 @@ void add_render_command(CLI::App& app) {
     cmd->callback([args] {
         if (args->input.empty() == args->batch.empty())
             throw ConfigError("give either an INPUT file (or -) or --batch FILE.jsonl");
+        if (!args->shard.empty() && args->batch.empty()) throw ConfigError("--shard I/N needs --batch");
         find_profile(args->profile);  // an unknown name fails before any work
         if (!args->batch.empty()) {
             const RenderConfig cfg = args->flags.resolve("");
