@@ -371,6 +371,28 @@ TEST(Advisor, AResumedRunReusesTheRecordMadeForTheSamePrompt) {
     EXPECT_EQ(s.requests().size(), 2u);
 }
 
+TEST(Advisor, TheApiKeyIsNeverRecorded) {
+    ScriptedAdvisor s(json::array({kGoodAdvice}));
+    TempDir out;
+    AdvisorOptions o = s.options(out.path);
+    o.api_key = "sk-test-secret-4242";
+    EXPECT_FALSE(Advisor(o).advise(sample_request(0)).failed);
+    const std::string record = test::read_file(advice_record_path(out.path, 0));
+    EXPECT_NE(record.find("between the two best dpi values"), std::string::npos);
+    EXPECT_EQ(record.find("sk-test-secret-4242"), std::string::npos);
+}
+
+TEST(Advisor, AnInterruptedRequestFailsAndIsNotRecorded) {
+    ScriptedAdvisor s(json::array({kGoodAdvice}));
+    TempDir out;
+    std::atomic<bool> cancel{true};
+    AdvisorOptions o = s.options(out.file("advice"));
+    o.cancel = &cancel;
+    const AdvisorReply r = Advisor(o).advise(sample_request(0));
+    EXPECT_TRUE(r.failed);
+    EXPECT_FALSE(std::filesystem::exists(advice_record_path(out.file("advice"), 0)));
+}
+
 TEST(Advisor, CorruptRecordInReplayFailsThatGenerationOnly) {
     TempDir dir;
     test::write_file(advice_record_path(dir.path, 0), "{\"generation\": 0, \"prompt\": ");

@@ -165,7 +165,8 @@ AdvisorReply Advisor::advise(const AdvisorRequest& r) {
             }
         }
         AdvisorReply reply = ask(r, prompt);
-        record(reply, r, prompt);
+        // An interrupted request is not an outcome: the resumed run asks again.
+        if (!(options_.cancel && options_.cancel->load())) record(reply, r, prompt);
         return reply;
     } catch (const std::exception& e) {
         AdvisorReply failed;
