@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -52,7 +54,7 @@ Good luck.)";
 // ---- parsing ------------------------------------------------------------------
 
 TEST(ParseAdvice, ReadsAFencedObjectWithProseAround) {
-    const AdvisorReply r = parse_advice(kGoodAdvice, 3);
+    const AdvisorReply r = parse_advice(kGoodAdvice);
     EXPECT_FALSE(r.failed) << r.error;
     EXPECT_EQ(r.malformed, 0);
     ASSERT_EQ(r.proposals.size(), 2u);
@@ -63,11 +65,10 @@ TEST(ParseAdvice, ReadsAFencedObjectWithProseAround) {
 }
 
 TEST(ParseAdvice, ReadsABareObjectAndFindsTheObjectAfterThinking) {
-    EXPECT_EQ(parse_advice(R"({"proposals": [{"config": {"dpi": 72}}]})", 5).proposals.size(), 1u);
+    EXPECT_EQ(parse_advice(R"({"proposals": [{"config": {"dpi": 72}}]})").proposals.size(), 1u);
     const AdvisorReply r = parse_advice(
         "<think>maybe {dpi} lower? the set {a, b} is unclear</think>\n"
-        R"(The answer: {"proposals": [{"config": {"dpi": 50}, "rationale": "denser"}]} as asked.)",
-        5);
+        R"(The answer: {"proposals": [{"config": {"dpi": 50}, "rationale": "denser"}]} as asked.)");
     EXPECT_FALSE(r.failed) << r.error;
     ASSERT_EQ(r.proposals.size(), 1u);
     EXPECT_EQ(r.proposals[0].config_json, R"({"dpi":50})");
@@ -75,7 +76,7 @@ TEST(ParseAdvice, ReadsABareObjectAndFindsTheObjectAfterThinking) {
 
 TEST(ParseAdvice, PassesOutOfRangeValuesThroughForTheSearchToValidate) {
     const AdvisorReply r = parse_advice(
-        R"({"proposals": [{"config": {"dpi": 9000, "font-size": -3, "no-such-key": true}, "rationale": "wild"}]})", 3);
+        R"({"proposals": [{"config": {"dpi": 9000, "font-size": -3, "no-such-key": true}, "rationale": "wild"}]})");
     EXPECT_FALSE(r.failed);
     EXPECT_EQ(r.malformed, 0);
     ASSERT_EQ(r.proposals.size(), 1u);
@@ -85,7 +86,7 @@ TEST(ParseAdvice, PassesOutOfRangeValuesThroughForTheSearchToValidate) {
 
 TEST(ParseAdvice, AcceptsAConfigGivenAsAStringOrFlatBesideItsRationale) {
     const AdvisorReply r = parse_advice(
-        R"({"proposals": [{"config": "{\"dpi\": 80}", "rationale": "a"}, {"dpi": 81, "rationale": "b"}]})", 3);
+        R"({"proposals": [{"config": "{\"dpi\": 80}", "rationale": "a"}, {"dpi": 81, "rationale": "b"}]})");
     ASSERT_EQ(r.proposals.size(), 2u);
     EXPECT_EQ(r.proposals[0].config_json, R"({"dpi":80})");
     EXPECT_EQ(r.proposals[1].config_json, R"({"dpi":81})");
@@ -95,26 +96,29 @@ TEST(ParseAdvice, AcceptsAConfigGivenAsAStringOrFlatBesideItsRationale) {
 TEST(ParseAdvice, CountsEachBadProposalAndKeepsTheGoodOnes) {
     const AdvisorReply r = parse_advice(
         R"({"proposals": [42, {"config": [1, 2]}, {"config": {}}, {"config": "not json"},
-                          {"config": {"dpi": 70}, "rationale": "ok"}, {"rationale": "no config"}]})",
-        10);
+                          {"config": {"dpi": 70}, "rationale": "ok"}, {"rationale": "no config"}]})");
     EXPECT_FALSE(r.failed);
     EXPECT_EQ(r.malformed, 5);
     ASSERT_EQ(r.proposals.size(), 1u);
     EXPECT_EQ(r.proposals[0].rationale, "ok");
 }
 
-TEST(ParseAdvice, KeepsAtMostTheWantedNumber) {
+TEST(ParseAdvice, KeepsEveryProposalInOrderUpToTheBound) {
+    // More than asked for: the search takes its share after dropping duplicates.
     const AdvisorReply r = parse_advice(
-        R"({"proposals": [{"config": {"dpi": 1}}, {"config": {"dpi": 2}}, {"config": {"dpi": 3}}]})", 2);
-    ASSERT_EQ(r.proposals.size(), 2u);
+        R"({"proposals": [{"config": {"dpi": 1}}, {"config": {"dpi": 2}}, {"config": {"dpi": 3}}]})");
+    ASSERT_EQ(r.proposals.size(), 3u);
     EXPECT_EQ(r.proposals[1].config_json, R"({"dpi":2})");
+    json many = {{"proposals", json::array()}};
+    for (int i = 0; i < 1000; ++i) many["proposals"].push_back({{"config", {{"dpi", i}}}});
+    EXPECT_EQ(parse_advice(many.dump()).proposals.size(), size_t(kMaxProposals));
 }
 
 TEST(ParseAdvice, ReplyWithoutUsableJsonFailsWithOneLine) {
     for (const char* reply : {"I think you should lower the dpi.", "", "   \n",
                               R"({"proposals": [{"config": {"dpi": 66})", R"({"advice": "lower the dpi"})",
                               R"({"proposals": "lower the dpi"})"}) {
-        const AdvisorReply r = parse_advice(reply, 3);
+        const AdvisorReply r = parse_advice(reply);
         EXPECT_TRUE(r.failed) << reply;
         EXPECT_EQ(r.malformed, 1) << reply;
         EXPECT_TRUE(r.proposals.empty());
@@ -128,17 +132,17 @@ TEST(ParseAdvice, IsBoundedInSizeAndNesting) {
     for (int i = 0; i < 100; ++i) deep += "[";
     for (int i = 0; i < 100; ++i) deep += "]";
     deep += "}}]}";
-    const AdvisorReply nested = parse_advice(deep, 3);
+    const AdvisorReply nested = parse_advice(deep);
     EXPECT_TRUE(nested.failed);
     EXPECT_NE(nested.error.find("deeper"), std::string::npos) << nested.error;
 
     const std::string huge = R"({"proposals": [{"config": {"a": ")" + std::string(kMaxAdviceBytes, 'x') + R"("}}]})";
-    const AdvisorReply big = parse_advice(huge, 3);
+    const AdvisorReply big = parse_advice(huge);
     EXPECT_TRUE(big.failed);
     EXPECT_NE(big.error.find("more than"), std::string::npos) << big.error;
 
     // Thousands of unclosed braces: still answered, with the object after them.
-    const AdvisorReply braces = parse_advice(std::string(20000, '{') + R"( {"proposals": []})", 3);
+    const AdvisorReply braces = parse_advice(std::string(20000, '{') + R"( {"proposals": []})");
     EXPECT_TRUE(braces.failed);  // the scans are bounded, so the late object is not reached
 }
 
@@ -146,7 +150,7 @@ TEST(ParseAdvice, RationaleIsCutToItsBoundWithoutBreakingUtf8) {
     std::string long_reason;
     for (int i = 0; i < 200; ++i) long_reason += "é";
     const AdvisorReply r =
-        parse_advice(json({{"proposals", {{{"config", {{"dpi", 72}}}, {"rationale", long_reason}}}}}).dump(), 1);
+        parse_advice(json({{"proposals", {{{"config", {{"dpi", 72}}}, {"rationale", long_reason}}}}}).dump());
     ASSERT_EQ(r.proposals.size(), 1u);
     EXPECT_LE(r.proposals[0].rationale.size(), kMaxRationaleChars + 3);
     EXPECT_NO_THROW((void)json(r.proposals[0].rationale).dump());  // still valid UTF-8
@@ -443,6 +447,80 @@ TEST(Advisor, BadOptionsAreOneLineErrorsAtConstruction) {
     AdvisorOptions zero_timeout = options();
     zero_timeout.timeout_s = 0;
     EXPECT_THROW(Advisor{zero_timeout}, ConfigError);
+}
+
+// ---- glyph search with the scripted advisor --------------------------------------
+
+std::vector<json> jsonl_rows(const std::string& path) {
+    std::vector<json> rows;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) rows.push_back(json::parse(line));
+    return rows;
+}
+
+TEST(SearchWithAdvisor, AdvisedConfigsEnterBrokenRepliesAreCountedAndTheRunReplays) {
+    // (--help shows glyph's own help when there is no search subcommand)
+    if (test::run_glyph("search --help").out.find("--advisor") == std::string::npos)
+        GTEST_SKIP() << "this build has no glyph search";
+    TempDir tmp;
+    test::write_file(tmp.file("space.json"), R"({"base": "en", "keys": {
+        "dpi": {"type": "number", "min": 60, "max": 110, "step": 5},
+        "font-size": {"type": "choice", "choices": [8, 9, 10, 11]},
+        "line-height": {"type": "choice", "choices": [0, 1, 2], "relative-to": "font-size"},
+        "margin-x": {"type": "number", "min": 10, "max": 30, "step": 5}}})");
+    std::string text;
+    for (int r = 0; r < 3; ++r)
+        text += "The harbour was quiet that morning.\nSigne opened the archive door.\n"
+                "A letter lay on the table, unopened.\nNobody had seen the lantern since May.\n";
+    test::write_file(tmp.file("lines.txt"), text);
+    const json good = {{"proposals",
+                        {{{"config", {{"dpi", 70}, {"font-size", 10}, {"line-height", 10}, {"margin-x", 10}}},
+                          {"rationale", "tight leading at a legible size"}},
+                         {{"config", {{"dpi", 500}, {"font-size", 9}, {"line-height", 10}, {"margin-x", 12}}},
+                          {"rationale", "very sharp pages"}},
+                         {{"config", {{"dpi", 80}}}, {"rationale", "a partial config"}}}}};
+    ScriptedAdvisor s(json::array({"Here you go:\n```json\n" + good.dump() + "\n```",
+                                   R"({"proposals": [{"config": {"dpi": 65)", {{"stall_s", 3}}}));
+    const std::string common = std::string(GLYPH_CLI) + " search --fitness ocr --data " +
+                               test::shell_quote(tmp.file("lines.txt")) + " --space " +
+                               test::shell_quote(tmp.file("space.json")) +
+                               " --population 4 --budget 12 --patience 100 --seed 3 --concurrency 2 --advisor-share 1"
+                               " --cache-dir " + test::shell_quote(tmp.file("cache"));
+    const auto run = test::run_command(common + " --out " + test::shell_quote(tmp.file("run")) + " --advisor " +
+                                       s.server->endpoint() + " --advisor-model scripted --advisor-timeout 1");
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.err.find("advisor failed ("), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("read timeout"), std::string::npos) << run.err;
+
+    const json record = json::parse(test::read_file(tmp.file("run/search.json")));
+    const json& advisor = record["advisor"];
+    EXPECT_EQ(advisor["accepted"], 2) << advisor;  // dpi 70, and dpi 500 clamped
+    EXPECT_EQ(advisor["clamped"], 1) << advisor;
+    EXPECT_EQ(advisor["dropped"], 1) << advisor;  // the partial config
+    EXPECT_EQ(advisor["malformed"], 1) << advisor;
+    EXPECT_GE(advisor["failures"].get<int>(), 2) << advisor;  // the cut reply, the stall, the spent script
+    const std::string log = test::read_file(tmp.file("run/advisor.jsonl"));
+    EXPECT_NE(log.find("tight leading at a legible size"), std::string::npos) << log;
+    // The accepted proposal was scored.
+    std::set<std::string> scored;
+    for (const json& e : jsonl_rows(tmp.file("run/evaluations.jsonl"))) scored.insert(e["key"].get<std::string>());
+    int advised_scored = 0;
+    for (const json& round : jsonl_rows(tmp.file("run/advisor.jsonl")))
+        for (const json& p : round.value("proposals", json::array()))
+            if (p.contains("key")) advised_scored += int(scored.count(p["key"].get<std::string>()));
+    EXPECT_EQ(advised_scored, 2);
+
+    // The same seed and the recorded replies: the same search, without the advisor.
+    const size_t asked = s.requests().size();
+    const auto replay = test::run_command(common + " --out " + test::shell_quote(tmp.file("replay")) + " --replay " +
+                                          test::shell_quote(tmp.file("run/advice")));
+    ASSERT_EQ(replay.exit_code, 0) << replay.err;
+    EXPECT_EQ(s.requests().size(), asked);
+    EXPECT_EQ(test::read_file(tmp.file("replay/best.json")), test::read_file(tmp.file("run/best.json")));
+    const auto a = jsonl_rows(tmp.file("run/evaluations.jsonl")), b = jsonl_rows(tmp.file("replay/evaluations.jsonl"));
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["key"], b[i]["key"]) << i;
 }
 
 }  // namespace

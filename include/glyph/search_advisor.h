@@ -94,7 +94,7 @@ public:
 
 private:
     AdvisorReply replay(const AdvisorRequest& r, const std::string& prompt);
-    AdvisorReply ask(const AdvisorRequest& r, const std::string& prompt);
+    AdvisorReply ask(const std::string& prompt);
     void record(AdvisorReply& reply, const AdvisorRequest& r, const std::string& prompt);
 
     AdvisorOptions options_;
@@ -120,9 +120,11 @@ std::string fill_prompt(const std::string& template_text, const AdvisorRequest& 
 std::string history_table(const std::vector<ScoredConfig>& history);
 
 // Reads an advisor's reply text: the JSON object {"proposals": [...]} alone,
-// inside a ```json fence, or with text around it. At most `wanted`
-// well-formed proposals are kept (wanted <= 0: no limit but the bound).
-AdvisorReply parse_advice(std::string_view reply, int wanted);
+// inside a ```json fence, or with text around it. Every well-formed
+// proposal is kept, even beyond the number asked for (the search takes
+// its share from them, in order, after dropping duplicates), up to
+// kMaxProposals looked at.
+AdvisorReply parse_advice(std::string_view reply);
 
 // DIR/advice-GEN.json.
 std::string advice_record_path(const std::string& dir, int generation);

@@ -86,11 +86,18 @@ std::vector<std::string_view> candidates(std::string_view reply) {
     return out;
 }
 
+// nlohmann's message without its "[json.exception.parse_error.101] " tag.
+std::string parse_message(const std::exception& e) {
+    const std::string what = e.what();
+    const size_t tag_end = what.rfind("] ", what.find(' '));
+    return what.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos ? what.substr(tag_end + 2) : what;
+}
+
 std::optional<json> parse(std::string_view text, std::string& error) {
     try {
         return parse_json_bounded(std::string(text), kMaxAdviceDepth);
     } catch (const std::exception& e) {
-        if (error.empty()) error = e.what();
+        if (error.empty()) error = parse_message(e);
         return std::nullopt;
     }
 }
@@ -136,7 +143,7 @@ std::optional<Proposal> proposal_of(const json& item) {
 
 }  // namespace
 
-AdvisorReply parse_advice(std::string_view reply, int wanted) {
+AdvisorReply parse_advice(std::string_view reply) {
     AdvisorReply out;
     out.raw_reply = std::string(reply);
     auto fail = [&](const std::string& error) {
@@ -166,7 +173,6 @@ AdvisorReply parse_advice(std::string_view reply, int wanted) {
     }
     size_t seen = 0;
     for (const json& item : *list) {
-        if (wanted > 0 && out.proposals.size() >= size_t(wanted)) break;
         if (++seen > size_t(kMaxProposals)) break;
         if (auto p = proposal_of(item)) out.proposals.push_back(std::move(*p));
         else ++out.malformed;

@@ -82,13 +82,13 @@ nlohmann::json read_record(const std::string& path, int generation) {
     return j;
 }
 
-AdvisorReply reply_from_record(const nlohmann::json& record, int wanted) {
+AdvisorReply reply_from_record(const nlohmann::json& record) {
     AdvisorReply reply;
     if (record["error"].is_string()) {
         reply.failed = true;
         reply.error = record["error"].get<std::string>();
     } else {
-        reply = parse_advice(record["reply"].get<std::string>(), wanted);
+        reply = parse_advice(record["reply"].get<std::string>());
     }
     reply.replayed = true;
     return reply;
@@ -158,13 +158,13 @@ AdvisorReply Advisor::advise(const AdvisorRequest& r) {
                 try {
                     const nlohmann::json record = read_record(path, r.generation);
                     if (record["prompt"] == prompt && record.value("model", "") == options_.model)
-                        return reply_from_record(record, r.wanted);
+                        return reply_from_record(record);
                 } catch (const std::exception&) {
                     // unreadable: asked anew and recorded over
                 }
             }
         }
-        AdvisorReply reply = ask(r, prompt);
+        AdvisorReply reply = ask(prompt);
         // An interrupted request is not an outcome: the resumed run asks again.
         if (!(options_.cancel && options_.cancel->load())) record(reply, r, prompt);
         return reply;
@@ -191,13 +191,13 @@ AdvisorReply Advisor::replay(const AdvisorRequest& r, const std::string& prompt)
                         " is missing); the replay goes on without advice";
         return missing;
     }
-    AdvisorReply reply = reply_from_record(read_record(path, r.generation), r.wanted);
+    AdvisorReply reply = reply_from_record(read_record(path, r.generation));
     // The replaying run's folder then holds its advice too, with the prompt it built.
     if (!options_.record_dir.empty() && !same_folder(options_.record_dir, options_.replay_dir)) record(reply, r, prompt);
     return reply;
 }
 
-AdvisorReply Advisor::ask(const AdvisorRequest& r, const std::string& prompt) {
+AdvisorReply Advisor::ask(const std::string& prompt) {
     vlm::ChatRequest request;
     request.model = options_.model;
     request.stream = false;
@@ -206,7 +206,7 @@ AdvisorReply Advisor::ask(const AdvisorRequest& r, const std::string& prompt) {
     request.messages.push_back({"user", {vlm::ContentPart::text(prompt)}});
     try {
         const vlm::ChatResponse response = client_->chat(request);
-        return parse_advice(valid_utf8(response.content), r.wanted);
+        return parse_advice(valid_utf8(response.content));
     } catch (const vlm::VlmError& e) {
         AdvisorReply failed;
         failed.failed = true;
