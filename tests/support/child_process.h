@@ -1,6 +1,7 @@
 // Child processes for end-to-end tests: a program with its output on pipes,
 // killed and reaped with the object, and the OCR test server (the stand-in
-// VLM endpoint of the ask and eval tests) started on a free port.
+// VLM endpoint of the ask and eval tests) and the scripted advisor of the
+// search tests, each started on a free port.
 #pragma once
 
 #include <poll.h>
@@ -106,6 +107,30 @@ public:
         const size_t colon = line.rfind(':');
         if (line.find("listening on") == std::string::npos || colon == std::string::npos)
             throw std::runtime_error("ocr_test_server did not start: '" + line + "'");
+        port_ = std::stoi(line.substr(colon + 1));
+    }
+    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+    int port() const { return port_; }
+
+private:
+    std::unique_ptr<Child> child_;
+    int port_ = 0;
+};
+#endif
+
+#ifdef GLYPH_ADVISOR_TEST_SERVER
+// The scripted advisor (tests/tools/advisor_test_server.cpp): each chat
+// request gets the next reply of the JSON list in `script_path`.
+class AdvisorTestServer {
+public:
+    explicit AdvisorTestServer(const std::string& script_path, std::vector<std::string> extra = {}) {
+        std::vector<std::string> argv = {GLYPH_ADVISOR_TEST_SERVER, "--port", "0", "--script", script_path};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        child_ = std::make_unique<Child>(argv);
+        const std::string line = read_line(child_->out(), 30);
+        const size_t colon = line.rfind(':');
+        if (line.find("listening on") == std::string::npos || colon == std::string::npos)
+            throw std::runtime_error("advisor_test_server did not start: '" + line + "'");
         port_ = std::stoi(line.substr(colon + 1));
     }
     std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
