@@ -174,6 +174,11 @@ struct NamedText {
 struct OcrFitnessOptions {
     std::string language = "eng";
     std::string tokenizer_name;  // recorded in the cache key and the output
+    // > 0: stop reading a candidate once the edits already counted exceed
+    // this share of all its pages' characters: its CER cannot come under
+    // it, so it cannot meet a floor below it. Its quality is then the CER
+    // of the pages read (detail "pages_read" < "pages"). 0: read every page.
+    double give_up_cer = 0;
 };
 
 // Offline fitness: render each text, read it back with Tesseract, CER against

@@ -28,6 +28,7 @@ json OcrFitness::identity() const {
             {"language", options_.language},
             {"segment", "lines"},
             {"reference", "shown-text"},
+            {"give_up_cer", options_.give_up_cer},
             {"profile", profile_.name},
             {"tokenizer", options_.tokenizer_name},
             {"glyph", GLYPH_VERSION},
@@ -35,38 +36,45 @@ json OcrFitness::identity() const {
 }
 
 void OcrFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
-    CharacterErrors total;
-    int64_t text_tokens = 0, vision_tokens = 0;
-    size_t pages = 0;
     OcrOptions ocr;
     ocr.language = options_.language;
     ocr.line_pitch_px = config.leading() * config.dpi / 72.0;
+    int64_t text_tokens = 0, vision_tokens = 0;
+    struct Shown {
+        const Page* page;
+        std::string text;
+    };
+    std::vector<RenderResult> renders;
+    std::vector<Shown> pages;
+    renders.reserve(texts_.size());
     for (const NamedText& t : texts_) {
-        const RenderResult result = render_text(t.text, config);
-        const CompressionStats stats = account(t.text, result, tokenizer_, profile_);
+        renders.push_back(render_text(t.text, config));
+        const CompressionStats stats = account(t.text, renders.back(), tokenizer_, profile_);
         text_tokens += stats.text.tokens;
         vision_tokens += stats.vision.tokens;
-        pages += result.pages.size();
-        std::vector<std::string> shown;
-        shown.reserve(result.pages.size());
-        std::vector<PageCheck> checks;
-        for (const Page& p : result.pages) {
-            shown.push_back(shown_text(t.text, p.text_begin, p.text_end, config));
-            checks.push_back({p.number, &p.image, shown.back()});
-        }
-        // One thread: the candidates themselves are what runs in parallel.
-        for (const PageReading& r : read_back_pages(checks, ocr, 1)) {
-            total.edits += r.errors.edits;
-            total.reference_length += r.errors.reference_length;
-        }
+        for (const Page& p : renders.back().pages) pages.push_back({&p, shown_text(t.text, p.text_begin, p.text_end, config)});
     }
-    out.quality = total.reference_length ? double(total.edits) / double(total.reference_length) : 1.0;
+    size_t all_chars = 0;
+    for (const Shown& s : pages) all_chars += character_errors(s.text, "").reference_length;
+    CharacterErrors read;
+    size_t pages_read = 0;
+    for (const Shown& s : pages) {
+        // One page at a time on this thread: the candidates are what runs in parallel.
+        const PageCheck check{s.page->number, &s.page->image, s.text};
+        const PageReading r = read_back_pages({check}, ocr, 1).front();
+        read.edits += r.errors.edits;
+        read.reference_length += r.errors.reference_length;
+        ++pages_read;
+        if (options_.give_up_cer > 0 && double(read.edits) > options_.give_up_cer * double(all_chars)) break;
+    }
+    out.quality = read.reference_length ? double(read.edits) / double(read.reference_length) : 1.0;
     out.compression = vision_tokens ? double(text_tokens) / double(vision_tokens) : 0;
-    out.detail = {{"pages", pages},
+    out.detail = {{"pages", pages.size()},
+                  {"pages_read", pages_read},
                   {"text_tokens", text_tokens},
                   {"vision_tokens", vision_tokens},
-                  {"edits", total.edits},
-                  {"reference_chars", total.reference_length}};
+                  {"edits", read.edits},
+                  {"reference_chars", read.reference_length}};
 }
 
 TaskFitness::TaskFitness(std::vector<eval::Prompt> prompts, eval::RunSetup setup, json identity, std::string work_dir)

@@ -165,9 +165,14 @@ void run_search_command(const SearchArgs& a) {
         search::OcrFitnessOptions oo;
         oo.language = a.lang;
         oo.tokenizer_name = tokenizer_identity(a.tokenizer);
+        // Under the floor rule a candidate whose errors pass 3x the floor is
+        // out whatever its other pages read: the rest is not read.
+        if (a.rule == "floor") oo.give_up_cer = 3 * a.floor.value_or(0.005);
         fitness = std::make_unique<search::OcrFitness>(texts_of(a.data, "--data"), tokenizer, profile, oo);
-        if (!a.test.empty())
+        if (!a.test.empty()) {
+            oo.give_up_cer = 0;  // the held-out CER is reported whole
             held_out = std::make_unique<search::OcrFitness>(texts_of(a.test, "--test"), tokenizer, profile, oo);
+        }
     } else {
         fitness = task_fitness(a, tokenizer, profile);
     }
@@ -253,7 +258,7 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--timeout", a->timeout, "Task fitness: seconds of silence allowed per request")->capture_default_str();
     cmd->add_option("--advisor", a->advisor, "OpenAI-compatible chat endpoint that proposes candidates each generation");
     cmd->add_option("--advisor-model", a->advisor_model, "The advisor's model name")->capture_default_str();
-    cmd->add_option("--advisor-prompt", a->advisor_prompt, "The advisor's prompt file (default: share/search/advisor-prompt.md)");
+    cmd->add_option("--advisor-prompt", a->advisor_prompt, "The advisor's prompt file (default: the bundled one, docs/search.md)");
     cmd->add_option("--advisor-key-env", a->advisor_key_env, "Environment variable holding the advisor's API key")->capture_default_str();
     cmd->add_option("--advisor-share", a->advisor_share, "Share of each generation's open slots given to advised configs")
         ->check(CLI::Range(0.0, 1.0))->capture_default_str();
