@@ -111,7 +111,7 @@ TEST(SearchSpace, ProposalsAreClampedOrDropped) {
     auto clamped = space.check_proposal(json::parse(R"({"dpi": 500, "font-size": 9.4, "line-height": 10.4,
                                                         "margin-x": 12, "newline-markup": "<br/>"})"));
     ASSERT_TRUE(clamped.genes) << clamped.note;
-    EXPECT_EQ(clamped.clamped, 3) << clamped.note;
+    EXPECT_EQ(clamped.clamped, 4) << clamped.note;  // dpi, font-size, line-height (10.4 = 9 + 1.4 -> 9 + 1), margin-x
     const glyph::RenderConfig c = space.resolve(*clamped.genes);
     EXPECT_EQ(c.dpi, 110);
     EXPECT_EQ(c.font_size, 9);
@@ -296,7 +296,7 @@ TEST(GeneticSearch, PatienceStopsASearchThatNoLongerImproves) {
 // broken, a failure), as the advisor's test server scripts them.
 search::AdviceRound scripted_round(const search::AdviceQuery& q) {
     search::AdviceRound round;
-    switch (q.generation % 4) {
+    switch (q.generation) {
         case 1:
             round.proposals = {
                 {R"({"dpi": 70, "font-size": 10, "line-height": 10, "margin-x": 10, "newline-markup": "<br/>"})",
@@ -331,6 +331,7 @@ TEST(GeneticSearch, AdvisedConfigsEnterThePopulationAndBrokenRepliesAreCounted) 
     EXPECT_EQ(r.advised_accepted, 2);
     EXPECT_EQ(r.advised_clamped, 1);
     EXPECT_EQ(r.advised_dropped, 1);
+    EXPECT_EQ(r.advised_duplicates, 0);
     EXPECT_GE(r.advisor_failures, 1);
     EXPECT_GE(r.advisor_malformed, 3);
     const std::string log = glyph::test::read_file(tmp.file("adv/advisor.jsonl"));
@@ -369,10 +370,11 @@ std::string small_space_file(const glyph::test::TempDir& tmp) {
     return path;
 }
 
-std::string cli_search(const glyph::test::TempDir& tmp, const std::string& out, const std::string& extra = "") {
+std::string cli_search(const glyph::test::TempDir& tmp, const std::string& out, const std::string& extra = "",
+                       int budget = 12) {
     return std::string(GLYPH_CLI) + " search --fitness ocr --data " + shell_quote(tmp.file("lines.txt")) + " --space " +
-           shell_quote(small_space_file(tmp)) + " --population 4 --budget 12 --seed 3 --concurrency 2 --out " +
-           shell_quote(out) + " " + extra;
+           shell_quote(small_space_file(tmp)) + " --population 4 --budget " + std::to_string(budget) +
+           " --seed 3 --concurrency 2 --out " + shell_quote(out) + " " + extra;
 }
 
 TEST(SearchCli, KilledMidGenerationResumesToTheSameResult) {
@@ -415,7 +417,7 @@ TEST(SearchCli, HeldOutTextsAreScoredAtTheEnd) {
     glyph::test::TempDir tmp;
     glyph::test::write_file(tmp.file("lines.txt"), short_lines_text());
     glyph::test::write_file(tmp.file("other.txt"), "A different text, held out from the search.\nIt has two lines.\n");
-    const auto r = glyph::test::run_command(cli_search(tmp, tmp.file("t"), "--budget 4 --test " + tmp.file("other.txt")));
+    const auto r = glyph::test::run_command(cli_search(tmp, tmp.file("t"), "--test " + tmp.file("other.txt"), 4));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("held-out (--test):"), std::string::npos) << r.out;
     const json record = json::parse(glyph::test::read_file(tmp.file("t/search.json")));

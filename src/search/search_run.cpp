@@ -29,12 +29,6 @@ uint64_t stream_seed(uint64_t seed, const char* name, uint64_t index) {
     return eval::Prng::derive(seed, name, index);
 }
 
-std::string genes_text(const Genes& genes) {
-    json j = json::object();
-    for (const auto& [k, v] : genes) j[k] = v;
-    return j.dump();
-}
-
 // Scores candidates on the pool, each once: from the cache when it has
 // them, else by the fitness. Results keep the input order, so nothing
 // downstream depends on which finished first.

@@ -37,7 +37,8 @@ struct SearchArgs {
     std::string rule = "floor";
     std::optional<double> floor;
     double weight = 1;
-    int budget = 200, population = 16, elite = 2, patience = 5, concurrency = 2;
+    int budget = 200, population = 16, patience = 5, concurrency = 2;
+    std::optional<int> elite;
     uint64_t seed = 1;
 };
 
@@ -107,12 +108,17 @@ std::unique_ptr<search::Fitness> task_fitness(const SearchArgs& a, const Tokeniz
     setup.tokenizer = &tokenizer;
     setup.profile = &profile;
     json data = json::array();
-    for (const auto& p : a.data) data.push_back({{"name", fs::path(p).filename().string()}, {"sha256", source_digest(file_bytes(p))}});
+    json run_data = json::object();  // as eval run's run.json names them: the scorer reads the items from there
+    for (const auto& p : a.data) {
+        const std::string name = fs::path(p).filename().string(), digest = source_digest(file_bytes(p));
+        data.push_back({{"name", name}, {"sha256", digest}});
+        run_data[name] = {{"path", fs::absolute(p).lexically_normal().string()}, {"sha256", digest}};
+    }
     json identity = {{"bench", a.bench}, {"data", data}, {"endpoint", a.endpoint}, {"model", a.model},
                      {"profile", profile.name}, {"tokenizer", tokenizer_identity(a.tokenizer)}};
     if (!a.prompts.empty()) identity["prompts_sha256"] = source_digest(file_bytes(a.prompts));
     setup.run_record = {{"glyph_version", GLYPH_VERSION}, {"bench", a.bench}, {"send", "pages"}, {"endpoint", a.endpoint},
-                        {"model", a.model}, {"profile", profile.name}, {"search", identity}};
+                        {"model", a.model}, {"profile", profile.name}, {"data", run_data}, {"search", identity}};
     return std::make_unique<search::TaskFitness>(task_prompts(a, *bench), setup, identity,
                                                  (fs::path(a.out) / "runs").string());
 }
@@ -181,7 +187,7 @@ void run_search_command(const SearchArgs& a) {
     o.seed = a.seed;
     o.population = a.population;
     o.budget = a.budget;
-    o.elite = a.elite;
+    o.elite = a.elite.value_or(std::min(2, a.population - 1));
     o.patience = a.patience;
     o.concurrency = a.concurrency;
     o.out_dir = a.out;
@@ -189,6 +195,7 @@ void run_search_command(const SearchArgs& a) {
     o.rule.kind = a.rule == "weighted" ? search::FitnessRule::kWeighted : search::FitnessRule::kFloor;
     o.rule.floor = a.floor.value_or(a.fitness == "ocr" ? 0.005 : 50.0);
     o.rule.weight = a.weight;
+    o.rule.lower_is_better = fitness->lower_is_better();
     o.advisor = advisor_of(a);
     o.advisor_share = a.advisor_share;
     o.held_out = held_out.get();
@@ -235,7 +242,7 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--space", a->space, "Search space JSON (default: share/search/space-default.json)");
     cmd->add_option("--budget", a->budget, "Candidates to score in all")->check(CLI::Range(1, 1000000))->capture_default_str();
     cmd->add_option("--population", a->population, "Candidates per generation")->check(CLI::Range(2, 10000))->capture_default_str();
-    cmd->add_option("--elite", a->elite, "Best candidates carried into the next generation")->check(CLI::Range(0, 9999))->capture_default_str();
+    cmd->add_option("--elite", a->elite, "Best candidates carried into the next generation (default 2)")->check(CLI::Range(0, 9999));
     cmd->add_option("--patience", a->patience, "Stop after this many generations without a better score or compression")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
     cmd->add_option("--seed", a->seed, "Random seed (same seed, same result)")->capture_default_str();
