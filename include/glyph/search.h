@@ -72,6 +72,21 @@ struct SpaceConstraints {
     double min_contrast = 0.5;     // |luminance(font) - luminance(page)|, 0..1
 };
 
+// The seeded generator the search draws from (xoshiro256**, see src/eval/prng.h):
+// the same bytes for a seed on every machine.
+class Rng {
+public:
+    explicit Rng(uint64_t seed);
+    ~Rng();
+    Rng(const Rng&) = delete;
+    Rng& operator=(const Rng&) = delete;
+    uint64_t below(uint64_t n);
+    double unit();  // [0, 1)
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
 struct ProposalCheck;
 
 class SearchSpace {
@@ -96,7 +111,7 @@ public:
     std::string violation(const Genes& genes) const;
 
     // A random candidate drawn from each key's distribution.
-    Genes sample(class Rng& rng) const;
+    Genes sample(Rng& rng) const;
     // Each key mutated with probability `rate`: a nearby value or a fresh draw.
     Genes mutate(const Genes& genes, double rate, Rng& rng) const;
     // Uniform crossover: each key from either parent.
@@ -123,21 +138,6 @@ struct ProposalCheck {
 
 // share/search/space-default.json in the source tree: the paper's Table 8.
 std::string default_space_path();
-
-// The seeded generator the search draws from (xoshiro256**, see src/eval/prng.h):
-// the same bytes for a seed on every machine.
-class Rng {
-public:
-    explicit Rng(uint64_t seed);
-    ~Rng();
-    Rng(const Rng&) = delete;
-    Rng& operator=(const Rng&) = delete;
-    uint64_t below(uint64_t n);
-    double unit();  // [0, 1)
-private:
-    struct State;
-    std::unique_ptr<State> state_;
-};
 
 // ---- fitness ----------------------------------------------------------------
 
