@@ -16,7 +16,7 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev libpcre2-dev
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
   libzip-dev libgtest-dev libgmock-dev libbenchmark-dev clang
-  fonts-dejavu-core fonts-wqy-microhei fonts-noto-cjk fonts-noto-core
+  fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-wqy-microhei fonts-noto-cjk fonts-noto-core
   python3 python3-reportlab python3-pil python3-numpy python3-jieba poppler-utils
   nodejs npm chromium
   libxxhash-dev

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "glyph/config.h"
 #include "glyph/image.h"
 
 namespace glyph {
@@ -31,6 +32,9 @@ struct OcrOptions {
 // language (the engine is not thread-safe, and loading one takes ~0.2 s), so
 // calls from different threads run in parallel.
 std::string ocr_image(const Image& image, const OcrOptions& options = {});
+
+// The Tesseract library's version, e.g. "5.3.0": part of what decides a reading.
+std::string tesseract_version();
 
 // True for a well-formed Tesseract language list: names of letters, digits
 // and '_' joined by '+' ("eng", "chi_sim", "eng+chi_sim").
@@ -68,6 +72,14 @@ CharacterErrors character_errors(std::string_view reference, std::string_view hy
 // Character error rate: edits divided by the reference length. An empty
 // reference gives 0 for an empty hypothesis and 1 otherwise.
 double character_error_rate(std::string_view reference, std::string_view hypothesis);
+
+// The text a page shows for source bytes [begin, end), what a read-back is
+// compared with: with an inline newline marker (newline-markup
+// "<font ...>TEXT</font>") each line break inside a paragraph is drawn as
+// TEXT (Glyph's marker: " \n "), so it is TEXT here too; a break between
+// paragraphs (every paragraph-lines source lines) stays a break. With
+// "<br/>" the span as it is.
+std::string shown_text(std::string_view source, size_t begin, size_t end, const RenderConfig& config);
 
 // Checking rendered pages against their source, the legibility measure of
 // `glyph ocr` and of the config search.

@@ -12,6 +12,7 @@
 #include "glyph/render.h"
 #include "python_text.h"
 #include "util/jsonl_files.h"
+#include "util/svg_chart.h"
 
 namespace glyph::eval {
 
@@ -69,17 +70,6 @@ std::string fmt(double v, int decimals = 2) {
     return buf;
 }
 
-std::string xml_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (c == '&') out += "&amp;";
-        else if (c == '"') out += "&quot;";
-        else out += c;
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -337,45 +327,24 @@ std::string report_svg(const std::vector<RunScores>& runs) {
         for (const auto& b : r.by_length)
             if (std::find(bins.begin(), bins.end(), b.first) == bins.end()) bins.push_back(b.first);
     std::sort(bins.begin(), bins.end(), [](const std::string& a, const std::string& b) { return bin_order(a) < bin_order(b); });
-    const int w = 640, h = 400, left = 60, right = 180, top = 30, bottom = 50;
-    const double pw = w - left - right, ph = h - top - bottom;
-    auto x_of = [&](size_t i) { return left + (bins.size() <= 1 ? pw / 2 : pw * double(i) / double(bins.size() - 1)); };
-    auto y_of = [&](double score) { return top + ph * (1 - score / 100); };
-    static const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
-    std::ostringstream svg;
-    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h << "\" viewBox=\"0 0 " << w
-        << " " << h << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-        << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        << "<text x=\"" << left << "\" y=\"18\" font-size=\"14\">score by context length</text>\n";
-    for (int s = 0; s <= 100; s += 20) {
-        svg << "<line x1=\"" << left << "\" x2=\"" << left + pw << "\" y1=\"" << y_of(s) << "\" y2=\"" << y_of(s)
-            << "\" stroke=\"#ddd\"/>\n<text x=\"" << left - 8 << "\" y=\"" << y_of(s) + 4 << "\" text-anchor=\"end\">" << s
-            << "</text>\n";
-    }
-    for (size_t i = 0; i < bins.size(); ++i)
-        svg << "<text x=\"" << x_of(i) << "\" y=\"" << top + ph + 20 << "\" text-anchor=\"middle\">" << xml_escape(bins[i])
-            << "</text>\n";
-    svg << "<text x=\"" << left + pw / 2 << "\" y=\"" << h - 10 << "\" text-anchor=\"middle\">context length (tokens)</text>\n";
-    for (size_t r = 0; r < runs.size(); ++r) {
-        const char* colour = colours[r % 8];
-        std::string points;
+    // Bins are categories, one x position each (a lone bin sits in the middle).
+    Chart chart;
+    chart.title = "score by context length";
+    chart.x = {"context length (tokens)", bins.size() <= 1 ? -1.0 : 0.0, bins.size() <= 1 ? 1.0 : double(bins.size() - 1), {}};
+    for (size_t i = 0; i < bins.size(); ++i) chart.x.ticks.push_back({double(i), bins[i]});
+    chart.y = {"", 0, 100, {}};
+    for (int s = 0; s <= 100; s += 20) chart.y.ticks.push_back({double(s), std::to_string(s)});
+    for (const RunScores& run : runs) {
+        ChartSeries series;
+        series.label = run.label + " (" + run.send;
+        if (run.compression > 0) series.label += ", " + fmt(run.compression, 1) + "×";
+        series.label += ")";
         for (size_t i = 0; i < bins.size(); ++i)
-            for (const auto& [bin, v] : runs[r].by_length)
-                if (bin == bins[i]) {
-                    points += fmt(x_of(i), 1) + "," + fmt(y_of(v.first), 1) + " ";
-                    svg << "<circle cx=\"" << fmt(x_of(i), 1) << "\" cy=\"" << fmt(y_of(v.first), 1) << "\" r=\"3\" fill=\""
-                        << colour << "\"/>\n";
-                }
-        svg << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\" points=\"" << points << "\"/>\n";
-        std::string legend = runs[r].label + " (" + runs[r].send;
-        if (runs[r].compression > 0) legend += ", " + fmt(runs[r].compression, 1) + "×";
-        legend += ")";
-        svg << "<rect x=\"" << left + pw + 15 << "\" y=\"" << top + 20 * r << "\" width=\"12\" height=\"12\" fill=\"" << colour
-            << "\"/>\n<text x=\"" << left + pw + 32 << "\" y=\"" << top + 20 * r + 11 << "\">" << xml_escape(legend)
-            << "</text>\n";
+            for (const auto& [bin, v] : run.by_length)
+                if (bin == bins[i]) series.points.push_back({double(i), v.first});
+        chart.series.push_back(std::move(series));
     }
-    svg << "</svg>\n";
-    return svg.str();
+    return chart_svg(chart);
 }
 
 }  // namespace glyph::eval

@@ -224,6 +224,8 @@ double choose_upscale(double line_pitch_px) {
     return std::clamp(kTargetLinePitch / line_pitch_px, 1.0, kMaxUpscale);
 }
 
+std::string tesseract_version() { return tesseract::TessBaseAPI::Version(); }
+
 std::string ocr_image(const Image& image, const OcrOptions& options) {
     check_image(image);
     check_language(options.language);

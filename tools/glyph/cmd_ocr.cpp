@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,10 @@ struct Job {
     std::string source;
     std::vector<Image> images;  // only the sampled pages
     std::vector<PageCheck> checks;
+    // What each page shows (the inline newline marker in place of line
+    // breaks): the checks' references point into these.
+    std::deque<std::string> shown;
+    RenderConfig shows;  // newline-markup and paragraph-lines, which decide `shown`
     size_t page_count = 0;
     double pitch_px = 0;
     double render_seconds = 0;
@@ -67,7 +72,8 @@ void add_check(Job& job, int number, size_t begin, size_t end) {
         throw InputError("page " + std::to_string(number) + " spans bytes " + std::to_string(begin) + ".." +
                          std::to_string(end) + ", outside the " + std::to_string(job.source.size()) +
                          "-byte source text");
-    job.checks.push_back({number, nullptr, std::string_view(job.source).substr(begin, end - begin)});
+    job.shown.push_back(shown_text(job.source, begin, end, job.shows));
+    job.checks.push_back({number, nullptr, job.shown.back()});
 }
 
 Job render_job(const OcrArgs& a) {
@@ -87,6 +93,7 @@ Job render_job(const OcrArgs& a) {
     job.page_count = result.pages.size();
     job.pitch_px = line_pitch_px(cfg.leading(), cfg.dpi);
     job.config = to_json(cfg);
+    job.shows = cfg;
     for (size_t i : sample_pages(result.pages.size(), a.sample)) {
         Page& page = result.pages[i];
         add_check(job, page.number, page.text_begin, page.text_end);
@@ -143,6 +150,10 @@ Job folder_job(const OcrArgs& a) {
         const json& c = job.config;
         if (c.contains("dpi") && c["dpi"].is_number() && c.contains("line-height") && c["line-height"].is_number())
             job.pitch_px = line_pitch_px(c["line-height"].get<double>(), c["dpi"].get<double>());
+        if (c.contains("newline-markup") && c["newline-markup"].is_string())
+            job.shows.newline_markup = c["newline-markup"].get<std::string>();
+        if (c.contains("paragraph-lines") && c["paragraph-lines"].is_number_integer())
+            job.shows.paragraph_lines = c["paragraph-lines"].get<int>();
     }
     const json& pages = manifest["pages"];
     job.page_count = pages.size();

@@ -62,6 +62,7 @@ void add_tokenize_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_ask_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_search_command(CLI::App& app);
 // eval's subcommands beside `score` (cmd_eval_run.cpp).
 void add_eval_run_command(CLI::App& eval_cmd);
 void add_eval_report_command(CLI::App& eval_cmd);

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     glyph::cli::add_serve_command(app);
     glyph::cli::add_ask_command(app);
     glyph::cli::add_eval_command(app);
+    glyph::cli::add_search_command(app);
     if (argc == 1) {
         std::fputs(app.help().c_str(), stdout);
         return glyph::cli::kExitOk;

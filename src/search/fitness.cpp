@@ -1,0 +1,157 @@
+// Scoring a candidate config: OCR legibility offline, or benchmark accuracy
+// through `glyph eval run`'s runner; and the rule that ranks the scores.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "glyph/accounting.h"
+#include "glyph/render.h"
+#include "glyph/search.h"
+
+namespace glyph::search {
+
+using nlohmann::json;
+
+OcrFitness::OcrFitness(std::vector<NamedText> texts, const Tokenizer& tokenizer, const VisionProfile& profile,
+                       OcrFitnessOptions options)
+    : texts_(std::move(texts)), tokenizer_(tokenizer), profile_(profile), options_(std::move(options)) {
+    if (texts_.empty()) throw SearchError("the OCR fitness needs at least one validation text");
+    if (!is_language_list(options_.language))
+        throw SearchError("--lang \"" + options_.language + "\" is not a Tesseract language list (e.g. eng, chi_sim)");
+}
+
+json OcrFitness::identity() const {
+    json data = json::array();
+    for (const NamedText& t : texts_) data.push_back({{"name", t.name}, {"sha256", source_digest(t.text)}});
+    return {{"fitness", "ocr"},
+            {"data", data},
+            {"language", options_.language},
+            {"segment", "lines"},
+            {"reference", "shown-text"},
+            {"give_up_cer", options_.give_up_cer},
+            {"profile", profile_.name},
+            {"tokenizer", options_.tokenizer_name},
+            {"glyph", GLYPH_VERSION},
+            {"tesseract", tesseract_version()}};
+}
+
+void OcrFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
+    OcrOptions ocr;
+    ocr.language = options_.language;
+    ocr.line_pitch_px = config.leading() * config.dpi / 72.0;
+    int64_t text_tokens = 0, vision_tokens = 0;
+    struct Shown {
+        const Page* page;
+        std::string text;
+    };
+    std::vector<RenderResult> renders;
+    std::vector<Shown> pages;
+    renders.reserve(texts_.size());
+    for (const NamedText& t : texts_) {
+        renders.push_back(render_text(t.text, config));
+        const CompressionStats stats = account(t.text, renders.back(), tokenizer_, profile_);
+        text_tokens += stats.text.tokens;
+        vision_tokens += stats.vision.tokens;
+        for (const Page& p : renders.back().pages) pages.push_back({&p, shown_text(t.text, p.text_begin, p.text_end, config)});
+    }
+    size_t all_chars = 0;
+    for (const Shown& s : pages) all_chars += character_errors(s.text, "").reference_length;
+    CharacterErrors read;
+    size_t pages_read = 0;
+    for (const Shown& s : pages) {
+        // One page at a time on this thread: the candidates are what runs in parallel.
+        const PageCheck check{s.page->number, &s.page->image, s.text};
+        const PageReading r = read_back_pages({check}, ocr, 1).front();
+        read.edits += r.errors.edits;
+        read.reference_length += r.errors.reference_length;
+        ++pages_read;
+        if (options_.give_up_cer > 0 && double(read.edits) > options_.give_up_cer * double(all_chars)) break;
+    }
+    out.quality = read.reference_length ? double(read.edits) / double(read.reference_length) : 1.0;
+    out.compression = vision_tokens ? double(text_tokens) / double(vision_tokens) : 0;
+    out.detail = {{"pages", pages.size()},
+                  {"pages_read", pages_read},
+                  {"text_tokens", text_tokens},
+                  {"vision_tokens", vision_tokens},
+                  {"edits", read.edits},
+                  {"reference_chars", read.reference_length}};
+}
+
+TaskFitness::TaskFitness(std::vector<eval::Prompt> prompts, eval::RunSetup setup, json identity, std::string work_dir)
+    : prompts_(std::move(prompts)), setup_(std::move(setup)), identity_(std::move(identity)),
+      work_dir_(std::move(work_dir)) {
+    if (prompts_.empty()) throw SearchError("the task fitness needs at least one validation item");
+    identity_["fitness"] = "task";
+    identity_["glyph"] = GLYPH_VERSION;
+}
+
+void TaskFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
+    eval::RunSetup setup = setup_;
+    // Glyph's evaluation renderer on top of the candidate, as `eval run` does.
+    const json candidate = to_json(config);
+    setup.config_for = [candidate](const std::string&, bool marker) {
+        json keys = candidate;
+        keys["paragraph-lines"] = 0;
+        keys["tab-spaces"] = 4;
+        if (marker) keys["newline-markup"] = eval::kGlyphNewlineMarker;
+        return apply_config(keys, RenderConfig{}, ".", UnknownKeys::Reject);
+    };
+    setup.run_record["render"] = {{"config", candidate}};
+    const std::string dir = (std::filesystem::path(work_dir_) / out.key).string();
+    const eval::RunSummary summary = eval::run_prompts(prompts_, setup, dir);
+    if (summary.fatal) throw SearchError(summary.fatal_message);
+    if (!summary.failures.empty())
+        throw SearchError(std::to_string(summary.failures.size()) + " items failed (see " + summary.failures_path +
+                          "): " + summary.failures.front().error);
+    const eval::RunScores scores = eval::score_run(dir, {});
+    out.quality = scores.scores.average;
+    out.compression = scores.compression;
+    out.detail = {{"items", scores.predictions},
+                  {"mean_pages", scores.mean_pages},
+                  {"mean_text_tokens", scores.mean_text_tokens},
+                  {"mean_vision_tokens", scores.mean_vision_tokens},
+                  {"run_dir", dir}};
+}
+
+bool FitnessRule::feasible(const Evaluation& e) const {
+    if (!e.error.empty()) return false;
+    if (kind == kWeighted) return true;
+    return lower_is_better ? e.quality <= floor : e.quality >= floor;
+}
+
+double FitnessRule::fitness(const Evaluation& e) const {
+    if (!e.error.empty()) return -INFINITY;
+    const double points = lower_is_better ? -100 * e.quality : e.quality;
+    if (kind == kWeighted) return e.compression + weight * points;
+    // Feasible: the compression; infeasible: below every feasible one, by quality.
+    return feasible(e) ? e.compression : -1000 + points;
+}
+
+bool FitnessRule::better(const Evaluation& a, const Evaluation& b) const {
+    const double fa = fitness(a), fb = fitness(b);
+    if (fa != fb) return fa > fb;
+    return a.key < b.key;
+}
+
+std::string FitnessRule::describe() const {
+    char line[200];
+    const char* measure = lower_is_better ? "CER" : "accuracy";
+    if (kind == kWeighted)
+        std::snprintf(line, sizeof line, "maximize compression + %g * %s", weight,
+                      lower_is_better ? "(-CER in %)" : "accuracy (0-100)");
+    else if (lower_is_better)
+        std::snprintf(line, sizeof line, "maximize compression subject to %s <= %.2f%%", measure, 100 * floor);
+    else
+        std::snprintf(line, sizeof line, "maximize compression subject to %s >= %.2f", measure, floor);
+    return line;
+}
+
+json FitnessRule::to_json() const {
+    json j = {{"rule", kind == kWeighted ? "weighted" : "floor"}, {"description", describe()}};
+    if (kind == kWeighted) j["weight"] = weight;
+    else j["floor"] = floor;
+    j["quality"] = lower_is_better ? "cer" : "accuracy";
+    return j;
+}
+
+}  // namespace glyph::search
