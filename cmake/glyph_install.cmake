@@ -24,6 +24,8 @@ install(FILES ${PROJECT_BINARY_DIR}/include/glyph/version.h DESTINATION ${CMAKE_
 # needs --tokenizer, GLYPH_TOKENIZER or GLYPH_DATA_DIR.
 set(GLYPH_DATA_DESTINATION ${CMAKE_INSTALL_DATADIR}/glyph)
 install(FILES samples/novel_excerpt.txt DESTINATION ${GLYPH_DATA_DESTINATION}/samples)
+# The config search's default space and advisor prompt.
+install(DIRECTORY share/search DESTINATION ${GLYPH_DATA_DESTINATION}/share)
 if(EXISTS ${PROJECT_SOURCE_DIR}/models/tokenizer.json)
   install(FILES models/tokenizer.json DESTINATION ${GLYPH_DATA_DESTINATION}/models)
 else()

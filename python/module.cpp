@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/accounting.h"
+#include "glyph/accounting_manifest.h"
 #include "glyph/batch.h"
 #include "glyph/cancel.h"
 #include "glyph/config.h"

@@ -104,7 +104,8 @@ private:
 
 // ---- the pieces, for tests and for the search's log --------------------------
 
-// The bundled prompt: GLYPH_SOURCE_DIR/share/search/advisor-prompt.md.
+// The bundled prompt, share/search/advisor-prompt.md, found through
+// glyph/data_path.h's lookup; ConfigError when no data folder has it.
 std::string default_advisor_prompt_path();
 
 // The placeholders a prompt file may hold; {{history}} and {{wanted}} are

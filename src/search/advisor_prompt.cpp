@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/config.h"
+#include "glyph/data_path.h"
 #include "glyph/search_advisor.h"
 
 namespace glyph::search {
@@ -77,7 +78,13 @@ std::string difference(const nlohmann::json& best, const nlohmann::json& row) {
 
 }  // namespace
 
-std::string default_advisor_prompt_path() { return std::string(GLYPH_SOURCE_DIR) + "/share/search/advisor-prompt.md"; }
+std::string default_advisor_prompt_path() {
+    const std::string path = find_data_file("share/search/advisor-prompt.md");
+    if (path.empty())
+        throw ConfigError("the advisor prompt share/search/advisor-prompt.md is in none of " + data_dirs_line() +
+                          "; pass --advisor-prompt FILE");
+    return path;
+}
 
 void check_prompt_template(const std::string& template_text, const std::string& where) {
     std::set<std::string> seen;

@@ -7,6 +7,7 @@
 #include "glyph/accounting.h"
 #include "glyph/render.h"
 #include "glyph/search.h"
+#include "glyph/version.h"
 
 namespace glyph::search {
 

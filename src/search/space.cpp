@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "eval/prng.h"
+#include "glyph/data_path.h"
 #include "glyph/search.h"
 
 namespace glyph::search {
@@ -158,7 +159,13 @@ std::string file_text(const std::string& path) {
 
 }  // namespace
 
-std::string default_space_path() { return std::string(GLYPH_SOURCE_DIR) + "/share/search/space-default.json"; }
+std::string default_space_path() {
+    const std::string path = find_data_file("share/search/space-default.json");
+    if (path.empty())
+        throw SearchError("the default search space share/search/space-default.json is in none of " + data_dirs_line() +
+                          "; pass --space FILE");
+    return path;
+}
 
 SearchSpace SearchSpace::load(const std::string& path) { return parse(file_text(path), path); }
 
