@@ -523,6 +523,9 @@ RenderResult Renderer::render(std::string_view utf8, const RenderOptions& option
     std::atomic<bool> abandoned{false};  // the layout failed: the queued pages are not wanted
     std::chrono::steady_clock::time_point first_page_out;
     auto hand_out = [&](const DocumentLayout& doc, int pages_done, bool layout_done) {
+        // Reported before the pages go out, so that no page is seen drawn
+        // before it is seen laid out.
+        progress.laid_out(pages_done, layout_done);
         for (int p = int(jobs.size()); p < pages_done; ++p) {
             size_t end_line = next_line;
             while (end_line < doc.lines.size() && doc.lines[end_line].page == p) ++end_line;
@@ -537,7 +540,6 @@ RenderResult Renderer::render(std::string_view utf8, const RenderOptions& option
             });
             jobs.push_back(std::move(job));
         }
-        progress.laid_out(pages_done, layout_done);
     };
     RenderResult result;
     try {
