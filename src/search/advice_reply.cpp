@@ -9,6 +9,7 @@
 
 #include "glyph/search_advisor.h"
 #include "util/jsonl_files.h"
+#include "util/utf8.h"
 
 namespace glyph::search {
 namespace {
@@ -16,26 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxCandidates = 64;
-
-// One line, at most `limit` bytes, never cut inside a UTF-8 sequence.
-std::string one_line(std::string_view text, size_t limit) {
-    std::string out;
-    bool space = false;
-    for (char c : text) {
-        if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-            space = !out.empty();
-            continue;
-        }
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        if (space) out.push_back(' ');
-        space = false;
-        out.push_back(c);
-    }
-    if (out.size() <= limit) return out;
-    size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    return out.substr(0, cut) + "...";
-}
 
 // The end (one past the closing brace) of the object opening at `open`,
 // strings and escapes respected; npos when it never closes.

@@ -70,4 +70,24 @@ size_t count_code_points(std::string_view s) {
     return n;
 }
 
+std::string one_line(std::string_view text, size_t limit) {
+    std::string out;
+    bool space = false;
+    for (char c : text) {
+        if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+            space = !out.empty();
+            continue;
+        }
+        if (static_cast<unsigned char>(c) < 0x20) continue;
+        if (space) out.push_back(' ');
+        space = false;
+        out.push_back(c);
+        if (out.size() > limit) break;  // a body may be megabytes: read no further than needed
+    }
+    if (out.size() <= limit) return out;
+    size_t cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    return out.substr(0, cut) + "...";
+}
+
 }  // namespace glyph

@@ -1,5 +1,6 @@
 // The one UTF-8 helper every stage uses: strict decoding (errors name the
-// byte offset), encoding, and counting code points.
+// byte offset), encoding, counting code points, and foreign text as one
+// line of a message.
 #pragma once
 
 #include <string>
@@ -16,5 +17,9 @@ void append_utf8(std::string& out, char32_t cp);
 // Code points in s: what "characters" means in every count glyph reports.
 // Counts lead bytes, so it never fails (invalid input is checked elsewhere).
 size_t count_code_points(std::string_view s);
+// Text from elsewhere (a server's error body, a model's reply) as one line of
+// a message: whitespace runs become one space, other control characters go,
+// and past `limit` bytes it is cut on a code point boundary and ends "...".
+std::string one_line(std::string_view text, size_t limit);
 
 }  // namespace glyph

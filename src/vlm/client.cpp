@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "glyph/vlm.h"
+#include "util/utf8.h"
 #include "vlm/curl_global.h"
 
 namespace glyph::vlm {
@@ -25,27 +26,8 @@ double ms_since(Clock::time_point t) {
 // Bodies of error replies are only quoted, never used whole.
 constexpr size_t kMaxErrorBody = 64 * 1024;
 constexpr size_t kMaxReplyBody = 256 * 1024 * 1024;
-
-// One line, short enough for a terminal: server text may hold newlines or HTML.
-std::string one_line(std::string_view text, size_t limit = 160) {
-    std::string out;
-    bool space = false;
-    for (char c : text) {
-        if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-            space = !out.empty();
-            continue;
-        }
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        if (space) out.push_back(' ');
-        space = false;
-        out.push_back(c);
-        if (out.size() >= limit) {
-            out += "...";
-            break;
-        }
-    }
-    return out;
-}
+// A server's text in our messages: short enough for a terminal line.
+constexpr size_t kMessageBytes = 160;
 
 // The human part of an error reply: OpenAI's {"error": {"message": ...}},
 // vLLM's {"message": ...}, or the raw body.
@@ -55,12 +37,12 @@ std::string error_detail(const std::string& body) {
         if (j.contains("error")) {
             const auto& e = j["error"];
             if (e.is_object() && e.contains("message") && e["message"].is_string())
-                return one_line(e["message"].get<std::string>());
-            if (e.is_string()) return one_line(e.get<std::string>());
+                return one_line(e["message"].get<std::string>(), kMessageBytes);
+            if (e.is_string()) return one_line(e.get<std::string>(), kMessageBytes);
         }
-        if (j.contains("message") && j["message"].is_string()) return one_line(j["message"].get<std::string>());
+        if (j.contains("message") && j["message"].is_string()) return one_line(j["message"].get<std::string>(), kMessageBytes);
     }
-    return one_line(body);
+    return one_line(body, kMessageBytes);
 }
 
 std::string lower(std::string_view s) {
@@ -434,7 +416,7 @@ Attempt run_attempt(const ClientOptions& options, const std::string& url, const 
     const CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ex.status);
     if (ex.parser) ex.parser->finish();
-    const std::string curl_message = error_buffer[0] ? one_line(error_buffer) : curl_easy_strerror(rc);
+    const std::string curl_message = error_buffer[0] ? one_line(error_buffer, kMessageBytes) : curl_easy_strerror(rc);
     const int status = int(ex.status);
     auto fail = [&](ErrorKind kind, const std::string& message, bool retryable, std::string reason) {
         std::optional<double> after;
