@@ -419,7 +419,9 @@ ProposalCheck SearchSpace::check_proposal(const json& config) const {
     }
     // Keys outside the space must not change what the space fixes.
     const json resolved = to_json(preset(base_));
-    for (const auto& [key, v] : config.items()) {
+    for (const auto& item : config.items()) {
+        const std::string& key = item.key();  // a named variable: clang 14 cannot capture a structured binding
+        const json& v = item.value();
         if (std::any_of(keys_.begin(), keys_.end(), [&](const KeySpec& k) { return k.key == key; })) continue;
         const json& expected = fixed_.contains(key) ? fixed_[key] : resolved.contains(key) ? resolved[key] : json();
         if (expected.is_null() && !is_config_key(key)) {
