@@ -23,18 +23,11 @@ namespace {
 
 using glyph::test::Child;
 using glyph::test::OcrTestServer;
+using glyph::test::read_jsonl;
 using glyph::test::run_glyph;
 using glyph::test::shell_quote;
 using nlohmann::json;
 namespace eval = glyph::eval;
-
-std::vector<json> jsonl(const std::string& path) {
-    std::vector<json> rows;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) rows.push_back(json::parse(line));
-    return rows;
-}
 
 std::string data_file(const std::string& name) { return std::string(GLYPH_TEST_DATA) + "/eval/" + name; }
 
@@ -80,7 +73,7 @@ TEST_F(EvalRun, GeneratedNeedlesAreFoundFromThePagesAndScoredOfficially) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("niah_single_1"), std::string::npos) << r.out;
 
-    const auto rows = jsonl(out + "/predictions.jsonl");
+    const auto rows = read_jsonl(out + "/predictions.jsonl");
     ASSERT_EQ(rows.size(), 3u);
     for (const json& row : rows) {
         EXPECT_EQ(row["send"], "pages");
@@ -118,7 +111,7 @@ TEST_F(EvalRun, GeneratedNeedlesAreFoundFromThePagesAndScoredOfficially) {
     const auto again = run_glyph(run_args("ruler", data, endpoint(), out, "--dpi 96"));
     EXPECT_EQ(again.exit_code, 0) << again.err;
     EXPECT_NE(again.err.find("3 items already answered"), std::string::npos) << again.err;
-    EXPECT_EQ(jsonl(out + "/predictions.jsonl").size(), 3u);
+    EXPECT_EQ(read_jsonl(out + "/predictions.jsonl").size(), 3u);
     const auto other = run_glyph(run_args("ruler", data, endpoint(), out, "--dpi 72"));
     EXPECT_EQ(other.exit_code, 2);
     EXPECT_NE(other.err.find("another config"), std::string::npos) << other.err;
@@ -149,12 +142,12 @@ TEST_F(EvalRun, KilledHalfwayResumesWithNothingRedoneOrLost) {
     {
         Child first(argv);
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (jsonl(out + "/predictions.jsonl").size() < 2 && std::chrono::steady_clock::now() < deadline)
+        while (read_jsonl(out + "/predictions.jsonl").size() < 2 && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         ::kill(first.pid(), SIGKILL);
         first.wait(10);
     }
-    const size_t before = jsonl(out + "/predictions.jsonl").size();
+    const size_t before = read_jsonl(out + "/predictions.jsonl").size();
     ASSERT_GE(before, 2u);
     ASSERT_LT(before, 6u);
     // A row torn by the kill, as a crash mid-write leaves it.
@@ -167,7 +160,7 @@ TEST_F(EvalRun, KilledHalfwayResumesWithNothingRedoneOrLost) {
     const auto r = run_glyph(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find(std::to_string(before) + " items already answered"), std::string::npos) << r.err;
-    const auto rows = jsonl(out + "/predictions.jsonl");
+    const auto rows = read_jsonl(out + "/predictions.jsonl");
     std::set<std::string> ids;
     for (const json& row : rows) ids.insert(row["index"].dump());
     EXPECT_EQ(rows.size(), 6u);
@@ -180,7 +173,7 @@ TEST_F(EvalRun, AnEndpointFailingOneRequestInFiveStillFinishes) {
     const std::string out = tmp_.file("flaky");
     const auto r = run_glyph(run_args("ruler", data, endpoint(), out, "--model test-fault/status:503%20 --retries 4"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto rows = jsonl(out + "/predictions.jsonl");
+    const auto rows = read_jsonl(out + "/predictions.jsonl");
     ASSERT_EQ(rows.size(), 10u);
     int retried = 0;
     for (const json& row : rows) retried += row["attempts"].get<int>() > 1;
@@ -194,7 +187,7 @@ TEST_F(EvalRun, PermanentFailuresAreListedNotScored) {
     const auto r = run_glyph(run_args("ruler", data, endpoint(), out, "--model test-fault/status:400"));
     EXPECT_EQ(r.exit_code, 11) << r.err;
     EXPECT_NE(r.err.find("3 items failed"), std::string::npos) << r.err;
-    const auto failures = jsonl(out + "/failures.jsonl");
+    const auto failures = read_jsonl(out + "/failures.jsonl");
     ASSERT_EQ(failures.size(), 3u);
     for (const json& f : failures) {
         EXPECT_EQ(f["stage"], "request");
@@ -211,7 +204,7 @@ TEST_F(EvalRun, ItemsOverTheContextLimitAreListedAndNotSent) {
     const std::string out = tmp_.file("limit");
     const auto r = run_glyph(run_args("ruler", data, endpoint(), out, "--max-context 300 --max-tokens 64"));
     EXPECT_EQ(r.exit_code, 11) << r.err;
-    const auto failures = jsonl(out + "/failures.jsonl");
+    const auto failures = read_jsonl(out + "/failures.jsonl");
     ASSERT_EQ(failures.size(), 2u);
     EXPECT_EQ(failures[0]["stage"], "context");
     EXPECT_NE(failures[0]["error"].get<std::string>().find("--max-context 300"), std::string::npos);
@@ -241,14 +234,14 @@ TEST_F(EvalRun, EachPublishedFormatRunsEndToEnd) {
     r = run_glyph(run_args("longbench", data_file("longbench_sample.jsonl"), endpoint(), lb_text,
                            "--send text --prompts " + shell_quote(data_file("longbench_text_prompts.json"))));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    for (const json& row : jsonl(lb_text + "/predictions.jsonl")) {
+    for (const json& row : read_jsonl(lb_text + "/predictions.jsonl")) {
         EXPECT_EQ(row["send"], "text");
         EXPECT_FALSE(row.contains("vision_tokens"));
     }
 
     r = run_glyph(run_args("mrcr", data_file("mrcr_sample.jsonl"), endpoint(), mrcr));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(jsonl(mrcr + "/predictions.jsonl").size(), 2u);
+    EXPECT_EQ(read_jsonl(mrcr + "/predictions.jsonl").size(), 2u);
     EXPECT_TRUE(report_of(mrcr)["scores"].contains("mrcr"));
 
     r = run_glyph(run_args("ruler", data_file("ruler_sample.jsonl"), endpoint(), ruler, "--dpi 96"));

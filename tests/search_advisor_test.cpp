@@ -451,14 +451,6 @@ TEST(Advisor, BadOptionsAreOneLineErrorsAtConstruction) {
 
 // ---- glyph search with the scripted advisor --------------------------------------
 
-std::vector<json> jsonl_rows(const std::string& path) {
-    std::vector<json> rows;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) rows.push_back(json::parse(line));
-    return rows;
-}
-
 TEST(SearchWithAdvisor, AdvisedConfigsEnterBrokenRepliesAreCountedAndTheRunReplays) {
     // (--help shows glyph's own help when there is no search subcommand)
     if (test::run_glyph("search --help").out.find("--advisor") == std::string::npos)
@@ -504,9 +496,9 @@ TEST(SearchWithAdvisor, AdvisedConfigsEnterBrokenRepliesAreCountedAndTheRunRepla
     EXPECT_NE(log.find("tight leading at a legible size"), std::string::npos) << log;
     // The accepted proposal was scored.
     std::set<std::string> scored;
-    for (const json& e : jsonl_rows(tmp.file("run/evaluations.jsonl"))) scored.insert(e["key"].get<std::string>());
+    for (const json& e : glyph::test::read_jsonl(tmp.file("run/evaluations.jsonl"))) scored.insert(e["key"].get<std::string>());
     int advised_scored = 0;
-    for (const json& round : jsonl_rows(tmp.file("run/advisor.jsonl")))
+    for (const json& round : glyph::test::read_jsonl(tmp.file("run/advisor.jsonl")))
         for (const json& p : round.value("proposals", json::array()))
             if (p.contains("key")) advised_scored += int(scored.count(p["key"].get<std::string>()));
     EXPECT_EQ(advised_scored, 2);
@@ -518,7 +510,7 @@ TEST(SearchWithAdvisor, AdvisedConfigsEnterBrokenRepliesAreCountedAndTheRunRepla
     ASSERT_EQ(replay.exit_code, 0) << replay.err;
     EXPECT_EQ(s.requests().size(), asked);
     EXPECT_EQ(test::read_file(tmp.file("replay/best.json")), test::read_file(tmp.file("run/best.json")));
-    const auto a = jsonl_rows(tmp.file("run/evaluations.jsonl")), b = jsonl_rows(tmp.file("replay/evaluations.jsonl"));
+    const auto a = glyph::test::read_jsonl(tmp.file("run/evaluations.jsonl")), b = glyph::test::read_jsonl(tmp.file("replay/evaluations.jsonl"));
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["key"], b[i]["key"]) << i;
 }

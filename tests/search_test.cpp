@@ -22,18 +22,11 @@
 
 namespace {
 
+using glyph::test::read_jsonl;
 using glyph::test::run_glyph;
 using glyph::test::shell_quote;
 using nlohmann::json;
 namespace search = glyph::search;
-
-std::vector<json> jsonl(const std::string& path) {
-    std::vector<json> rows;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) rows.push_back(json::parse(line));
-    return rows;
-}
 
 const search::SearchSpace& default_space() {
     static const search::SearchSpace space = search::SearchSpace::load(search::default_space_path());
@@ -230,7 +223,7 @@ TEST(GeneticSearch, SameSeedSameBestWhateverTheConcurrency) {
     // The outputs are there and are what they say.
     const json best = json::parse(glyph::test::read_file(tmp.file("c1/best.json")));
     EXPECT_NO_THROW(glyph::validate(glyph::apply_config(best, glyph::RenderConfig{})));
-    EXPECT_EQ(jsonl(tmp.file("c1/evaluations.jsonl")).size(), 30u);
+    EXPECT_EQ(read_jsonl(tmp.file("c1/evaluations.jsonl")).size(), 30u);
     const json pareto = json::parse(glyph::test::read_file(tmp.file("c1/pareto.json")));
     EXPECT_FALSE(pareto["front"].empty());
     EXPECT_EQ(glyph::test::read_file(tmp.file("c1/pareto.svg")).rfind("<svg", 0), 0u);
@@ -401,7 +394,7 @@ TEST(SearchCli, KilledMidGenerationResumesToTheSameResult) {
     const auto resumed = glyph::test::run_command(cli_search(tmp, out, "--cache-dir " + tmp.file("c2")));
     ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
     EXPECT_EQ(glyph::test::read_file(out + "/best.json"), glyph::test::read_file(tmp.file("whole/best.json")));
-    const auto a = jsonl(out + "/evaluations.jsonl"), b = jsonl(tmp.file("whole/evaluations.jsonl"));
+    const auto a = read_jsonl(out + "/evaluations.jsonl"), b = read_jsonl(tmp.file("whole/evaluations.jsonl"));
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) {
         EXPECT_EQ(a[i]["key"], b[i]["key"]) << i;
@@ -437,7 +430,7 @@ TEST(SearchCli, TaskFitnessScoresEachCandidateWithTheEvalRunner) {
         shell_quote(std::string(GLYPH_TEST_DATA) + "/eval/ruler_sample.jsonl") + " --endpoint " + server.endpoint() +
         " --space " + shell_quote(space) + " --population 2 --budget 2 --out " + shell_quote(tmp.file("task")));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto rows = jsonl(tmp.file("task/evaluations.jsonl"));
+    const auto rows = read_jsonl(tmp.file("task/evaluations.jsonl"));
     ASSERT_EQ(rows.size(), 2u);
     for (const json& row : rows) {
         EXPECT_EQ(row["quality"], 100.0) << row.dump();  // the test server reads the needles off the pages

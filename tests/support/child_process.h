@@ -95,19 +95,26 @@ private:
     int status_ = 0;
 };
 
+// Starts a test server whose first line of output is "... listening on
+// HOST:PORT" (within `seconds`) and returns the port.
+inline int start_listening(std::unique_ptr<Child>& child, const std::vector<std::string>& argv, const std::string& name,
+                           double seconds) {
+    child = std::make_unique<Child>(argv);
+    const std::string line = read_line(child->out(), seconds);
+    const size_t colon = line.rfind(':');
+    if (line.find("listening on") == std::string::npos || colon == std::string::npos)
+        throw std::runtime_error(name + " did not start: '" + line + "'");
+    return std::stoi(line.substr(colon + 1));
+}
+
 #ifdef GLYPH_OCR_TEST_SERVER
 class OcrTestServer {
 public:
     explicit OcrTestServer(std::vector<std::string> extra = {}) {
         std::vector<std::string> argv = {GLYPH_OCR_TEST_SERVER, "--port", "0"};
         argv.insert(argv.end(), extra.begin(), extra.end());
-        child_ = std::make_unique<Child>(argv);
         // The first start loads Tesseract and the tokenizer.
-        const std::string line = read_line(child_->out(), 120);
-        const size_t colon = line.rfind(':');
-        if (line.find("listening on") == std::string::npos || colon == std::string::npos)
-            throw std::runtime_error("ocr_test_server did not start: '" + line + "'");
-        port_ = std::stoi(line.substr(colon + 1));
+        port_ = start_listening(child_, argv, "ocr_test_server", 120);
     }
     std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
     int port() const { return port_; }
@@ -126,12 +133,7 @@ public:
     explicit AdvisorTestServer(const std::string& script_path, std::vector<std::string> extra = {}) {
         std::vector<std::string> argv = {GLYPH_ADVISOR_TEST_SERVER, "--port", "0", "--script", script_path};
         argv.insert(argv.end(), extra.begin(), extra.end());
-        child_ = std::make_unique<Child>(argv);
-        const std::string line = read_line(child_->out(), 30);
-        const size_t colon = line.rfind(':');
-        if (line.find("listening on") == std::string::npos || colon == std::string::npos)
-            throw std::runtime_error("advisor_test_server did not start: '" + line + "'");
-        port_ = std::stoi(line.substr(colon + 1));
+        port_ = start_listening(child_, argv, "advisor_test_server", 30);
     }
     std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
     int port() const { return port_; }

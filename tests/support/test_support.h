@@ -2,6 +2,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace glyph::test {
 
@@ -28,6 +31,8 @@ CommandResult run_command(const std::string& command_line, const std::string* st
 CommandResult run_glyph(const std::string& args, const std::string* stdin_text = nullptr);
 
 std::string read_file(const std::string& path);
+// The rows of a JSONL file, blank lines skipped (a missing file: none).
+std::vector<nlohmann::json> read_jsonl(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 std::string shell_quote(const std::string& s);
 
