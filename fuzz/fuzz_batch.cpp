@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/batch.h"
+#include "glyph/config_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     namespace fs = std::filesystem;

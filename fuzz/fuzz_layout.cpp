@@ -8,6 +8,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <nlohmann/json.hpp>
 
+#include "glyph/config_json.h"
 #include "glyph/render.h"
 
 namespace {

@@ -21,6 +21,7 @@
 #include "glyph/batch.h"
 #include "glyph/cancel.h"
 #include "glyph/config.h"
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/tokenizer.h"

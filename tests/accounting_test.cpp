@@ -10,6 +10,7 @@
 #include "glyph/accounting.h"
 #include "glyph/accounting_manifest.h"
 #include "glyph/config.h"
+#include "glyph/page_writer.h"
 #include "glyph/render.h"
 #include "test_support.h"
 

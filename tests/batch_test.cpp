@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/batch.h"
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "test_support.h"

@@ -9,6 +9,7 @@
 
 #include "glyph/batch.h"
 #include "glyph/config.h"
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/serve.h"
@@ -95,6 +96,25 @@ TEST(ConfigKeys, ConfigFileWarnsOncePerUnknownKeyWithTheFileName) {
     EXPECT_EQ(c.line_height, 9);
     ASSERT_EQ(warnings.size(), 1u);
     EXPECT_EQ(warnings[0], path + ": unknown config key \"fontsize\"; did you mean \"font-size\"? (ignored)");
+}
+
+TEST(ConfigKeys, HostileConfigFilesAreOneLineErrors) {
+    TempDir dir;
+    const std::string deep = dir.file("deep.json"), huge = dir.file("huge.json"), broken = dir.file("broken.json");
+    write_file(deep, "{\"dpi\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+    write_file(huge, "{\"comment\": \"" + std::string(2 << 20, 'x') + "\"}");
+    write_file(broken, "{\"dpi\": 96");
+    for (const auto& [path, expected] : {std::pair{deep, "nests deeper"}, std::pair{huge, "over 1 MiB"},
+                                         std::pair{broken, "not valid JSON"}}) {
+        try {
+            load_config_file(path);
+            ADD_FAILURE() << path << " was accepted";
+        } catch (const ConfigError& e) {
+            const std::string message = e.what();
+            EXPECT_NE(message.find(expected), std::string::npos) << message;
+            EXPECT_NE(message.find(path), std::string::npos) << message;
+        }
+    }
 }
 
 TEST(ConfigKeys, UnknownAlignmentKeepsJustifyAndWarns) {

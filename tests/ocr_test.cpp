@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/config.h"
+#include "glyph/config_json.h"
 #include "glyph/ocr.h"
 #include "glyph/render.h"
 #include "test_support.h"

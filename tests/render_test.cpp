@@ -11,6 +11,8 @@
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/work_pool.h"
+#include "glyph/config_json.h"
+#include "glyph/page_writer.h"
 #include "test_support.h"
 
 using namespace glyph;

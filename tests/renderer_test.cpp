@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "glyph/config_json.h"
 #include "glyph/glyph.h"
 #include "test_support.h"
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "child_process.h"
+#include "glyph/config_json.h"
 #include "glyph/ocr.h"
 #include "glyph/render.h"
 #include "glyph/search.h"

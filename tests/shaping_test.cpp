@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "layout/shaper.h"

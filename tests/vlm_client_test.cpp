@@ -11,6 +11,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "glyph/encode.h"
 #include "glyph/vlm.h"
 #include "loopback.h"
@@ -217,7 +219,7 @@ ChatRequest glyph_request(bool stream) {
 }
 
 TEST(Request, GlyphDefaultsAndShape) {
-    const json body = request_body(glyph_request(true));
+    const json body = json::parse(request_body(glyph_request(true)));
     expect_openai_vision_shape(body, 2);
     EXPECT_EQ(body["stop_token_ids"], json({151329, 151348, 151336}));
     EXPECT_EQ(body["max_tokens"], 8192);
@@ -229,7 +231,7 @@ TEST(Request, GlyphDefaultsAndShape) {
     EXPECT_EQ(body["stream"], true);
     EXPECT_EQ(body["stream_options"], json({{"include_usage", true}}));
 
-    const json plain = request_body(ChatRequest{"m", {{"user", {ContentPart::text("hi")}}}, {}, json::object(), false});
+    const json plain = json::parse(request_body(ChatRequest{"m", {{"user", {ContentPart::text("hi")}}}, {}, "", false}));
     EXPECT_EQ(plain["messages"][0]["content"], "hi");  // lone text stays a string
     EXPECT_FALSE(plain.contains("stream_options"));
     EXPECT_FALSE(plain.contains("stop_token_ids"));
@@ -238,11 +240,25 @@ TEST(Request, GlyphDefaultsAndShape) {
 
 TEST(Request, ExtraJsonOverridesAndRemoves) {
     ChatRequest r = glyph_request(false);
-    r.extra = {{"temperature", 0.3}, {"top_k", nullptr}, {"chat_template_kwargs", {{"enable_thinking", false}}}};
-    const json body = request_body(r);
+    r.extra_json = R"({"temperature": 0.3, "top_k": null, "chat_template_kwargs": {"enable_thinking": false}})";
+    const json body = json::parse(request_body(r));
     EXPECT_EQ(body["temperature"], 0.3);
     EXPECT_FALSE(body.contains("top_k"));
     EXPECT_EQ(body["chat_template_kwargs"]["enable_thinking"], false);
+}
+
+TEST(Request, ExtraJsonThatIsNotAnObjectIsAnInvalidRequest) {
+    for (const char* bad : {"[1, 2]", "{\"a\": ", "7"}) {
+        ChatRequest r = glyph_request(false);
+        r.extra_json = bad;
+        try {
+            request_body(r);
+            ADD_FAILURE() << bad << " was accepted";
+        } catch (const VlmError& e) {
+            EXPECT_EQ(e.kind, glyph::vlm::ErrorKind::InvalidRequest) << bad;
+            EXPECT_NE(std::string(e.what()).find("extra fields"), std::string::npos) << e.what();
+        }
+    }
 }
 
 // ---- loopback HTTP ----------------------------------------------------------------

@@ -10,8 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "glyph/error.h"
 
 namespace glyph {
@@ -71,14 +69,17 @@ enum class UnknownKeys {
              // bookkeeping keys of their own
 };
 
-// Apply the keys of a JSON object on top of `base`. Relative font paths are
-// resolved against `base_dir`. Throws ConfigError naming the offending key.
-RenderConfig apply_config(const nlohmann::json& overrides, const RenderConfig& base,
-                          const std::string& base_dir = ".", UnknownKeys unknown = UnknownKeys::Reject,
-                          const ConfigWarn& warn = {});
+// Apply the keys of a JSON object, given as its text (`{"dpi": 96}`), on top
+// of `base`. Relative font paths are resolved against `base_dir`. Throws
+// ConfigError naming the offending key (or saying the text is not a JSON
+// object). Programs that hold the object as an nlohmann::json already use
+// glyph/config_json.h instead.
+RenderConfig apply_config_json(std::string_view json_object, const RenderConfig& base,
+                               const std::string& base_dir = ".", UnknownKeys unknown = UnknownKeys::Reject,
+                               const ConfigWarn& warn = {});
 
-// Read a config file (JSON object) on top of the reference defaults; its
-// unknown keys are warnings.
+// Read a config file (JSON object, at most 1 MiB) on top of the reference
+// defaults; its unknown keys are warnings.
 RenderConfig load_config_file(const std::string& path, const ConfigWarn& warn = {});
 
 // The keys apply_config knows, in documentation order.
@@ -105,8 +106,9 @@ RenderConfig preset_for_text(std::string_view name, std::string_view text);
 // readable, ...). Throws ConfigError.
 void validate(const RenderConfig& config);
 
-// The config as Glyph's JSON keys (what the manifest records).
-nlohmann::json to_json(const RenderConfig& config);
+// The config as the text of a JSON object with Glyph's keys (what the
+// manifest records; a file `glyph render --config` reads back).
+std::string config_json(const RenderConfig& config);
 
 std::string alignment_name(Alignment a);
 std::string color_hex(Color c);

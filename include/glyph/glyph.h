@@ -18,7 +18,7 @@
 //
 // A config key can be changed by name, with the keys of Glyph's config files:
 //
-//     config = glyph::apply_config(nlohmann::json{{"dpi", 96}}, config);  // ConfigError names a bad key
+//     config = glyph::apply_config_json(R"({"dpi": 96})", config);  // ConfigError names a bad key
 //
 // Lay a text out first (how many pages, which lines, no pixels yet), then
 // draw only the pages you need, from any thread:
@@ -63,16 +63,17 @@
 // (glyph/error.h) and a one-line message; glyph::is_usage_error(kind) tells
 // the caller's own mistakes (a bad config, unusable input) from failures.
 //
-// Benchmarks (glyph/eval.h, eval_run.h, eval_generate.h, needles.h) and the
-// server (glyph/serve.h) are included on their own.
+// No header included here carries a JSON type. The headers whose subject is
+// a JSON document take nlohmann::json and are included on their own: the
+// render folder and its manifest (glyph/page_writer.h, accounting_manifest.h),
+// batch rows (batch.h, context_budget.h), the config as a JSON object
+// (config_json.h), benchmarks (eval.h, eval_run.h, eval_generate.h,
+// needles.h), the search (search.h) and the server (serve.h).
 #pragma once
 
 #include "glyph/accounting.h"
-#include "glyph/accounting_manifest.h"
-#include "glyph/batch.h"
 #include "glyph/cancel.h"
 #include "glyph/config.h"
-#include "glyph/context_budget.h"
 #include "glyph/encode.h"
 #include "glyph/error.h"
 #include "glyph/file_write.h"

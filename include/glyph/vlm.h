@@ -14,7 +14,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "glyph/error.h"
 
@@ -68,12 +67,15 @@ struct ChatRequest {
     std::string model;
     std::vector<Message> messages;
     SamplingParams sampling;
-    nlohmann::json extra = nlohmann::json::object();  // merged into the body last
+    // A JSON object's text merged into the body last (RFC 7386: its keys
+    // override, a null removes one); empty: nothing. Not an object: VlmError
+    // of kind InvalidRequest.
+    std::string extra_json;
     bool stream = true;
 };
 
 // The exact JSON body sent to /chat/completions.
-nlohmann::json request_body(const ChatRequest& request);
+std::string request_body(const ChatRequest& request);
 
 struct Usage {
     long long prompt_tokens = -1;  // -1: the server did not report it

@@ -1,4 +1,5 @@
 #include "glyph/config.h"
+#include "glyph/config_json.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/fonts.h"
+#include "util/jsonl_files.h"
 
 namespace glyph {
 namespace fs = std::filesystem;
@@ -165,6 +167,8 @@ void non_negative(const std::string& key, double v, double max) {
 
 }  // namespace
 
+std::string config_json(const RenderConfig& config) { return to_json(config).dump(2); }
+
 std::string alignment_name(Alignment a) {
     switch (a) {
         case Alignment::Left: return "LEFT";
@@ -255,13 +259,36 @@ RenderConfig apply_config(const json& o, const RenderConfig& base, const std::st
     return c;
 }
 
+namespace {
+
+// Config text from a file or a caller, as a JSON value: nesting is bounded
+// (a config is flat; deep nesting is an attack on the parser's stack).
+json parse_config_text(const std::string& text, const std::string& what) {
+    try {
+        return parse_json_bounded(text, 16);
+    } catch (const std::length_error&) {
+        throw ConfigError(what + " nests deeper than a config can");
+    } catch (const json::exception&) {
+        throw ConfigError(what + " is not valid JSON");
+    }
+}
+
+}  // namespace
+
+RenderConfig apply_config_json(std::string_view json_object, const RenderConfig& base, const std::string& base_dir,
+                               UnknownKeys unknown, const ConfigWarn& warn) {
+    return apply_config(parse_config_text(std::string(json_object), "config text"), base, base_dir, unknown, warn);
+}
+
 RenderConfig load_config_file(const std::string& path, const ConfigWarn& warn) {
-    std::ifstream in(path, std::ios::binary);
+    constexpr std::streamoff kMaxConfigBytes = 1 << 20;
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw ConfigError("cannot read config file " + path);
+    if (in.tellg() > kMaxConfigBytes) throw ConfigError("config file " + path + " is over 1 MiB; a config is a few keys");
+    in.seekg(0);
     std::stringstream ss;
     ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
-    if (j.is_discarded()) throw ConfigError("config file " + path + " is not valid JSON");
+    const json j = parse_config_text(ss.str(), "config file " + path);
     std::string dir = fs::absolute(fs::path(path)).parent_path().string();
     const ConfigWarn in_file = warn ? ConfigWarn([&](const std::string& line) { warn(path + ": " + line); })
                                     : ConfigWarn();

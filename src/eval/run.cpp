@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "glyph/accounting.h"
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/eval_run.h"
 #include "glyph/render.h"
@@ -131,7 +132,7 @@ vlm::ChatRequest build_request(const Prompt& p, SentItem& sent, const RunSetup& 
     vlm::ChatRequest request;
     request.model = setup.model;
     request.sampling = setup.sampling;
-    request.extra = setup.extra;
+    if (!setup.extra.empty()) request.extra_json = setup.extra.dump();
     request.stream = false;  // as Glyph's scripts: one JSON reply
     if (setup.send == SendMode::kText) {
         request.messages = p.text_messages;

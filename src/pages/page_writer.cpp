@@ -14,6 +14,8 @@
 
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "glyph/config_json.h"
+#include "glyph/page_writer.h"
 #include "util/utf8.h"
 
 namespace glyph {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glyph/encode.h"
+#include "glyph/page_writer.h"
 #include "glyph/renderer.h"
 #include "glyph/work_pool.h"
 #include "layout/font_metrics.h"

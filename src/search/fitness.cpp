@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "glyph/accounting.h"
+#include "glyph/config_json.h"
 #include "glyph/render.h"
 #include "glyph/search.h"
 #include "glyph/version.h"

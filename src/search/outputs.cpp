@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "records.h"

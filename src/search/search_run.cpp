@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "eval/prng.h"
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/work_pool.h"

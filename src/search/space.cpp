@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "eval/prng.h"
+#include "glyph/config_json.h"
 #include "glyph/data_path.h"
 #include "glyph/search.h"
 

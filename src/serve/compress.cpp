@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "serve/untrusted_json.h"

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "glyph/config.h"
+#include "glyph/config_json.h"
 #include "glyph/serve.h"
 #include "glyph/vision_tokens.h"
 #include "raster/page_raster.h"

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/vision_tokens.h"

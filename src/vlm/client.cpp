@@ -9,6 +9,8 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "glyph/vlm.h"
 #include "util/utf8.h"
 #include "vlm/curl_global.h"
@@ -487,7 +489,7 @@ ChatResponse Client::chat(const ChatRequest& request, const StreamHandler& handl
         ~Release() { c->release_slot(); }
     } release{this};
 
-    const std::string body = request_body(request).dump();
+    const std::string body = request_body(request);
     std::mt19937_64 rng(std::random_device{}());
     std::uniform_real_distribution<double> jitter(0.0, 1.0);
     for (int retries = 0;; ++retries) {

@@ -1,8 +1,11 @@
 // Building the OpenAI chat-completions request: URL, content parts, sampling.
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 #include "glyph/encode.h"
 #include "glyph/vlm.h"
+#include "util/jsonl_files.h"
 
 namespace glyph::vlm {
 
@@ -59,9 +62,22 @@ nlohmann::json content_json(const std::vector<ContentPart>& parts) {
     return array;
 }
 
+nlohmann::json extra_object(const std::string& text) {
+    nlohmann::json extra;
+    try {
+        extra = parse_json_bounded(text, 64);
+    } catch (const std::exception&) {
+        throw VlmError(ErrorKind::InvalidRequest, "the request's extra fields are not valid JSON (at most 64 levels deep)");
+    }
+    if (!extra.is_object())
+        throw VlmError(ErrorKind::InvalidRequest, "the request's extra fields must be a JSON object, got " +
+                                                      std::string(extra.type_name()));
+    return extra;
+}
+
 }  // namespace
 
-nlohmann::json request_body(const ChatRequest& request) {
+std::string request_body(const ChatRequest& request) {
     nlohmann::json body;
     body["model"] = request.model;
     body["messages"] = nlohmann::json::array();
@@ -79,8 +95,8 @@ nlohmann::json request_body(const ChatRequest& request) {
     body["stream"] = request.stream;
     if (request.stream) body["stream_options"] = {{"include_usage", true}};
     // RFC 7386 merge: extra keys override, a null removes a key.
-    if (!request.extra.is_null()) body.merge_patch(request.extra);
-    return body;
+    if (!request.extra_json.empty()) body.merge_patch(extra_object(request.extra_json));
+    return body.dump();
 }
 
 namespace {

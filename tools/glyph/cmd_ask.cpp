@@ -243,9 +243,8 @@ void check_context(const AskArgs& a, vlm::Client& client, long long vision_token
 
 void run(const AskArgs& a) {
     if (a.question.empty()) throw CommandError(kExitInput, "--question is empty");
-    nlohmann::json extra = nlohmann::json::object();
     if (!a.extra_json.empty()) {
-        extra = nlohmann::json::parse(a.extra_json, nullptr, false);
+        const nlohmann::json extra = nlohmann::json::parse(a.extra_json, nullptr, false);
         if (extra.is_discarded() || !extra.is_object())
             throw CommandError(kExitInput, "--extra-json must be a JSON object, e.g. '{\"top_k\": 50}'");
     }
@@ -299,7 +298,7 @@ void run(const AskArgs& a) {
     vlm::ChatRequest request;
     request.model = a.model;
     request.sampling = sampling(a, vlm::default_sampling(profile->name));
-    request.extra = extra;
+    request.extra_json = a.extra_json;
     request.stream = !a.no_stream;
     request.messages.push_back(vlm::pages_message(std::move(pages.data_urls), a.question));
     check_context(a, *client, vision_tokens, question_tokens < 0 ? (long long)a.question.size() : question_tokens,
@@ -310,7 +309,7 @@ void run(const AskArgs& a) {
         vlm::ChatRequest plain;
         plain.model = a.compare_model.empty() ? a.model : a.compare_model;
         plain.sampling = sampling(a, vlm::default_sampling("text"));
-        plain.extra = extra;
+        plain.extra_json = a.extra_json;
         plain.stream = !a.no_stream;  // streamed for its time to first token; shown afterwards
         plain.messages.push_back(vlm::text_message(text, a.question));
         compared = std::async(std::launch::async, [&compare_client, plain] {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "glyph/config_json.h"
 #include "glyph/eval.h"
 
 namespace glyph::cli {

@@ -136,7 +136,7 @@ std::vector<eval::Prompt> read_prompts(const RunArgs& a, eval::Bench bench, cons
 json sampling_json(const vlm::SamplingParams& s) {
     vlm::ChatRequest probe;
     probe.sampling = s;
-    json body = vlm::request_body(probe);
+    json body = json::parse(vlm::request_body(probe));
     for (const char* k : {"model", "messages", "stream", "stream_options"}) body.erase(k);
     return body;
 }

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "glyph/config_json.h"
 #include "glyph/encode.h"
 #include "glyph/ocr.h"
 #include "glyph/render.h"

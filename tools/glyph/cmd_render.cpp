@@ -15,6 +15,7 @@
 #include "glyph/accounting_manifest.h"
 #include "glyph/batch.h"
 #include "glyph/encode.h"
+#include "glyph/page_writer.h"
 #include "glyph/render.h"
 #include "glyph/work_pool.h"
 #include "progress.h"

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "glyph/config_json.h"
 #include "glyph/serve.h"
 #include "glyph/tokenizer.h"
 #include "render_options.h"

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "glyph/accounting.h"
 #include "glyph/accounting_manifest.h"
+#include "glyph/config_json.h"
 #include "glyph/render.h"
 #include "progress.h"
 #include "render_options.h"

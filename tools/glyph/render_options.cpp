@@ -1,3 +1,4 @@
+#include "glyph/config_json.h"
 #include "render_options.h"
 
 #include <cstdio>
