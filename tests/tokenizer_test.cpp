@@ -533,8 +533,16 @@ TEST(TokenizerMetaspace, IdsAndDecodingMatchReferences) {
          {{"type", "Sequence"}, {"pretokenizers", json::array({newline_split, metaspace("first", true)})}},
          metaspace("first", true), false},
     };
+    // Held-out text too (corpus.py with a seed no other test uses).
+    const std::string corpus_py = glyph::test::shell_quote(glyph::test::repo_path("tools/parity/corpus.py"));
+    const auto novel = glyph::test::run_command("python3 " + corpus_py + " novel --chars 60000 --seed 31");
+    const auto mixed = glyph::test::run_command("python3 " + corpus_py + " text mixed --chars 20000 --seed 31");
+    ASSERT_EQ(novel.exit_code, 0) << novel.err;
+    ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
     TempDir dir;
-    const std::vector<Case> cases = metaspace_cases();
+    std::vector<Case> cases = metaspace_cases();
+    cases.push_back({"held_out_novel", novel.out});
+    cases.push_back({"held_out_mixed", mixed.out});
     std::vector<std::string> files;
     for (const Case& c : cases) {
         files.push_back(dir.file(c.name + ".txt"));

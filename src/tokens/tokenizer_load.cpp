@@ -353,7 +353,7 @@ private:
             }
             model.steps.push_back(step);
         } else if (type == "Metaspace") {
-            model.steps.push_back(load_metaspace(j, "pre_tokenizer"));
+            model.steps.push_back(load_metaspace(j));
         } else {
             fail("pre_tokenizer " + type + " is not supported (supported: Split, ByteLevel, Metaspace, Sequence)");
         }
@@ -363,8 +363,8 @@ private:
     // defaults to true, `prepend_scheme` to always, and the older
     // `add_prefix_space: false` means never (with a prepend_scheme other than
     // never it is refused, as there). `str_rep` is not consulted.
-    PreTokenizeStep load_metaspace(const json& j, const std::string& part) const {
-        const std::string where = "Metaspace " + part + ": ";
+    PreTokenizeStep load_metaspace(const json& j) const {
+        const std::string where = "Metaspace pre_tokenizer: ";
         PreTokenizeStep step;
         step.metaspace = true;
         auto replacement = j.find("replacement");
