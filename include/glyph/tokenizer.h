@@ -42,11 +42,12 @@ public:
     size_t count(std::string_view utf8, const std::atomic<bool>* cancel = nullptr) const;
 
     // Ids back to text as Hugging Face's decode(ids, skip_special_tokens)
-    // does for ByteLevel decoders (Qwen, Llama 3, GPT-4o, ...): bytes of each
-    // token's spelling, read as UTF-8 with U+FFFD for a cut sequence; no
+    // does: the token spellings through the file's decoder (ByteLevel for
+    // Qwen, Llama 3, GPT-4o, ...; Metaspace, or Replace/ByteFallback/Fuse/
+    // Strip for SentencePiece-style files), invalid UTF-8 read as U+FFFD; no
     // clean-up of tokenization spaces. The first call reads the vocabulary
-    // from the tokenizer.json. Throws TokenizerError for other decoders or
-    // an id outside the vocabulary.
+    // and decoder from the tokenizer.json. Throws TokenizerError for other
+    // decoders or an id outside the vocabulary.
     std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens = true) const;
 
     // Largest token id + 1 (base vocabulary and added tokens).

@@ -216,7 +216,7 @@ public:
     // `text` is valid UTF-8.
     void encode(std::string_view text) {
         if (model_.added.empty()) {
-            encode_section(text);
+            encode_section(text, true);
             return;
         }
         struct Segment {
@@ -255,12 +255,13 @@ public:
         }
         for (const Segment& s : segments) {
             if (s.added) out_.push_back(s.added->id);
-            else encode_section(s.text);
+            else encode_section(s.text, s.text.data() == text.data());
         }
     }
 
 private:
-    void encode_section(std::string_view section) {
+    // `at_start`: the section begins the text (Metaspace's prepend_scheme "first").
+    void encode_section(std::string_view section, bool at_start) {
         if (section.empty()) return;
         throw_if_cancelled(cancel_);
         std::string normalized;
@@ -274,7 +275,7 @@ private:
         }
         if (section.empty()) return;
         const size_t first = out_.size();
-        split(section, 0);
+        split(section, 0, at_start);
         if (model_.fuse_unk && model_.unk_id != Tokenizer::Model::kNoToken) fuse_unknowns(first);
     }
 
@@ -319,27 +320,63 @@ private:
         out_.resize(kept);
     }
 
-    void split(std::string_view piece, size_t step_index) {
+    // `at_start`: the piece begins the text, as Hugging Face's offsets tell it.
+    void split(std::string_view piece, size_t step_index, bool at_start) {
         if (step_index == model_.steps.size()) {
             encode_word(piece);
             return;
         }
         const PreTokenizeStep& step = model_.steps[step_index];
-        if (step.add_prefix_space && piece.front() != ' ') {
+        if (step.metaspace) {
+            split_metaspace(step, piece, step_index, at_start);
+        } else if (step.add_prefix_space && piece.front() != ' ') {
             std::string prefixed = " ";
             prefixed.append(piece);
-            split_with(step, prefixed, step_index);
+            split_with(step, prefixed, step_index, at_start);
         } else {
-            split_with(step, piece, step_index);
+            split_with(step, piece, step_index, at_start);
         }
     }
 
-    void split_with(const PreTokenizeStep& step, std::string_view piece, size_t step_index) {
+    void split_with(const PreTokenizeStep& step, std::string_view piece, size_t step_index, bool at_start) {
         if (!step.regex) {
-            split(piece, step_index + 1);
+            split(piece, step_index + 1, at_start);
             return;
         }
-        step.regex->split(piece, step.keep_gaps, scratch_, [&](std::string_view part) { split(part, step_index + 1); });
+        step.regex->split(piece, step.keep_gaps, scratch_, [&](std::string_view part) {
+            split(part, step_index + 1, at_start && part.data() == piece.data());
+        });
+    }
+
+    // Hugging Face's Metaspace: spaces become the mark, the mark goes in
+    // front when the scheme asks and the piece does not start with one, and
+    // with `split` every mark starts a new piece (MergedWithNext).
+    void split_metaspace(const PreTokenizeStep& step, std::string_view piece, size_t step_index, bool at_start) {
+        if (piece.empty()) return;
+        const std::string_view mark = step.replacement;
+        const bool wants_mark = step.prepend == PreTokenizeStep::Prepend::Always ||
+                                (step.prepend == PreTokenizeStep::Prepend::First && at_start);
+        std::string marked;
+        marked.reserve(piece.size() + piece.size() / 4 + mark.size());
+        if (wants_mark && piece.front() != ' ' && !piece.starts_with(mark)) marked.append(mark);
+        for (size_t from = 0;;) {
+            const size_t space = piece.find(' ', from);
+            marked.append(piece.substr(from, space - from));
+            if (space == std::string_view::npos) break;
+            marked.append(mark);
+            from = space + 1;
+        }
+        const std::string_view text = marked;
+        if (!step.split_at_replacement) {
+            split(text, step_index + 1, at_start);
+            return;
+        }
+        size_t start = 0;
+        for (size_t at = text.find(mark, 1); at != std::string_view::npos; at = text.find(mark, at + mark.size())) {
+            split(text.substr(start, at - start), step_index + 1, at_start && start == 0);
+            start = at;
+        }
+        split(text.substr(start), step_index + 1, at_start && start == 0);
     }
 
     void encode_word(std::string_view word) {

@@ -94,6 +94,10 @@ std::string encode_model_image(const Tokenizer::Model& model) {
         w.put(uint8_t(step.keep_gaps));
         w.put(uint8_t(step.regex != nullptr));
         w.put_string(step.regex ? step.regex->source() : std::string());
+        w.put(uint8_t(step.metaspace));
+        w.put(uint8_t(step.prepend));
+        w.put(uint8_t(step.split_at_replacement));
+        w.put_string(step.replacement);
     }
     w.put(uint32_t(model.added.size()));
     for (const AddedTokenRule& token : model.added) {
@@ -153,7 +157,13 @@ std::shared_ptr<Tokenizer::Model> decode_model_image(std::shared_ptr<const void>
         step.keep_gaps = r.get_flag();
         const bool has_regex = r.get_flag();
         const std::string pattern = r.get_string();
-        if (!r.ok()) return nullptr;
+        step.metaspace = r.get_flag();
+        const auto prepend = r.get<uint8_t>();
+        step.split_at_replacement = r.get_flag();
+        step.replacement = r.get_string();
+        if (!r.ok() || prepend > uint8_t(PreTokenizeStep::Prepend::Never)) return nullptr;
+        if (step.metaspace && (step.replacement.empty() || has_regex || step.byte_level)) return nullptr;
+        step.prepend = PreTokenizeStep::Prepend(prepend);
         if (has_regex) step.regex = model->add_regex(pattern);
         model->steps.push_back(step);
     }

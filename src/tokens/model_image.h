@@ -14,7 +14,7 @@ namespace glyph::tokens {
 
 // Bumped whenever the image layout or the meaning of a Model field changes,
 // so that images written by another glyph version are rebuilt, never misread.
-inline constexpr uint32_t kModelImageVersion = 2;
+inline constexpr uint32_t kModelImageVersion = 3;  // 3: Metaspace pre-tokenizer steps
 
 // The image of `model`; every section starts at a multiple of 8 bytes.
 std::string encode_model_image(const Tokenizer::Model& model);

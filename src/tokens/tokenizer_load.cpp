@@ -18,6 +18,7 @@
 #include "tokens/string_table.h"
 #include "tokens/tokenizer_cache.h"
 #include "tokens/tokenizer_model.h"
+#include "tokens/utf8_scan.h"
 
 namespace glyph {
 namespace {
@@ -337,7 +338,10 @@ private:
             else if (pattern->contains("String") && (*pattern)["String"].is_string())
                 regex = escape_literal((*pattern)["String"]);
             else fail("Split pre_tokenizer pattern is neither {\"Regex\": ...} nor {\"String\": ...}");
-            model.steps.push_back({.regex = compile(model, regex), .keep_gaps = !invert});
+            PreTokenizeStep step;
+            step.regex = compile(model, regex);
+            step.keep_gaps = !invert;
+            model.steps.push_back(step);
         } else if (type == "ByteLevel") {
             PreTokenizeStep step;
             step.byte_level = true;
@@ -348,9 +352,47 @@ private:
                 step.keep_gaps = false;
             }
             model.steps.push_back(step);
+        } else if (type == "Metaspace") {
+            model.steps.push_back(load_metaspace(j));
         } else {
-            fail("pre_tokenizer " + type + " is not supported (supported: Split, ByteLevel, Sequence)");
+            fail("pre_tokenizer " + type + " is not supported (supported: Split, ByteLevel, Metaspace, Sequence)");
         }
+    }
+
+    // Metaspace's settings as Hugging Face's tokenizers reads them: `split`
+    // defaults to true, `prepend_scheme` to always, and the older
+    // `add_prefix_space: false` means never (with a prepend_scheme other than
+    // never it is refused, as there). `str_rep` is not consulted.
+    PreTokenizeStep load_metaspace(const json& j) const {
+        const std::string where = "Metaspace pre_tokenizer: ";
+        PreTokenizeStep step;
+        step.metaspace = true;
+        auto replacement = j.find("replacement");
+        if (replacement == j.end() || !replacement->is_string())
+            fail(where + "\"replacement\" must be a string of one character");
+        step.replacement = replacement->get<std::string>();
+        if (step.replacement.empty() || tokens::utf8_sequence_length(step.replacement, 0) != step.replacement.size())
+            fail(where + "\"replacement\" must be a string of one character");
+        auto scheme = j.find("prepend_scheme");
+        std::string name;
+        if (scheme != j.end() && !scheme->is_null()) {
+            name = scheme->is_string() ? scheme->get<std::string>() : scheme->dump();
+            if (name == "always") step.prepend = PreTokenizeStep::Prepend::Always;
+            else if (name == "first") step.prepend = PreTokenizeStep::Prepend::First;
+            else if (name == "never") step.prepend = PreTokenizeStep::Prepend::Never;
+            else fail(where + "\"prepend_scheme\" " + name + " is not supported (supported: always, first, never)");
+        }
+        auto prefix = j.find("add_prefix_space");
+        if (prefix != j.end() && !prefix->is_null()) {
+            if (!prefix->is_boolean()) fail(where + "\"add_prefix_space\" must be true or false");
+            if (!prefix->get<bool>() && !name.empty() && name != "never")
+                fail(where + "\"add_prefix_space\" false contradicts \"prepend_scheme\" " + name);
+            if (!prefix->get<bool>()) step.prepend = PreTokenizeStep::Prepend::Never;
+        }
+        auto split = j.find("split");
+        if (split != j.end() && !split->is_null() && !split->is_boolean()) fail(where + "\"split\" must be true or false");
+        step.split_at_replacement = split == j.end() || split->is_null() || split->get<bool>();
+        return step;
     }
 
     void load_vocabulary(const json& bpe, const json& added_tokens, Tokenizer::Model& model) const {

@@ -36,6 +36,16 @@ struct PreTokenizeStep {
     bool add_prefix_space = false;           // ByteLevel: prepend ' ' unless the piece starts with one
     const tokens::SplitRegex* regex = nullptr;  // split with this regex (null: keep the piece whole)
     bool keep_gaps = true;                   // Split keeps text between matches; ByteLevel's regex drops it
+
+    // Metaspace (SentencePiece's space mark): every ' ' becomes `replacement`,
+    // which is also put in front of a piece not starting with it (always, only
+    // for the piece that starts the text, or never) and, with
+    // split_at_replacement, starts a new piece wherever it occurs.
+    enum class Prepend : uint8_t { Always, First, Never };
+    bool metaspace = false;
+    std::string replacement;  // one code point, UTF-8
+    Prepend prepend = Prepend::Always;
+    bool split_at_replacement = false;
 };
 
 // A Unicode normalization form, as tokenizer.json names it.
