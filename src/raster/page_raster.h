@@ -15,8 +15,12 @@
 
 namespace glyph {
 
+// Coverage rows are `stride` bytes apart, padded with zeros to a whole
+// number of kBlendChunk-byte chunks, so a blend can take a row in chunks
+// (zero coverage leaves a pixel as it was).
+inline constexpr int kBlendChunk = 8;
 struct GlyphBitmap {
-    int left = 0, top = 0, width = 0, height = 0;
+    int left = 0, top = 0, width = 0, height = 0, stride = 0;
     std::vector<uint8_t> coverage;
 };
 
