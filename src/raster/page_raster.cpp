@@ -128,22 +128,24 @@ void blend_pixel(uint8_t* p, int channels, const uint8_t* color, int a) {
 // blend() over `chunks` whole chunks of a gray row, without a branch per
 // pixel: a 9 pt glyph row is 5-8 pixels, mostly partly covered, so the
 // per-pixel test of the plain loop mispredicts more than it saves. The
-// division by 255 is exact for every sum (255 - a) * dst + a * src can
-// take (0..65025): x / 255 == (x + 1 + (x >> 8)) >> 8 there.
+// division by 255 is exact for every 16-bit sum: x / 255 == (x * 0x8081) >> 23.
+// Black ink (src 0, the presets' colour) drops the a * src term.
+template <bool kBlack>
 void blend_gray_chunks(uint8_t* dst, const uint8_t* cov, int chunks, int color) {
 #if defined(__SSE2__)
     static_assert(kBlendChunk == 8, "one 64-bit load per chunk");
-    const __m128i zero = _mm_setzero_si128(), k255 = _mm_set1_epi16(255), one = _mm_set1_epi16(1);
-    const __m128i src = _mm_set1_epi16(int16_t(color));
+    const __m128i zero = _mm_setzero_si128(), k255 = _mm_set1_epi16(255);
+    const __m128i magic = _mm_set1_epi16(int16_t(0x8081)), src = _mm_set1_epi16(int16_t(color));
     for (int k = 0; k < chunks; ++k, dst += kBlendChunk, cov += kBlendChunk) {
         const __m128i a = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(cov)), zero);
         const __m128i d = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(dst)), zero);
-        const __m128i x = _mm_add_epi16(_mm_mullo_epi16(_mm_sub_epi16(k255, a), d), _mm_mullo_epi16(a, src));
-        const __m128i q = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(x, one), _mm_srli_epi16(x, 8)), 8);
+        __m128i x = _mm_mullo_epi16(_mm_sub_epi16(k255, a), d);
+        if constexpr (!kBlack) x = _mm_add_epi16(x, _mm_mullo_epi16(a, src));
+        const __m128i q = _mm_srli_epi16(_mm_mulhi_epu16(x, magic), 7);
         _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(q, zero));
     }
 #else
-    for (int i = 0; i < chunks * kBlendChunk; ++i) dst[i] = blend(dst[i], color, cov[i]);
+    for (int i = 0; i < chunks * kBlendChunk; ++i) dst[i] = blend(dst[i], kBlack ? 0 : color, cov[i]);
 #endif
 }
 
@@ -235,9 +237,15 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
             const int by0 = std::max(0, -oy), by1 = std::min(bm.height, img.height - oy);
             if (channels == 1 && bx0 == 0 && bx1 == bm.width && ox + bm.stride <= img.width) {
                 // Unclipped across, and the padded rows stay inside the page's rows.
-                for (int by = by0; by < by1; ++by)
-                    blend_gray_chunks(img.row(oy + by) + ox, bm.coverage.data() + size_t(by) * size_t(bm.stride),
-                                      bm.stride / kBlendChunk, color[0]);
+                const int chunks = bm.stride / kBlendChunk;
+                for (int by = by0; by < by1; ++by) {
+                    uint8_t* dst = img.row(oy + by) + ox;
+                    const uint8_t* cov = bm.coverage.data() + size_t(by) * size_t(bm.stride);
+                    if (color[0] == 0)
+                        blend_gray_chunks<true>(dst, cov, chunks, 0);
+                    else
+                        blend_gray_chunks<false>(dst, cov, chunks, color[0]);
+                }
                 return;
             }
             for (int by = by0; by < by1; ++by) {
