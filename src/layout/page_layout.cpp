@@ -406,6 +406,7 @@ std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMark
         bool entities = false;
         p.src_begin = text.offsets[lines[li].first];
         p.src_end = text.offsets[lines[last - 1].second];
+        p.chars.reserve(lines[last - 1].second - lines[li].first + (last - li) * markup.text.size());
         for (size_t k = li; k < last; ++k) {
             if (k > li) {
                 uint32_t nl = text.offsets[lines[k - 1].second];
@@ -665,6 +666,7 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
             pl.text_y = first_baseline + line_y;
             pl.baseline = cfg.page_height - (py + pl.text_y);
             pl.glyph_begin = uint32_t(doc.glyphs.size());
+            pl.words.reserve(bl.raw ? 1 : bl.words.size());
             uint32_t nbsp = 0;
             bool any_src = false;
             auto note_src = [&](uint32_t src_b, uint32_t src_e) {
@@ -749,6 +751,10 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
 
     const std::vector<Paragraph> paras =
         make_paragraphs(text, markup, size_t(cfg.paragraph_lines), cfg.tab_spaces);
+    // About one glyph per source character: growing by doubling would copy
+    // (and page-fault in) the glyphs of a novel several times over.
+    doc.glyphs.reserve(text.chars.size());
+    doc.marker.reserve(text.chars.size());
     for (const Paragraph& para : paras) {
         // Word wrapping resumes in the paragraph's characters at `start`; CJK
         // wrapping hands out each page's lines with their own characters.
