@@ -96,11 +96,13 @@ Image auto_crop(Image img, const RenderConfig& cfg, bool last_page) {
                          luminance(px + below * size_t(ch), ch), luminance(px + (below + right) * size_t(ch), ch)};
     std::sort(corner, corner + 4);
     const double background = (corner[1] + corner[2]) / 2.0;
+    bool ink[256];  // by grey level, decided once instead of per pixel
+    for (int v = 0; v < 256; ++v) ink[v] = std::fabs(v - background) > 5;
     int last_col = -1, last_row = -1;
     for (int y = 0; y < h; ++y) {
         const uint8_t* row = img.row(y);
         for (int x = w - 1; x > last_col || (crop_h && x >= 0); --x) {
-            if (std::fabs(luminance(row + size_t(x) * size_t(ch), ch) - background) > 5) {
+            if (ink[luminance(row + size_t(x) * size_t(ch), ch)]) {
                 last_col = std::max(last_col, x);
                 last_row = y;
                 break;
