@@ -46,6 +46,13 @@ SourceText prepare_source(std::string_view utf8) {
     size_t i = 0;
     while (i < utf8.size()) {
         const size_t at = i;
+        const unsigned char byte = static_cast<unsigned char>(utf8[i]);
+        if (byte < 0x80 && byte != '\r' && byte != 0) {  // plain ASCII, most of a text: no decoding
+            src.chars.push_back(byte);
+            src.offsets.push_back(uint32_t(at));
+            ++i;
+            continue;
+        }
         char32_t cp = decode_utf8(utf8, i);  // advances i; throws InputError
         if (cp == 0)
             throw InputError("input contains a NUL byte at offset " + std::to_string(at) +
