@@ -51,81 +51,6 @@ std::optional<Tokenizer> ratio_tokenizer(const RenderArgs& a, std::string& path)
     }
 }
 
-// Each page's own text tokens, counted while the later pages are still being
-// drawn instead of after all of them. A page's span ends where the next page
-// begins (tile_spans), so page p is counted once pages p and p + 1 have come
-// out (and the tokenizer has loaded); the last page, and any page whose final
-// span is not the one counted, is counted at the end.
-class PageCounts {
-public:
-    explicit PageCounts(std::string_view text) : text_(text) {}
-    // Declared before the pool (its tasks write here), so given the pool after.
-    void use(WorkPool& pool) { pool_ = &pool; }
-
-    // The tokenizer is loaded: pages that came out before it can be counted.
-    void tokenizer_ready(const Tokenizer& tokenizer) {
-        std::lock_guard lock(mu_);
-        tokenizer_ = &tokenizer;
-        for (size_t p = 0; p + 1 < begins_.size(); ++p) submit_if_ready(p);
-    }
-
-    // A page is done (its span not yet tiled: text_begin is its first line's).
-    void page_done(const Page& page) {
-        std::lock_guard lock(mu_);
-        const size_t p = size_t(page.number - 1);
-        if (begins_.size() <= p) begins_.resize(p + 1);
-        begins_[p] = page.text_begin;
-        if (p > 0) submit_if_ready(p - 1);
-        submit_if_ready(p);
-    }
-
-    // The tokens of each of the render's pages, after waiting for the counts in flight.
-    std::vector<int64_t> finish(const RenderResult& r, const Tokenizer& tokenizer) {
-        pool_->wait(counts_);
-        std::vector<int64_t> tokens(r.pages.size());
-        for (size_t p = 0; p < r.pages.size(); ++p) {
-            const Page& page = r.pages[p];
-            const bool counted = p < spans_.size() && spans_[p].counted && spans_[p].begin == page.text_begin &&
-                                 spans_[p].end == page.text_end;
-            tokens[p] = counted ? spans_[p].tokens
-                                : int64_t(tokenizer.count(text_.substr(page.text_begin, page.text_end - page.text_begin)));
-        }
-        return tokens;
-    }
-
-private:
-    struct Span {
-        size_t begin = 0, end = 0;
-        int64_t tokens = 0;
-        bool submitted = false, counted = false;
-    };
-
-    // Called with mu_ held.
-    void submit_if_ready(size_t p) {
-        if (!tokenizer_ || p + 1 >= begins_.size() || !begins_[p] || !begins_[p + 1]) return;
-        if (spans_.size() <= p) spans_.resize(p + 1);
-        Span& span = spans_[p];
-        if (span.submitted) return;
-        span.submitted = true;
-        span.begin = p == 0 ? 0 : *begins_[p];
-        span.end = std::max(span.begin, *begins_[p + 1]);
-        pool_->submit(counts_, [this, p, begin = span.begin, end = span.end, tokenizer = tokenizer_] {
-            const int64_t n = int64_t(tokenizer->count(text_.substr(begin, end - begin)));
-            std::lock_guard lock(mu_);
-            spans_[p].tokens = n;
-            spans_[p].counted = true;
-        });
-    }
-
-    std::string_view text_;
-    WorkPool* pool_ = nullptr;
-    WorkPool::Group counts_;
-    std::mutex mu_;
-    const Tokenizer* tokenizer_ = nullptr;
-    std::vector<std::optional<size_t>> begins_;  // by page index: where its first line begins
-    std::vector<Span> spans_;
-};
-
 // Warnings and the summary go to stderr when stdout carries --json or --layout -.
 void report(FILE* to, const RenderArgs& a, const RenderResult& r, const PageWriter& writer, std::string_view text,
             const std::string& chosen, const CompressionStats* stats) {
@@ -162,33 +87,23 @@ void run_single(const RenderArgs& a) {
     std::string tokenizer_path;
     std::optional<Tokenizer> tokenizer;
     std::optional<int64_t> text_tokens;
-    PageCounts page_counts(text);
     WorkPool::Group loading;
     WorkPool pool(a.threads);
-    page_counts.use(pool);
     if (!a.no_count)
         pool.submit(loading, [&] {
             tokenizer = ratio_tokenizer(a, tokenizer_path);
-            if (!tokenizer) return;
-            page_counts.tokenizer_ready(*tokenizer);
-            text_tokens = int64_t(tokenizer->count(text));
+            if (tokenizer) text_tokens = int64_t(tokenizer->count(text));
         });
     RenderOptions opts;
     opts.pool = &pool;
     opts.keep_layout = !a.layout.empty();
-    opts.on_page = [&](const Page& page) {
-        writer.write(page);
-        if (!a.no_count) page_counts.page_done(page);
-    };
+    opts.on_page = [&writer](const Page& page) { writer.write(page); };
     RenderResult r = render_text(text, cfg, opts);
     pool.wait(loading);
     nlohmann::json manifest = writer.manifest(r, cfg, text, recorded_source_path(a.input));
     std::optional<CompressionStats> stats;
     if (tokenizer) {
-        CompressionStats s{count_text(text, {}, *tokenizer, nullptr, text_tokens),
-                           count_vision(page_extents(r), find_profile(a.profile))};
-        s.text.page_tokens = page_counts.finish(r, *tokenizer);
-        stats = std::move(s);
+        stats = account(text, r, *tokenizer, find_profile(a.profile), &pool, text_tokens);
         add_to_manifest(manifest, *stats, tokenizer_path);
     }
     writer.commit(manifest);
