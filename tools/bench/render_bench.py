@@ -195,10 +195,12 @@ def main(argv):
             enc = floor["BM_EncodePages"]
             print("\nEncode-only floor on the same pages (`render_bench`, Google Benchmark, 1 thread, CPU ms per "
                   "page), against the whole `glyph render --threads 1` run per page:\n")
-            print("| layout + raster in memory | PNG encode only (glyph) | ISA-L igzip level 1 alone "
+            print("| layout + raster in memory | layout alone | raster alone | PNG encode only (glyph) "
+                  "| ISA-L igzip level 1 alone "
                   "| libdeflate level 1 alone | full run, CPU | full run, wall | full / encode-only (CPU) | (wall) |")
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-            print(f"| {floor.get('BM_RenderText', 0):.2f} | {enc:.2f} | {floor.get('BM_IgzipRows', 0):.2f} "
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print(f"| {floor.get('BM_RenderText', 0):.2f} | {floor.get('BM_LayoutText', 0):.2f} "
+                  f"| {floor.get('BM_RasterPages', 0):.2f} | {enc:.2f} | {floor.get('BM_IgzipRows', 0):.2f} "
                   f"| {floor.get('BM_DeflateRows', 0):.2f} "
                   f"| {cpu:.2f} | {wall:.2f} | {cpu / enc:.2f}x | {wall / enc:.2f}x |")
 
