@@ -51,7 +51,9 @@ GlyphRasterizer::~GlyphRasterizer() = default;
 const GlyphBitmap& GlyphRasterizer::glyph(char32_t cp, int xq) {
     int32_t* slot;
     if (cp < 0x10000) {
-        if (bmp_index_.empty()) bmp_index_.assign(size_t(0x10000) * 4, -1);
+        // Grown in blocks up to the code points met (an English text touches one).
+        if (size_t(cp) * 4 >= bmp_index_.size())
+            bmp_index_.resize(std::min<size_t>(0x10000, (size_t(cp) / 0x400 + 1) * 0x400) * 4, -1);
         slot = &bmp_index_[size_t(cp) * 4 + size_t(xq & 3)];
     } else {
         slot = &astral_index_.try_emplace((uint64_t(cp) << 2) | uint64_t(xq & 3), -1).first->second;

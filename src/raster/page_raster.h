@@ -44,7 +44,7 @@ private:
     std::unique_ptr<Faces> faces_;
     // Bitmaps by (code point, quarter): a flat index for the BMP, a map beyond.
     std::vector<GlyphBitmap> bitmaps_;
-    std::vector<int32_t> bmp_index_;  // 0x10000 * 4 entries, -1 = not rendered yet
+    std::vector<int32_t> bmp_index_;  // up to 0x10000 * 4 entries, grown as met; -1 = not rendered yet
     std::unordered_map<uint64_t, int32_t> astral_index_;
     std::vector<std::vector<int32_t>> gid_index_;  // per font: num_glyphs * 4 entries, -1 = not rendered yet
     GlyphBitmap render(char32_t cp, int x_quarter);
