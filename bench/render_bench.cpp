@@ -1,5 +1,5 @@
 // Where a page's time goes in the renderer, on real pages of a real text:
-// layout + raster in memory, PNG encoding of the pages that gives (the
+// layout + raster in memory (and each apart), PNG encoding of the pages that gives (the
 // encode-only floor under any full render), and the bare deflate of the page
 // rows by libdeflate level 1 and by ISA-L igzip level 1 (the default's). Text: $GLYPH_BENCH_TEXT, else samples/novel_excerpt.txt; en preset.
 #include <benchmark/benchmark.h>
@@ -16,6 +16,7 @@
 #include "glyph/config.h"
 #include "glyph/encode.h"
 #include "glyph/render.h"
+#include "glyph/renderer.h"
 
 namespace {
 
@@ -60,6 +61,36 @@ void BM_RenderText(benchmark::State& state) {
         benchmark::Counter(double(bench_text().size()), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_RenderText)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// The two halves of BM_RenderText apart, through the public split API. The
+// layout alone (Renderer::layout also builds the --layout rows and the
+// missing-glyph count, so it runs a little longer than the layout inside a render).
+void BM_LayoutText(benchmark::State& state) {
+    const glyph::Renderer renderer(config());
+    size_t count = 0;
+    for (auto _ : state) {
+        const glyph::Layout layout = renderer.layout(bench_text());
+        count = size_t(layout.page_count());
+        benchmark::DoNotOptimize(layout.pages().data());
+    }
+    set_page_rate(state, count);
+}
+BENCHMARK(BM_LayoutText)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// Drawing the laid-out pages: each page's slice of the layout, glyph blits,
+// auto-crop; each page freed before the next, as the CLI frees it once written.
+void BM_RasterPages(benchmark::State& state) {
+    const glyph::Renderer renderer(config());
+    const glyph::Layout layout = renderer.layout(bench_text());
+    for (auto _ : state) {
+        for (int p = 0; p < layout.page_count(); ++p) {
+            const glyph::Page page = renderer.rasterize(layout, p);
+            benchmark::DoNotOptimize(page.image.pixels.data());
+        }
+    }
+    set_page_rate(state, size_t(layout.page_count()));
+}
+BENCHMARK(BM_RasterPages)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 // glyph's PNG writer at the level the CLI uses, on the rendered pages.
 void BM_EncodePages(benchmark::State& state) {

@@ -1,5 +1,7 @@
 #include "layout/font_metrics.h"
 
+#include <algorithm>
+
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include FT_ADVANCES_H
@@ -40,10 +42,22 @@ FontMetrics::FontMetrics(const std::string& path, const std::vector<std::string>
     const auto* os2 = static_cast<const TT_OS2*>(FT_Get_Sfnt_Table(face_->face, FT_SFNT_OS2));
     const double ascent_units = os2 && os2->version != 0xFFFF ? os2->sTypoAscender : face_->face->ascender;
     ascent_ = ascent_units * 1000.0 / face_->face->units_per_EM;
-    // The Basic Multilingual Plane covers nearly all text; the rest is looked up on demand.
-    widths_.assign(0x10000, -1.0);
-    pdf_widths_.assign(0x10000, -1.0);
 }
+
+namespace {
+
+// The widths cache covers the Basic Multilingual Plane (nearly all text; the
+// rest is looked up each time), grown in blocks up to the code points met:
+// an English text touches one block instead of 0.5 MB a table.
+constexpr char32_t kCachedPlane = 0x10000, kCacheBlock = 0x400;
+
+void remember(std::vector<double>& cache, char32_t cp, double w) {
+    if (cp >= kCachedPlane) return;
+    if (cp >= cache.size()) cache.resize(std::min<size_t>(kCachedPlane, (size_t(cp) / kCacheBlock + 1) * kCacheBlock), -1.0);
+    cache[cp] = w;
+}
+
+}  // namespace
 
 FontMetrics::~FontMetrics() = default;
 
@@ -72,13 +86,13 @@ double FontMetrics::lookup(char32_t cp) const {
         FT_Get_Advance(face, gid, FT_LOAD_NO_SCALE, &adv);
         w = double(adv) * 1000.0 / face->units_per_EM;
     }
-    if (cp < widths_.size()) widths_[cp] = w;
+    remember(widths_, cp, w);
     return w;
 }
 
 double FontMetrics::lookup_pdf(char32_t cp) const {
     const double w = pdf_number(width1000(cp));
-    if (cp < pdf_widths_.size()) pdf_widths_[cp] = w;
+    remember(pdf_widths_, cp, w);
     return w;
 }
 

@@ -382,46 +382,54 @@ NewlineMarkup parse_markup(const std::string& m) {
     return nm;
 }
 
-// Split the cleaned source into reportlab paragraphs of `paragraph_lines`
-// source lines (0: one paragraph), each tab replaced by `tab_spaces` no-break
-// spaces when that is not 0, as Glyph's renderers prepare the text.
-std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMarkup& markup, size_t paragraph_lines,
-                                       int tab_spaces) {
-    std::vector<Paragraph> paras;
-    const auto& cs = text.chars;
-    const size_t n = cs.size();
-    // Source line boundaries.
-    std::vector<std::pair<size_t, size_t>> lines;
-    size_t b = 0;
-    for (size_t i = 0; i <= n; ++i) {
-        if (i == n || cs[i] == U'\n') {
-            lines.push_back({b, i});
-            b = i + 1;
+// The cleaned source as reportlab paragraphs of `paragraph_lines` source
+// lines (0: one paragraph), each tab replaced by `tab_spaces` no-break spaces
+// when that is not 0, as Glyph's renderers prepare the text. Made one at a
+// time as the layout reaches them, so the first page goes out without
+// copying the whole text first.
+class Paragraphs {
+public:
+    Paragraphs(const SourceText& text, const NewlineMarkup& markup, size_t paragraph_lines, int tab_spaces)
+        : text_(text), markup_(markup), tab_spaces_(tab_spaces) {
+        const auto& cs = text.chars;
+        const size_t n = cs.size();
+        size_t b = 0;
+        for (size_t i = 0; i <= n; ++i) {
+            if (i == n || cs[i] == U'\n') {
+                lines_.push_back({b, i});
+                b = i + 1;
+            }
         }
+        per_paragraph_ = paragraph_lines == 0 ? lines_.size() : paragraph_lines;
     }
-    const size_t per_paragraph = paragraph_lines == 0 ? lines.size() : paragraph_lines;
-    for (size_t li = 0; li < lines.size(); li += per_paragraph) {
-        Paragraph p;
-        size_t last = std::min(lines.size(), li + per_paragraph);
+
+    // The next paragraph into `p`; false after the last.
+    bool next(Paragraph& p) {
+        if (next_line_ >= lines_.size()) return false;
+        const auto& cs = text_.chars;
+        const size_t li = next_line_, last = std::min(lines_.size(), li + per_paragraph_);
+        next_line_ = last;
+        p.chars.clear();
         bool entities = false;
-        p.src_begin = text.offsets[lines[li].first];
-        p.src_end = text.offsets[lines[last - 1].second];
+        p.src_begin = text_.offsets[lines_[li].first];
+        p.src_end = text_.offsets[lines_[last - 1].second];
+        p.chars.reserve(lines_[last - 1].second - lines_[li].first + (last - li) * markup_.text.size());
         for (size_t k = li; k < last; ++k) {
             if (k > li) {
-                uint32_t nl = text.offsets[lines[k - 1].second];
-                if (markup.is_break) {
+                uint32_t nl = text_.offsets[lines_[k - 1].second];
+                if (markup_.is_break) {
                     p.chars.push_back({U'\n', nl, false, true});
                 } else {
-                    for (char32_t m : markup.text) p.chars.push_back({m, nl, true, false});
+                    for (char32_t m : markup_.text) p.chars.push_back({m, nl, true, false});
                 }
             }
-            auto [lb, le] = lines[k];
+            auto [lb, le] = lines_[k];
             for (size_t i = lb; i < le; ++i) {
                 char32_t c = cs[i];
-                if (c == U'\t' && tab_spaces > 0) {
+                if (c == U'\t' && tab_spaces_ > 0) {
                     // After the space runs became no-break spaces, so a space
                     // next to a tab stays a plain (breaking) space.
-                    for (int k = 0; k < tab_spaces; ++k) p.chars.push_back({0xA0, text.offsets[i], false, false});
+                    for (int t = 0; t < tab_spaces_; ++t) p.chars.push_back({0xA0, text_.offsets[i], false, false});
                     entities = true;
                     continue;
                 }
@@ -431,14 +439,20 @@ std::vector<Paragraph> make_paragraphs(const SourceText& text, const NewlineMark
                     c = 0xA0;
                     entities = true;
                 }
-                p.chars.push_back({c, text.offsets[i], false, false});
+                p.chars.push_back({c, text_.offsets[i], false, false});
             }
         }
         p.single_frag = (last - li) == 1 && !entities;
-        paras.push_back(std::move(p));
+        return true;
     }
-    return paras;
-}
+
+private:
+    const SourceText& text_;
+    const NewlineMarkup& markup_;
+    int tab_spaces_;
+    std::vector<std::pair<size_t, size_t>> lines_;  // source line boundaries
+    size_t per_paragraph_ = 1, next_line_ = 0;
+};
 
 // A CJK paragraph from its current top on, as reportlab wraps it across page
 // breaks. After each break reportlab rebuilds the rest from its lines (a
@@ -665,6 +679,7 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
             pl.text_y = first_baseline + line_y;
             pl.baseline = cfg.page_height - (py + pl.text_y);
             pl.glyph_begin = uint32_t(doc.glyphs.size());
+            pl.words.reserve(bl.raw ? 1 : bl.words.size());
             uint32_t nbsp = 0;
             bool any_src = false;
             auto note_src = [&](uint32_t src_b, uint32_t src_e) {
@@ -747,9 +762,12 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
         at_top = true;
     };
 
-    const std::vector<Paragraph> paras =
-        make_paragraphs(text, markup, size_t(cfg.paragraph_lines), cfg.tab_spaces);
-    for (const Paragraph& para : paras) {
+    Paragraphs paras(text, markup, size_t(cfg.paragraph_lines), cfg.tab_spaces);
+    // About one glyph per source character: growing by doubling would copy
+    // (and page-fault in) the glyphs of a novel several times over.
+    doc.glyphs.reserve(text.chars.size());
+    doc.marker.reserve(text.chars.size());
+    for (Paragraph para; paras.next(para);) {
         // Word wrapping resumes in the paragraph's characters at `start`; CJK
         // wrapping hands out each page's lines with their own characters.
         std::optional<CjkParagraph> cjk_para;

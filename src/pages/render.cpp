@@ -47,6 +47,13 @@ SourceText prepare_source(std::string_view utf8) {
     size_t i = 0;
     while (i < utf8.size()) {
         const size_t at = i;
+        const unsigned char byte = static_cast<unsigned char>(utf8[i]);
+        if (byte < 0x80 && byte != '\r' && byte != 0) {  // plain ASCII, most of a text: no decoding
+            src.chars.push_back(byte);
+            src.offsets.push_back(uint32_t(at));
+            ++i;
+            continue;
+        }
         char32_t cp = decode_utf8(utf8, i);  // advances i; throws InputError
         if (cp == 0)
             throw InputError("input contains a NUL byte at offset " + std::to_string(at) +
@@ -63,33 +70,47 @@ SourceText prepare_source(std::string_view utf8) {
     return src;
 }
 
-uint8_t luminance(const Image& img, size_t index) {
-    const uint8_t* p = img.pixels.data() + index * size_t(img.channels);
-    if (img.channels == 1) return p[0];
-    return uint8_t((p[0] * 19595 + p[1] * 38470 + p[2] * 7471 + 0x8000) >> 16);  // PIL's "L"
+// PIL's "L" of one pixel.
+inline uint8_t luminance(const uint8_t* p, int channels) {
+    if (channels == 1) return p[0];
+    return uint8_t((p[0] * 19595 + p[1] * 38470 + p[2] * 7471 + 0x8000) >> 16);
 }
 
-Image crop(const Image& img, int width, int height) {
-    if (width == img.width && height == img.height) return img;
-    Image out(width, height, img.channels);
-    for (int y = 0; y < height; ++y) std::copy_n(img.row(y), out.stride(), out.row(y));
-    return out;
+// Cuts the page to its top-left width x height in its own buffer: each row
+// moves to its place at the narrower stride, which is never after where it
+// was, so going top-down reads every row before it is overwritten.
+void crop_in_place(Image& img, int width, int height) {
+    if (width == img.width && height == img.height) return;
+    const size_t old_stride = img.stride(), new_stride = size_t(width) * size_t(img.channels);
+    if (new_stride != old_stride)
+        for (int y = 1; y < height; ++y)
+            std::memmove(img.pixels.data() + size_t(y) * new_stride, img.pixels.data() + size_t(y) * old_stride,
+                         new_stride);
+    img.width = width;
+    img.height = height;
+    img.pixels.resize(new_stride * size_t(height));
+    if (img.pixels.capacity() > 2 * img.pixels.size()) img.pixels.shrink_to_fit();  // a short last page
 }
 
 // The reference's auto-crop: ink is anything more than 5 grey levels away
 // from the median of the top-left 2x2 pixels; keep margin pixels past it.
-Image auto_crop(const Image& img, const RenderConfig& cfg, bool last_page) {
+Image auto_crop(Image img, const RenderConfig& cfg, bool last_page) {
     const bool crop_w = cfg.auto_crop_width, crop_h = cfg.auto_crop_last_page && last_page;
     if (!crop_w && !crop_h) return img;
-    const int w = img.width, h = img.height;
-    uint8_t corner[4] = {luminance(img, 0), luminance(img, w > 1 ? 1 : 0), luminance(img, h > 1 ? size_t(w) : 0),
-                         luminance(img, size_t(h > 1 ? w : 0) + (w > 1 ? 1 : 0))};
+    const int w = img.width, h = img.height, ch = img.channels;
+    const uint8_t* px = img.pixels.data();
+    const size_t right = w > 1 ? 1 : 0, below = h > 1 ? size_t(w) : 0;
+    uint8_t corner[4] = {luminance(px, ch), luminance(px + right * size_t(ch), ch),
+                         luminance(px + below * size_t(ch), ch), luminance(px + (below + right) * size_t(ch), ch)};
     std::sort(corner, corner + 4);
     const double background = (corner[1] + corner[2]) / 2.0;
+    bool ink[256];  // by grey level, decided once instead of per pixel
+    for (int v = 0; v < 256; ++v) ink[v] = std::fabs(v - background) > 5;
     int last_col = -1, last_row = -1;
     for (int y = 0; y < h; ++y) {
+        const uint8_t* row = img.row(y);
         for (int x = w - 1; x > last_col || (crop_h && x >= 0); --x) {
-            if (std::fabs(luminance(img, size_t(y) * size_t(w) + size_t(x)) - background) > 5) {
+            if (ink[luminance(row + size_t(x) * size_t(ch), ch)]) {
                 last_col = std::max(last_col, x);
                 last_row = y;
                 break;
@@ -99,7 +120,8 @@ Image auto_crop(const Image& img, const RenderConfig& cfg, bool last_page) {
     int new_w = w, new_h = h;
     if (crop_w && last_col >= 0) new_w = std::min(w, int(std::nearbyint(last_col + 1 + cfg.margin_x)));
     if (crop_h && last_row >= 0) new_h = std::min(h, int(std::nearbyint(last_row + cfg.margin_y)));
-    return crop(img, std::max(1, new_w), std::max(1, new_h));
+    crop_in_place(img, std::max(1, new_w), std::max(1, new_h));
+    return img;
 }
 
 // Whitespace and controls draw nothing, so a font need not have them.
@@ -271,7 +293,7 @@ void draw_page(PageJob& job, const RenderConfig& config, Shelf<PageRasterizer>& 
     }
     if (config.horizontal_scale != 1.0) img = stretch_width(img, std::max(1, int(img.width * config.horizontal_scale)));
     Page& page = job.page;
-    page.image = auto_crop(img, config, job.last);
+    page.image = auto_crop(std::move(img), config, job.last);
     page.line_count = int(job.slice.lines.size());
     for (const PositionedLine& l : job.slice.lines) {
         if (&l == &job.slice.lines.front()) page.text_begin = l.src_begin;

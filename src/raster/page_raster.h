@@ -15,8 +15,12 @@
 
 namespace glyph {
 
+// Coverage rows are `stride` bytes apart, padded with zeros to a whole
+// number of kBlendChunk-byte chunks, so a blend can take a row in chunks
+// (zero coverage leaves a pixel as it was).
+inline constexpr int kBlendChunk = 8;
 struct GlyphBitmap {
-    int left = 0, top = 0, width = 0, height = 0;
+    int left = 0, top = 0, width = 0, height = 0, stride = 0;
     std::vector<uint8_t> coverage;
 };
 
@@ -40,7 +44,7 @@ private:
     std::unique_ptr<Faces> faces_;
     // Bitmaps by (code point, quarter): a flat index for the BMP, a map beyond.
     std::vector<GlyphBitmap> bitmaps_;
-    std::vector<int32_t> bmp_index_;  // 0x10000 * 4 entries, -1 = not rendered yet
+    std::vector<int32_t> bmp_index_;  // up to 0x10000 * 4 entries, grown as met; -1 = not rendered yet
     std::unordered_map<uint64_t, int32_t> astral_index_;
     std::vector<std::vector<int32_t>> gid_index_;  // per font: num_glyphs * 4 entries, -1 = not rendered yet
     GlyphBitmap render(char32_t cp, int x_quarter);

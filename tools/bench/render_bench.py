@@ -3,8 +3,8 @@
 through `glyph render`, side by side in one run, printed as markdown for
 docs/benchmarks.md (## Renderer).
 
-  render_bench.py --build BUILD_DIR [--chars 1000000] [--seed 1] [--work DIR]
-                  [--oracle FILE] [--no-reference] [--no-floor] [--no-batch]
+  render_bench.py --build BUILD_DIR [--chars 1000000] [--seed 1] [--input FILE]
+                  [--work DIR] [--oracle FILE] [--no-reference] [--no-floor] [--no-batch]
 
 The reference is the repository's tools/parity/reference_pipeline.py
 (reportlab -> PDF -> pdftoppm -> PIL crop); --oracle times another
@@ -14,7 +14,10 @@ characters/s and peak memory (/usr/bin/time -v) for the reference, glyph
 with 1 thread and with every core, reads glyph's own
 layout / raster / encode split from manifest.json, runs BUILD_DIR/render_bench
 (Google Benchmark) on the same text for the encode-only floor per page, and
-times batch mode (`glyph render --batch`) with 1 and 2 threads.
+times batch mode (`glyph render --batch`) with 1 and 2 threads. --input
+takes a real text instead of the generated novel (its first --chars
+characters); batch mode needs the novel's chapters, so --input implies
+--no-batch.
 """
 import argparse
 import json
@@ -104,19 +107,30 @@ def main(argv):
     ap.add_argument("--oracle", help="time this reference implementation instead of the repository's pipeline")
     ap.add_argument("--chars", type=int, default=1_000_000)
     ap.add_argument("--seed", default="1")
+    ap.add_argument("--input", help="a real UTF-8 text instead of the generated novel (its first --chars characters)")
     ap.add_argument("--work", default=os.path.join(REPO, "build-bench"))
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-batch", action="store_true")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each glyph command; the fastest is shown")
     args = ap.parse_args(argv)
+    if args.input:
+        args.no_batch = True
 
     glyph = os.path.abspath(os.path.join(args.build, "glyph"))
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
-    text_path = os.path.join(work, f"novel_{args.chars}_{args.seed}.txt")
-    if not os.path.exists(text_path):
-        corpus.write_atomic(text_path, corpus.novel(args.chars, args.seed))
+    if args.input:
+        with open(args.input, encoding="utf-8") as fh:
+            real = fh.read(args.chars)
+        text_path = os.path.join(work, f"input_{len(real)}.txt")
+        corpus.write_atomic(text_path, real)
+        what = f"`{args.input}`, its first {len(real):,} characters"
+    else:
+        text_path = os.path.join(work, f"novel_{args.chars}_{args.seed}.txt")
+        if not os.path.exists(text_path):
+            corpus.write_atomic(text_path, corpus.novel(args.chars, args.seed))
+        what = f"generated English prose (`tools/parity/corpus.py novel --chars {args.chars} --seed {args.seed}`)"
     with open(text_path, encoding="utf-8") as fh:
         chars = len(fh.read())
     cfg_path = os.path.join(work, "en.json")
@@ -145,8 +159,7 @@ def main(argv):
     rows += runs
     base = rows[0] if not args.no_reference else None
 
-    print(f"Text: {chars:,} characters of generated English prose "
-          f"(`tools/parity/corpus.py novel --chars {args.chars} --seed {args.seed}`), en config "
+    print(f"Text: {chars:,} characters of {what}, en config "
           f"(DejaVu Sans 9/10 pt, 72 dpi, auto-crop), {cores} cores.\n")
     print("| renderer | threads | wall s | CPU s | pages | pages/s | chars/s | peak RSS MiB "
           "| speed-up vs reference (wall) | (CPU) |")
@@ -182,10 +195,12 @@ def main(argv):
             enc = floor["BM_EncodePages"]
             print("\nEncode-only floor on the same pages (`render_bench`, Google Benchmark, 1 thread, CPU ms per "
                   "page), against the whole `glyph render --threads 1` run per page:\n")
-            print("| layout + raster in memory | PNG encode only (glyph) | ISA-L igzip level 1 alone "
+            print("| layout + raster in memory | layout alone | raster alone | PNG encode only (glyph) "
+                  "| ISA-L igzip level 1 alone "
                   "| libdeflate level 1 alone | full run, CPU | full run, wall | full / encode-only (CPU) | (wall) |")
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-            print(f"| {floor.get('BM_RenderText', 0):.2f} | {enc:.2f} | {floor.get('BM_IgzipRows', 0):.2f} "
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print(f"| {floor.get('BM_RenderText', 0):.2f} | {floor.get('BM_LayoutText', 0):.2f} "
+                  f"| {floor.get('BM_RasterPages', 0):.2f} | {enc:.2f} | {floor.get('BM_IgzipRows', 0):.2f} "
                   f"| {floor.get('BM_DeflateRows', 0):.2f} "
                   f"| {cpu:.2f} | {wall:.2f} | {cpu / enc:.2f}x | {wall / enc:.2f}x |")
 

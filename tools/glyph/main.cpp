@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "commands.h"
 #include "glyph/error.h"
@@ -18,10 +19,21 @@ int exit_code_of(const glyph::Error& e) {
         return glyph::cli::exit_code_of(endpoint->kind);
     return glyph::cli::kExitFailure;
 }
+
+// render, tokenize and stats never run tesseract, so they skip the re-exec
+// that caps its OpenMP threads: a second process start (~25 ms of dynamic
+// linking) is a tenth of rendering a novel.
+bool never_runs_ocr(int argc, char** argv) {
+    if (argc < 2) return false;
+    const std::string_view command = argv[1];
+    return command == "render" || command == "tokenize" || command == "stats";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    glyph::limit_tesseract_threads(argv);  // may re-execute: OpenMP settings only apply at start
+    // may re-execute: OpenMP settings only apply at start
+    if (!never_runs_ocr(argc, argv)) glyph::limit_tesseract_threads(argv);
     CLI::App app{"glyph: visual-text compression for long-context VLMs", "glyph"};
     app.require_subcommand(0, 1);
     app.set_version_flag("--version", std::string("glyph ") + GLYPH_VERSION);
