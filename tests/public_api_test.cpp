@@ -28,7 +28,7 @@ TEST(PublicApi, ConfigKeysFromJsonTextRoundTrip) {
 
 TEST(PublicApi, BadConfigTextIsAConfigErrorOfOneLine) {
     const glyph::RenderConfig base = glyph::preset("en");
-    for (const std::string bad : {std::string("[1]"), std::string("{\"dpi\": "), std::string(40, '[') + std::string(40, ']'),
+    for (const std::string& bad : {std::string("[1]"), std::string("{\"dpi\": "), std::string(40, '[') + std::string(40, ']'),
                                   std::string(R"({"font_size": 9})")}) {
         try {
             glyph::apply_config_json(bad, base);
