@@ -101,6 +101,15 @@ struct Case {
     std::string text;
 };
 
+// The tokenizer.json glyph finds for `name`, or nothing when it is not installed.
+std::optional<std::string> installed_tokenizer(const std::string& name) {
+    try {
+        return glyph::resolve_tokenizer(name);
+    } catch (const TokenizerError&) {
+        return std::nullopt;
+    }
+}
+
 std::vector<Case> corpus() {
     return {
         {"empty", ""},
@@ -257,12 +266,9 @@ TEST(TokenizerFamilies, MatchReferenceForEveryInstalledPackage) {
     ASSERT_EQ(code.exit_code, 0) << code.err;
     int checked = 0;
     for (const std::string& name : glyph::known_tokenizer_names()) {
-        std::string path;
-        try {
-            path = glyph::resolve_tokenizer(name);
-        } catch (const TokenizerError&) {
-            continue;  // not installed
-        }
+        const std::optional<std::string> installed = installed_tokenizer(name);
+        if (!installed) continue;
+        const std::string& path = *installed;
         SCOPED_TRACE(name);
         const Tokenizer tokenizer = Tokenizer::load(name);
         std::vector<Case> cases = corpus();
@@ -502,12 +508,9 @@ std::vector<Case> metaspace_cases() {
 // (`native` below is @lenml's for the one file the native library refuses.)
 TEST(TokenizerMetaspace, IdsAndDecodingMatchReferences) {
     if (auto why = native_reference_unavailable(); !why.empty()) GTEST_SKIP() << why;
-    std::string llama2;
-    try {
-        llama2 = glyph::resolve_tokenizer("llama2");
-    } catch (const TokenizerError& e) {
-        GTEST_SKIP() << e.what();
-    }
+    const std::optional<std::string> installed = installed_tokenizer("llama2");
+    if (!installed) GTEST_SKIP() << "the llama2 tokenizer is not installed";
+    const std::string llama2 = *installed;
     const json original = json::parse(glyph::test::read_file(llama2));
     const json own_decoder = original["decoder"];
     struct Variant {
@@ -589,12 +592,9 @@ TEST(TokenizerMetaspace, ShippedSentencePieceFilesDecode) {
     }
     int checked = 0;
     for (const char* name : {"llama2", "gemma3"}) {
-        std::string path;
-        try {
-            path = glyph::resolve_tokenizer(name);
-        } catch (const TokenizerError&) {
-            continue;  // not installed
-        }
+        const std::optional<std::string> installed = installed_tokenizer(name);
+        if (!installed) continue;
+        const std::string& path = *installed;
         SCOPED_TRACE(name);
         const Tokenizer tokenizer = Tokenizer::load(path);
         const auto native = reference_outputs(path, files, "--hf --decode");

@@ -2,6 +2,11 @@
 // connections need them, and a bounded backlog. When the backlog is full the
 // accepting thread waits, which leaves further connections in the kernel's
 // listen queue instead of in memory.
+//
+// Not a WorkPool (glyph/work_pool.h), on purpose: a connection thread blocks
+// on its socket for the connection's whole life, keep-alive waits included,
+// and httplib hands connections over through its TaskQueue interface. The
+// rendering a request asks for runs on a WorkPool like every other render.
 #pragma once
 
 #include <condition_variable>

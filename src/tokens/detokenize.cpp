@@ -17,6 +17,7 @@
 
 #include "glyph/tokenizer.h"
 #include "tokens/byte_level.h"
+#include "tokens/replace_rule.h"
 #include "tokens/tokenizer_model.h"
 #include "tokens/utf8_scan.h"
 
@@ -180,14 +181,10 @@ private:
             step.drop_first_marks = scheme != "never" && prefix != false;
         } else if (type == "Replace") {
             step.kind = DecodeStep::Kind::Replace;
-            auto pattern = j.find("pattern");
-            auto content = j.find("content");
-            if (pattern == j.end() || !pattern->is_object() || !pattern->contains("String") ||
-                !(*pattern)["String"].is_string() || (*pattern)["String"].get<std::string>().empty())
-                fail("Replace decoder: only a non-empty {\"String\": ...} pattern is supported");
-            if (content == j.end() || !content->is_string()) fail("Replace decoder has no string \"content\"");
-            step.pattern = (*pattern)["String"].get<std::string>();
-            step.content = content->get<std::string>();
+            ReplaceRule rule;
+            if (const std::string why = read_replace_rule(j, "Replace decoder", rule); !why.empty()) fail(why);
+            step.pattern = std::move(rule.pattern);
+            step.content = std::move(rule.content);
         } else if (type == "ByteFallback") {
             step.kind = DecodeStep::Kind::ByteFallback;
         } else if (type == "Fuse") {

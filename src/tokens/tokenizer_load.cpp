@@ -15,6 +15,7 @@
 #include "glyph/data_path.h"
 
 #include "tokens/byte_level.h"
+#include "tokens/replace_rule.h"
 #include "tokens/string_table.h"
 #include "tokens/tokenizer_cache.h"
 #include "tokens/tokenizer_model.h"
@@ -257,16 +258,12 @@ private:
             return;
         }
         if (type == "Replace") {
-            auto pattern = j.find("pattern");
-            auto content = j.find("content");
-            if (pattern == j.end() || !pattern->is_object() || !pattern->contains("String") ||
-                !(*pattern)["String"].is_string() || (*pattern)["String"].get<std::string>().empty())
-                fail("Replace normalizer: only a non-empty {\"String\": ...} pattern is supported");
-            if (content == j.end() || !content->is_string()) fail("Replace normalizer has no string \"content\"");
+            ReplaceRule rule;
+            if (const std::string why = read_replace_rule(j, "Replace normalizer", rule); !why.empty()) fail(why);
             NormalizeStep step;
             step.kind = NormalizeStep::Kind::Replace;
-            step.pattern = (*pattern)["String"].get<std::string>();
-            step.content = content->get<std::string>();
+            step.pattern = std::move(rule.pattern);
+            step.content = std::move(rule.content);
             model.normalizers.push_back(std::move(step));
             return;
         }
