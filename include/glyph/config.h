@@ -82,7 +82,7 @@ RenderConfig apply_config_json(std::string_view json_object, const RenderConfig&
 // defaults; its unknown keys are warnings.
 RenderConfig load_config_file(const std::string& path, const ConfigWarn& warn = {});
 
-// The keys apply_config knows, in documentation order.
+// The keys apply_config_json knows, in documentation order.
 const std::vector<std::string>& config_keys();
 bool is_config_key(const std::string& key);
 // `unknown config key "font_size"; did you mean "font-size"?` (or the list of

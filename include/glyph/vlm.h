@@ -14,7 +14,6 @@
 #include <string_view>
 #include <vector>
 
-
 #include "glyph/error.h"
 
 namespace glyph::vlm {
