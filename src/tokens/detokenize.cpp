@@ -17,7 +17,7 @@
 
 #include "glyph/tokenizer.h"
 #include "tokens/byte_level.h"
-#include "tokens/replace_rule.h"
+#include "tokens/step_settings.h"
 #include "tokens/tokenizer_model.h"
 #include "tokens/utf8_scan.h"
 
@@ -44,17 +44,6 @@ struct DecodeStep {
 };
 
 using Tokens = std::vector<std::string>;
-
-std::string replace_all(std::string_view s, std::string_view pattern, std::string_view content) {
-    std::string out;
-    size_t from = 0;
-    for (size_t at = s.find(pattern); at != std::string_view::npos; at = s.find(pattern, from)) {
-        out.append(s.substr(from, at - from)).append(content);
-        from = at + pattern.size();
-    }
-    out.append(s.substr(from));
-    return out;
-}
 
 // All tokens as one: their bytes through the byte-level alphabet (a spelling
 // outside it counts as its own UTF-8), read with U+FFFD for broken sequences.
@@ -165,20 +154,10 @@ private:
             step.kind = DecodeStep::Kind::ByteLevel;
         } else if (type == "Metaspace") {
             step.kind = DecodeStep::Kind::Metaspace;
-            auto mark = j.find("replacement");
-            if (mark == j.end() || !mark->is_string() || !one_code_point(mark->get<std::string>()))
-                fail("Metaspace decoder: \"replacement\" must be a string of one character");
-            step.content = mark->get<std::string>();
-            // As the pre-tokenizer's (tokenizer_load.cpp): prepend_scheme defaults
-            // to always, add_prefix_space false means never and contradicts any other.
-            const json scheme = j.value("prepend_scheme", json());
-            if (!scheme.is_null() && scheme != "always" && scheme != "first" && scheme != "never")
-                fail("Metaspace decoder: \"prepend_scheme\" " + scheme.dump() + " is not supported (supported: always, first, never)");
-            const json prefix = j.value("add_prefix_space", json());
-            if (!prefix.is_null() && !prefix.is_boolean()) fail("Metaspace decoder: \"add_prefix_space\" must be true or false");
-            if (prefix == false && !scheme.is_null() && scheme != "never")
-                fail("Metaspace decoder: \"add_prefix_space\" false contradicts \"prepend_scheme\" " + scheme.get<std::string>());
-            step.drop_first_marks = scheme != "never" && prefix != false;
+            MetaspaceRule rule;
+            if (const std::string why = read_metaspace_rule(j, "Metaspace decoder", rule); !why.empty()) fail(why);
+            step.content = std::move(rule.replacement);
+            step.drop_first_marks = rule.prepend != PreTokenizeStep::Prepend::Never;
         } else if (type == "Replace") {
             step.kind = DecodeStep::Kind::Replace;
             ReplaceRule rule;

@@ -2,6 +2,8 @@
 
 #include <new>
 
+#include "tokens/step_settings.h"
+
 namespace glyph::tokens {
 namespace {
 
@@ -13,17 +15,6 @@ constexpr std::string_view kJsSpaceMembers =
 // GPT-4-style contraction group to this exact ASCII-only form (no U+017F for s).
 constexpr std::string_view kContractionGroup = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
 constexpr std::string_view kContractionSpelled = "(?:'([sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))";
-
-std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
-    std::string out;
-    size_t pos = 0;
-    for (size_t hit; (hit = s.find(from, pos)) != std::string_view::npos; pos = hit + from.size()) {
-        out.append(s.substr(pos, hit - pos));
-        out.append(to);
-    }
-    out.append(s.substr(pos));
-    return out;
-}
 
 std::string pcre2_message(int code) {
     PCRE2_UCHAR buffer[256];

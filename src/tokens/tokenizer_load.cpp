@@ -15,7 +15,7 @@
 #include "glyph/data_path.h"
 
 #include "tokens/byte_level.h"
-#include "tokens/replace_rule.h"
+#include "tokens/step_settings.h"
 #include "tokens/string_table.h"
 #include "tokens/tokenizer_cache.h"
 #include "tokens/tokenizer_model.h"
@@ -356,38 +356,18 @@ private:
         }
     }
 
-    // Metaspace's settings as Hugging Face's tokenizers reads them: `split`
-    // defaults to true, `prepend_scheme` to always, and the older
-    // `add_prefix_space: false` means never (with a prepend_scheme other than
-    // never it is refused, as there). `str_rep` is not consulted.
+    // Metaspace as a pre-tokenizer: the shared settings (step_settings.h),
+    // and `split`, which defaults to true.
     PreTokenizeStep load_metaspace(const json& j) const {
-        const std::string where = "Metaspace pre_tokenizer: ";
+        const std::string where = "Metaspace pre_tokenizer";
+        MetaspaceRule rule;
+        if (const std::string why = read_metaspace_rule(j, where, rule); !why.empty()) fail(why);
         PreTokenizeStep step;
         step.metaspace = true;
-        auto replacement = j.find("replacement");
-        if (replacement == j.end() || !replacement->is_string())
-            fail(where + "\"replacement\" must be a string of one character");
-        step.replacement = replacement->get<std::string>();
-        if (step.replacement.empty() || tokens::utf8_sequence_length(step.replacement, 0) != step.replacement.size())
-            fail(where + "\"replacement\" must be a string of one character");
-        auto scheme = j.find("prepend_scheme");
-        std::string name;
-        if (scheme != j.end() && !scheme->is_null()) {
-            name = scheme->is_string() ? scheme->get<std::string>() : scheme->dump();
-            if (name == "always") step.prepend = PreTokenizeStep::Prepend::Always;
-            else if (name == "first") step.prepend = PreTokenizeStep::Prepend::First;
-            else if (name == "never") step.prepend = PreTokenizeStep::Prepend::Never;
-            else fail(where + "\"prepend_scheme\" " + name + " is not supported (supported: always, first, never)");
-        }
-        auto prefix = j.find("add_prefix_space");
-        if (prefix != j.end() && !prefix->is_null()) {
-            if (!prefix->is_boolean()) fail(where + "\"add_prefix_space\" must be true or false");
-            if (!prefix->get<bool>() && !name.empty() && name != "never")
-                fail(where + "\"add_prefix_space\" false contradicts \"prepend_scheme\" " + name);
-            if (!prefix->get<bool>()) step.prepend = PreTokenizeStep::Prepend::Never;
-        }
+        step.replacement = std::move(rule.replacement);
+        step.prepend = rule.prepend;
         auto split = j.find("split");
-        if (split != j.end() && !split->is_null() && !split->is_boolean()) fail(where + "\"split\" must be true or false");
+        if (split != j.end() && !split->is_null() && !split->is_boolean()) fail(where + ": \"split\" must be true or false");
         step.split_at_replacement = split == j.end() || split->is_null() || split->get<bool>();
         return step;
     }
