@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,7 @@
 #include "glyph/config.h"
 #include "glyph/page_writer.h"
 #include "glyph/render.h"
+#include "glyph/work_pool.h"
 #include "test_support.h"
 
 namespace glyph {
@@ -69,6 +71,28 @@ TEST(Accounting, CountsEveryPageSpanAndTheWholeText) {
     // Glyph's en page (595x842 at 72 dpi, 9 pt) holds several text tokens per vision token.
     EXPECT_GT(s.ratio(), 2.0);
     EXPECT_LT(s.ratio(), 6.0);
+}
+
+// Pages are counted in runs that share a word cache, split by the pool's
+// threads, with or without the whole text's count given: always the counts
+// of each span alone.
+TEST(Accounting, CountsAreTheSameOnAnyNumberOfThreads) {
+    const RenderResult& r = sample_render();
+    const std::vector<PageExtent> pages = page_extents(r);
+    const TextCount alone = count_text(sample_text(), pages, tokenizer());
+    for (int threads : {1, 2, 3, 8}) {
+        SCOPED_TRACE("threads " + std::to_string(threads));
+        glyph::WorkPool pool(threads);
+        for (const std::optional<int64_t> given : {std::optional<int64_t>(), std::optional<int64_t>(alone.tokens)}) {
+            const TextCount c = count_text(sample_text(), pages, tokenizer(), &pool, given);
+            EXPECT_EQ(c.tokens, alone.tokens);
+            EXPECT_EQ(c.page_tokens, alone.page_tokens);
+        }
+        const TextCount few = count_text(sample_text(), {pages.front()}, tokenizer(), &pool);
+        ASSERT_EQ(few.page_tokens.size(), 1u);
+        EXPECT_EQ(few.page_tokens[0], alone.page_tokens[0]);
+        EXPECT_EQ(count_text(sample_text(), {}, tokenizer(), &pool).tokens, alone.tokens);
+    }
 }
 
 TEST(Accounting, ManifestGainsPerPageAndTotalCounts) {

@@ -180,6 +180,18 @@ void expect_reference_ids(const Tokenizer& tokenizer, const std::string& path, c
         ADD_FAILURE() << "case " << cases[i].name << ": " << ours.size() << " ids vs reference " << expected[i].size()
                       << ", first difference at index " << at;
     }
+    // count_each carries one word cache from text to text: the counts must
+    // not depend on what came before, forwards or backwards, or on invalid bytes between.
+    std::vector<std::string_view> forwards, backwards;
+    for (const Case& c : cases) forwards.push_back(c.text);
+    backwards.assign(forwards.rbegin(), forwards.rend());
+    const std::vector<size_t> counted = tokenizer.count_each(forwards), counted_back = tokenizer.count_each(backwards);
+    ASSERT_EQ(counted.size(), cases.size());
+    ASSERT_EQ(counted_back.size(), cases.size());
+    for (size_t i = 0; i < cases.size(); ++i) {
+        EXPECT_EQ(counted[i], expected[i].size()) << "count_each, case " << cases[i].name;
+        EXPECT_EQ(counted_back[cases.size() - 1 - i], expected[i].size()) << "count_each backwards, case " << cases[i].name;
+    }
 }
 
 TEST_F(TokenizerTest, MatchesReferenceOnCorpus) {

@@ -34,7 +34,8 @@ struct TextCount {
 };
 
 // Throws InputError when a page's span lies outside the text. With a pool,
-// the whole text and each page are counted as tasks on its threads.
+// the whole text and runs of consecutive pages are counted as tasks on its
+// threads (a run shares one word cache: Tokenizer::count_each).
 // `text_tokens`: the whole text's count when the caller already has it (the
 // CLI counts it beside the render, before the page spans are known).
 TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer,

@@ -1,6 +1,7 @@
 #include "glyph/accounting.h"
 #include "glyph/accounting_manifest.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -64,21 +65,36 @@ TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages
                              ", " + std::to_string(p.text_end) + ") but the text has " +
                              std::to_string(text.size()) + " bytes");
     }
+    // Consecutive pages share most of their words, so a run of them is
+    // counted with one word cache (Tokenizer::count_each). On one thread the
+    // whole text goes first in the same run, and the pages after it are
+    // nearly all cache hits; on more, the whole text (when not known yet) is
+    // a task of its own beside the runs of pages.
+    if (text_tokens) c.tokens = *text_tokens;
+    const bool whole_apart = pool && pool->threads() > 1 && !text_tokens;
+    const size_t threads = pool ? size_t(std::max(pool->threads(), 1)) : 1;
+    const size_t runs = std::max<size_t>(1, std::min(pages.size(), whole_apart ? threads - 1 : threads));
     c.page_tokens.resize(pages.size());
-    auto count_page = [&](size_t i) {
-        const PageExtent& p = pages[i];
-        c.page_tokens[i] = int64_t(tokenizer.count(text.substr(p.text_begin, p.text_end - p.text_begin)));
+    auto count_run = [&](size_t run) {
+        const size_t first = pages.size() * run / runs, last = pages.size() * (run + 1) / runs;
+        const bool with_whole = run == 0 && !text_tokens && !whole_apart;
+        std::vector<std::string_view> texts;
+        texts.reserve(last - first + 1);
+        if (with_whole) texts.push_back(text);
+        for (size_t i = first; i < last; ++i)
+            texts.push_back(text.substr(pages[i].text_begin, pages[i].text_end - pages[i].text_begin));
+        const std::vector<size_t> counts = tokenizer.count_each(texts);
+        size_t k = 0;
+        if (with_whole) c.tokens = int64_t(counts[k++]);
+        for (size_t i = first; i < last; ++i) c.page_tokens[i] = int64_t(counts[k++]);
     };
-    auto count_whole = [&] { c.tokens = text_tokens ? *text_tokens : int64_t(tokenizer.count(text)); };
-    if (!pool) {
-        count_whole();
-        for (size_t i = 0; i < pages.size(); ++i) count_page(i);
+    if (!pool || (runs == 1 && !whole_apart)) {
+        count_run(0);
         return c;
     }
-    // The whole text is the longest task: queued first, the pages fill in beside it.
     WorkPool::Group counts;
-    pool->submit(counts, count_whole);
-    for (size_t i = 0; i < pages.size(); ++i) pool->submit(counts, [&count_page, i] { count_page(i); });
+    if (whole_apart) pool->submit(counts, [&] { c.tokens = int64_t(tokenizer.count(text)); });
+    for (size_t run = 0; run < runs; ++run) pool->submit(counts, [&count_run, run] { count_run(run); });
     pool->wait(counts);
     return c;
 }

@@ -473,4 +473,25 @@ size_t Tokenizer::count(std::string_view utf8, const std::atomic<bool>* cancel) 
     return encode(utf8, cancel).size();
 }
 
+std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& texts,
+                                          const std::atomic<bool>* cancel) const {
+    std::vector<size_t> counts;
+    counts.reserve(texts.size());
+    std::vector<uint32_t> ids;
+    // One encoder for all: its cache of merged words carries from text to
+    // text, so the pages of a document cost little more than one pass over it.
+    Encoder encoder(*model_, ids, cancel);
+    std::string repaired;
+    for (std::string_view utf8 : texts) {
+        if (tokens::valid_utf8_prefix(utf8, 0) != utf8.size()) {
+            repaired = repair_utf8(utf8);
+            utf8 = repaired;
+        }
+        ids.clear();
+        encoder.encode(utf8);
+        counts.push_back(ids.size());
+    }
+    return counts;
+}
+
 }  // namespace glyph

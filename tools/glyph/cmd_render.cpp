@@ -79,12 +79,13 @@ void run_single(const RenderArgs& a) {
     validate(cfg);
     PageWriter writer(a.out);  // fail on a bad output folder before rendering
     // Counting shares the render's threads (--threads N is N threads doing
-    // all of it): loading the tokenizer.json (~0.25 s for Qwen3's) and
-    // counting the whole text are queued first, so on two or more threads
-    // they run beside the layout, and on one before the pages; only the
-    // pages' own counts wait for the pages. A bad --tokenizer still fails
-    // before the folder is swapped in. The pool is declared last: it is
-    // joined before what its tasks write to goes away.
+    // all of it): loading the tokenizer and, on two or more threads,
+    // counting the whole text are queued first, to run beside the layout;
+    // only the pages' own counts wait for the pages. On one thread the whole
+    // text is counted with the pages, in one pass that shares its word cache
+    // (accounting.h). A bad --tokenizer still fails before the folder is
+    // swapped in. The pool is declared last: it is joined before what its
+    // tasks write to goes away.
     std::string tokenizer_path;
     std::optional<Tokenizer> tokenizer;
     std::optional<int64_t> text_tokens;
@@ -93,7 +94,7 @@ void run_single(const RenderArgs& a) {
     if (!a.no_count)
         pool.submit(loading, [&] {
             tokenizer = ratio_tokenizer(a, tokenizer_path);
-            if (tokenizer) text_tokens = int64_t(tokenizer->count(text));
+            if (tokenizer && pool.threads() > 1) text_tokens = int64_t(tokenizer->count(text));
         });
     RenderOptions opts;
     opts.pool = &pool;
