@@ -19,7 +19,7 @@ DEBIAN_PACKAGES=(
   fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-wqy-microhei fonts-noto-cjk fonts-noto-core
   python3 python3-reportlab python3-pil python3-numpy python3-jieba poppler-utils
   nodejs npm chromium
-  libxxhash-dev
+  libxxhash-dev nettle-dev
   python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel python3-dask python3-distributed
 )
 

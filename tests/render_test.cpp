@@ -68,6 +68,17 @@ TEST(Render, SampleMakesEnPresetPages) {
     EXPECT_EQ(r.pages.back().text_end, text.size());
 }
 
+// The manifest's source_sha256 is plain SHA-256 (FIPS 180-4 test vectors), so
+// any sha256sum can check a source against it.
+TEST(Render, SourceDigestIsSha256) {
+    EXPECT_EQ(glyph::source_digest(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(glyph::source_digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(glyph::source_digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(glyph::source_digest(std::string(1000000, 'a')),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 TEST(Render, FirstLineGeometryMatchesReference) {
     RenderResult r = render_en("Hello world");
     ASSERT_EQ(r.lines.size(), 1u);

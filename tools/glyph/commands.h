@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <string>
 
+namespace glyph {
+class Error;
+}
 namespace glyph::vlm {
 enum class ErrorKind;
 }
@@ -44,6 +47,15 @@ constexpr int kExitBadInput = kExitUsage;
 
 // The exit code of an endpoint failure (3-8, 130, 2 for a bad URL).
 int exit_code_of(vlm::ErrorKind kind);
+
+// The exit code of a library error that no subcommand turned into its own:
+// usage errors 2, cancellation 130, anything else 1.
+int library_exit_code(const Error& e);
+
+// Parses argv into `app` and runs the chosen subcommand: the one place that
+// turns a failure into one error line and an exit code, `exit_code` for a
+// glyph::Error (library_exit_code, or a program's own that knows more kinds).
+int run_app(CLI::App& app, int argc, char** argv, int (*exit_code)(const Error&));
 
 // The whole text of `path`, or of standard input when it is "-". `what`
 // names the input in the error line ("input file", "--doc").
