@@ -226,3 +226,37 @@ TEST(CliOutputText, CountsAndRatiosReadRight) {
     EXPECT_EQ(r.out.find("of which"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("too short to gain"), std::string::npos) << r.out;
 }
+
+// glyph runs render, tokenize and stats itself and executes glyph-full, found
+// beside it, for everything else: the same arguments, exit codes and output.
+TEST(CliPrograms, LauncherRunsTheLightCommandsAndHandsOnTheRest) {
+    const fs::path launcher = GLYPH_CLI;
+    const fs::path full = launcher.parent_path() / "glyph-full";
+    ASSERT_TRUE(fs::is_regular_file(full)) << full;
+    // The launcher does not load the OCR, HTTP or TLS libraries.
+    const auto needed = glyph::test::run_command("readelf -d " + shell_quote(launcher.string()));
+    ASSERT_EQ(needed.exit_code, 0) << needed.err;
+    EXPECT_NE(needed.out.find("libharfbuzz"), std::string::npos) << needed.out;
+    for (const char* heavy : {"libtesseract", "libcurl", "libcrypto", "libssl", "libzip", "libcpp-httplib"})
+        EXPECT_EQ(needed.out.find(heavy), std::string::npos) << heavy << " is linked into " << launcher;
+    // Through the launcher and straight from glyph-full: the same help, version and exit codes.
+    const auto via = run_glyph("--version");
+    const auto direct = glyph::test::run_command(shell_quote(full.string()) + " --version");
+    ASSERT_EQ(via.exit_code, 0) << via.err;
+    EXPECT_EQ(via.out, direct.out);
+    EXPECT_NE(run_glyph("").out.find("search"), std::string::npos);  // the whole command list
+    EXPECT_EQ(run_glyph("ocr --no-such-flag").exit_code, 2);
+    // Without glyph-full beside it, the light commands still run; the rest is one clear line.
+    TempDir dir;
+    const std::string alone = dir.file("glyph");
+    fs::copy_file(launcher, alone);
+    fs::permissions(alone, fs::perms::owner_all);
+    const auto render = glyph::test::run_command(shell_quote(alone) + " render " + sample() + " --no-count --out " +
+                                                 shell_quote(dir.file("out")));
+    EXPECT_EQ(render.exit_code, 0) << render.err;
+    EXPECT_TRUE(fs::is_regular_file(dir.file("out/manifest.json")));
+    const auto ocr = glyph::test::run_command(shell_quote(alone) + " ocr " + sample());
+    EXPECT_EQ(ocr.exit_code, 1);
+    EXPECT_NE(ocr.err.find("glyph-full"), std::string::npos) << ocr.err;
+    EXPECT_EQ(std::count(ocr.err.begin(), ocr.err.end(), '\n'), 1) << ocr.err;
+}
