@@ -75,6 +75,13 @@ TEST(CharacterErrors, CompatibilityFormsCompareEqual) {
     expect_errors("，", ".", 1, 1);
 }
 
+TEST(CharacterErrors, TypographicQuotesEqualTheirAsciiForms) {
+    expect_errors("It\u2019s \u201Cdone\u201D, \u2018ok\u2019", "It's \"done\", 'ok'", 0, 17);
+    expect_errors("\u201Equote\u201F \u201Aa\u201B 5\u2032", "\"quote\" 'a' 5'", 0, 14);
+    expect_errors("it\u2019s", "it\"s", 1, 4);  // an apostrophe is still no double quote
+    expect_errors("a\u2014b", "a-b", 1, 3);      // dashes keep their length
+}
+
 TEST(CharacterErrors, InvalidUtf8IsComparedNotRejected) {
     expect_errors("a\xff" "b", "a\xfe" "b", 0, 3);  // both become U+FFFD
     expect_errors("a\xff" "b", "ab", 1, 3);

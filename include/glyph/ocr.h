@@ -59,7 +59,8 @@ double choose_upscale(double line_pitch_px);
 
 // Edit distance and reference length, both in code points after
 // normalization: NFKC (full-width punctuation equals its ASCII form, "ﬁ"
-// equals "fi"), whitespace runs fold to one space, ends are trimmed, and
+// equals "fi"), typographic quotes equal ' and " (Tesseract reads them so),
+// whitespace runs fold to one space, ends are trimmed, and
 // whitespace beside a CJK character is dropped unless its other side is a
 // Latin letter or a digit (Chinese has no word spaces, and Tesseract puts
 // spaces between Han characters; a space before a Latin word shows).
@@ -67,6 +68,9 @@ struct CharacterErrors {
     size_t edits = 0;
     size_t reference_length = 0;
 };
+// The version of those rules: raised whenever they change, so that scores
+// kept from older rules (the search's evaluation cache) are not reused.
+constexpr int kCharacterErrorRules = 2;
 CharacterErrors character_errors(std::string_view reference, std::string_view hypothesis);
 
 // Character error rate: edits divided by the reference length. An empty

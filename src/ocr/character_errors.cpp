@@ -49,8 +49,20 @@ std::string nfkc(std::string_view text) {
     return changed && U_SUCCESS(status) ? normalized : valid;
 }
 
-// Code points after NFKC with whitespace folded; invalid UTF-8 becomes
-// U+FFFD, so both sides are compared on the same footing rather than rejected.
+// Typographic quotes as their ASCII forms. Tesseract's English model reads
+// a curly apostrophe as ' at every size we render (128 of 160 in a chapter
+// of prose, at the en preset too), so counting the difference measured its
+// alphabet, not the page's legibility. NFKC leaves these alone.
+char32_t plain_quote(char32_t c) {
+    switch (c) {
+        case U'\u2018': case U'\u2019': case U'\u201A': case U'\u201B': case U'\u2032': return U'\'';
+        case U'\u201C': case U'\u201D': case U'\u201E': case U'\u201F': return U'"';
+        default: return c;
+    }
+}
+
+// Code points after NFKC, quotes plain and whitespace folded; invalid UTF-8
+// becomes U+FFFD, so both sides are compared on the same footing rather than rejected.
 std::u32string normalize(std::string_view raw) {
     const std::string normalized = nfkc(raw);
     const std::string_view text = normalized;
@@ -69,7 +81,7 @@ std::u32string normalize(std::string_view raw) {
         }
         if (pending_space && !space_is_unseen(UChar32(folded.back()), c)) folded += U' ';
         pending_space = false;
-        folded += char32_t(c);
+        folded += plain_quote(char32_t(c));
     }
     return folded;
 }

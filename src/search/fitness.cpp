@@ -30,6 +30,7 @@ json OcrFitness::identity() const {
             {"language", options_.language},
             {"segment", "lines"},
             {"reference", "shown-text"},
+            {"cer_rules", kCharacterErrorRules},
             {"give_up_cer", options_.give_up_cer},
             {"profile", profile_.name},
             {"tokenizer", options_.tokenizer_name},
