@@ -23,15 +23,17 @@ bool is_cjk_letter(char32_t c) {
 std::string auto_preset_name(std::string_view text) {
     size_t cjk = 0, other = 0;
     for (size_t i = 0; i < text.size();) {
+        // ASCII first, byte by byte: most texts are mostly ASCII.
+        if (const auto byte = static_cast<unsigned char>(text[i]); byte < 0x80) {
+            other += ((byte | 0x20) >= 'a' && (byte | 0x20) <= 'z');
+            ++i;
+            continue;
+        }
         // A language guess must not fail on a bad byte (rendering reports
         // those with their offset): skip it.
         char32_t c = 0;
         if (!try_decode_utf8(text, i, c)) {
             ++i;
-            continue;
-        }
-        if (c < 0x80) {
-            other += (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
             continue;
         }
         if (!u_isalpha(UChar32(c))) continue;  // digits, punctuation and spaces say nothing
