@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -121,5 +122,12 @@ std::vector<size_t> sample_pages(size_t page_count, int sample);
 // set, it re-executes the program with OMP_THREAD_LIMIT=1. Returns when it
 // did not re-execute (variable set, or exec failed: then OCR is just slower).
 void limit_tesseract_threads(char** argv);
+
+// The variable alone: sets OMP_THREAD_LIMIT=1 unless it is set already and
+// returns whether it did. A program that executes one which OCRs calls it
+// first to spare that program the re-exec (inline: it needs no Tesseract).
+inline bool set_tesseract_thread_limit() {
+    return std::getenv("OMP_THREAD_LIMIT") == nullptr && ::setenv("OMP_THREAD_LIMIT", "1", 1) == 0;
+}
 
 }  // namespace glyph

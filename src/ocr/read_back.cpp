@@ -51,8 +51,7 @@ std::vector<size_t> sample_pages(size_t page_count, int sample) {
 }
 
 void limit_tesseract_threads(char** argv) {
-    if (std::getenv("OMP_THREAD_LIMIT") != nullptr) return;
-    if (::setenv("OMP_THREAD_LIMIT", "1", 1) != 0) return;
+    if (!set_tesseract_thread_limit()) return;
     ::execv("/proc/self/exe", argv);
     // exec failed: carry on in this process, with OpenMP's default threads.
 }

@@ -457,12 +457,20 @@ const icu::Normalizer2& icu_normalizer(NormalForm form) {
     return *normalizer;
 }
 
+namespace {
+
+// `utf8` when it is valid, else its repaired copy, kept in `repaired`.
+std::string_view valid_utf8(std::string_view utf8, std::string& repaired) {
+    if (tokens::valid_utf8_prefix(utf8, 0) == utf8.size()) return utf8;
+    repaired = repair_utf8(utf8);
+    return repaired;
+}
+
+}  // namespace
+
 std::vector<uint32_t> Tokenizer::encode(std::string_view utf8, const std::atomic<bool>* cancel) const {
     std::string repaired;
-    if (tokens::valid_utf8_prefix(utf8, 0) != utf8.size()) {
-        repaired = repair_utf8(utf8);
-        utf8 = repaired;
-    }
+    utf8 = valid_utf8(utf8, repaired);
     std::vector<uint32_t> ids;
     ids.reserve(utf8.size() / 4 + 16);
     Encoder(*model_, ids, cancel).encode(utf8);
@@ -483,12 +491,8 @@ std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& t
     Encoder encoder(*model_, ids, cancel);
     std::string repaired;
     for (std::string_view utf8 : texts) {
-        if (tokens::valid_utf8_prefix(utf8, 0) != utf8.size()) {
-            repaired = repair_utf8(utf8);
-            utf8 = repaired;
-        }
         ids.clear();
-        encoder.encode(utf8);
+        encoder.encode(valid_utf8(utf8, repaired));
         counts.push_back(ids.size());
     }
     return counts;

@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "commands.h"
+#include "glyph/ocr.h"
 
 namespace {
 
@@ -37,9 +38,8 @@ bool runs_here(int argc, char** argv) {
     }
     const std::string full = (self.parent_path() / "glyph-full").string();
     // glyph-full caps Tesseract's OpenMP threads by re-executing itself
-    // unless the variable is set (glyph/ocr.h, limit_tesseract_threads):
-    // set here, the one exec does.
-    if (std::getenv("OMP_THREAD_LIMIT") == nullptr) ::setenv("OMP_THREAD_LIMIT", "1", 1);
+    // unless the variable is set: set here, the one exec does.
+    glyph::set_tesseract_thread_limit();
     ::execv(full.c_str(), argv);
     std::fprintf(stderr, "glyph: error: cannot run %s (%s); it is built and installed with glyph\n", full.c_str(),
                  std::strerror(errno));
