@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -15,6 +16,7 @@
 
 #include "glyph/tokenizer.h"
 #include "glyph/vision_tokens.h"
+#include "tokens/split_regex.h"
 #include "test_support.h"
 
 namespace {
@@ -797,3 +799,49 @@ TEST(TokenizerCli, ErrorsAreOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+// The pieces a split regex makes of `text`.
+std::vector<std::string> split_pieces(const glyph::tokens::SplitRegex& regex, std::string_view text) {
+    glyph::tokens::MatchScratch scratch;
+    std::vector<std::string> pieces;
+    regex.split(text, false, scratch, [&](std::string_view piece) { pieces.emplace_back(piece); });
+    return pieces;
+}
+
+}  // namespace
+
+// The hand-written ASCII matcher for Qwen's and Llama 3's split pattern
+// against PCRE2 on the same pattern (wrapped in a group, so the fast path
+// does not recognise it), on random strings built from the characters each
+// alternative turns on, ASCII and not: contractions, letters, digits, the
+// line breaks, the other white space, symbols, a control character, and
+// non-ASCII letters, digits, spaces and symbols where the regex must decide.
+TEST(SplitRegex, AsciiMatcherSplitsAsThePatternDoes) {
+    const std::string qwen =
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+        "\\s+(?!\\S)|\\s+";
+    const std::string llama3 =
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+        "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    const std::vector<std::string> alphabet = {
+        "a", "Z", "s", "S", "t", "r", "E", "v", "l", "L", "m", "d", "'", "'", "0", "7", " ", " ", "\t",
+        "\n", "\r", "\v", "\f", ".", ",", "!", "(", "-", "\x01", "\x7f", "\xc3\xa9", "\xc2\xa0", "\xe2\x80\x94",
+        "\xd9\xa3", "\xc5\xbf", "\xe4\xb8\xad", "\xe2\x80\xa8", "\xef\xbb\xbf"};
+    for (const std::string& pattern : {qwen, llama3}) {
+        const glyph::tokens::SplitRegex fast(pattern);
+        const glyph::tokens::SplitRegex regex("(?:" + pattern + ")");
+        std::mt19937 rng(7);
+        for (int round = 0; round < 20000; ++round) {
+            std::string text;
+            const size_t length = rng() % 24;
+            // Half the strings ASCII only, where the fast path decides every piece.
+            const size_t letters = round % 2 ? alphabet.size() : 30;
+            for (size_t i = 0; i < length; ++i) text += alphabet[rng() % letters];
+            ASSERT_EQ(split_pieces(fast, text), split_pieces(regex, text)) << "pattern " << pattern << ", text \"" << text << "\"";
+        }
+        const std::string prose = "It's 1999 -- they'LL say: \"no!\"\r\n\r\n  Then\t\tthe  end...  \n";
+        EXPECT_EQ(split_pieces(fast, prose), split_pieces(regex, prose));
+    }
+}

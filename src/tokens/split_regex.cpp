@@ -1,5 +1,6 @@
 #include "tokens/split_regex.h"
 
+#include <array>
 #include <new>
 
 #include "tokens/step_settings.h"
@@ -16,6 +17,31 @@ constexpr std::string_view kJsSpaceMembers =
 constexpr std::string_view kContractionGroup = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
 constexpr std::string_view kContractionSpelled = "(?:'([sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))";
 
+// The two tokenizer.json patterns gpt4_style_ascii_match knows, as Qwen2/3
+// and Llama 3 spell them.
+constexpr std::string_view kQwenSplit =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+    "\\s+(?!\\S)|\\s+";
+constexpr std::string_view kLlama3Split =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// ASCII classes as the translated pattern sees them: \p{L} is A-Z a-z, \p{N}
+// is 0-9, \s is ECMAScript's (tab to carriage return, and space); anything
+// else (punctuation, symbols, control characters) is "other".
+enum AsciiClass : uint8_t { kNotAscii, kLetter, kDigit, kSpace, kOther };
+
+constexpr std::array<uint8_t, 128> kAsciiClasses = [] {
+    std::array<uint8_t, 128> classes{};
+    for (int c = 0; c < 128; ++c) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) classes[size_t(c)] = kLetter;
+        else if (c >= '0' && c <= '9') classes[size_t(c)] = kDigit;
+        else if ((c >= 0x09 && c <= 0x0d) || c == ' ') classes[size_t(c)] = kSpace;
+        else classes[size_t(c)] = kOther;
+    }
+    return classes;
+}();
+
 std::string pcre2_message(int code) {
     PCRE2_UCHAR buffer[256];
     if (pcre2_get_error_message(code, buffer, sizeof buffer) < 0) return "error " + std::to_string(code);
@@ -23,6 +49,68 @@ std::string pcre2_message(int code) {
 }
 
 }  // namespace
+
+// Follows the pattern's alternatives in order:
+//   (?i:'s|'t|'re|'ve|'m|'ll|'d) | [^\r\n\p{L}\p{N}]?\p{L}+ | \p{N}{1,max} |
+//    ?[^\s\p{L}\p{N}]+[\r\n]* | \s*[\r\n]+ | \s+(?!\S) | \s+
+size_t gpt4_style_ascii_match(std::string_view text, size_t start, int max_digits) {
+    constexpr size_t kUndecided = std::string_view::npos;
+    const size_t n = text.size();
+    const auto class_at = [&](size_t i) -> uint8_t {
+        const auto c = static_cast<unsigned char>(text[i]);
+        return c < 0x80 ? kAsciiClasses[c] : uint8_t(kNotAscii);
+    };
+    const auto is_break = [&](size_t i) { return text[i] == '\r' || text[i] == '\n'; };
+    // The end of a run of `cls` from i; undecided when a non-ASCII byte ends
+    // it (it may be one more member).
+    const auto run_end = [&](size_t i, uint8_t cls) {
+        while (i < n && class_at(i) == cls) ++i;
+        return i < n && class_at(i) == kNotAscii ? kUndecided : i;
+    };
+    const uint8_t first = class_at(start);
+    if (first == kNotAscii) return kUndecided;
+
+    if (text[start] == '\'' && start + 1 < n) {
+        const char a = char(text[start + 1] | 0x20);  // lower case for letters; never a letter from a non-ASCII byte
+        if (class_at(start + 1) == kLetter) {
+            if (a == 's' || a == 't' || a == 'm' || a == 'd') return start + 2;
+            if (start + 2 < n && class_at(start + 2) == kLetter) {
+                const char b = char(text[start + 2] | 0x20);
+                if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return start + 3;
+            }
+        }
+    }
+    if (first == kLetter) return run_end(start, kLetter);
+    if (first != kDigit && !is_break(start) && start + 1 < n) {
+        const uint8_t next = class_at(start + 1);
+        if (next == kNotAscii) return kUndecided;
+        if (next == kLetter) return run_end(start + 1, kLetter);
+    }
+    if (first == kDigit) {
+        size_t i = start + 1;
+        while (i < n && i - start < size_t(max_digits) && class_at(i) == kDigit) ++i;
+        if (i - start < size_t(max_digits) && i < n && class_at(i) == kNotAscii) return kUndecided;
+        return i;
+    }
+    const size_t symbols = first == kOther ? start : (text[start] == ' ' && start + 1 < n && class_at(start + 1) == kOther)
+                                                         ? start + 1
+                                                         : kUndecided;
+    if (symbols != kUndecided) {
+        size_t i = run_end(symbols, kOther);
+        if (i == kUndecided) return kUndecided;
+        while (i < n && is_break(i)) ++i;
+        return i;
+    }
+    // White space: up to its last line break, else all of it but the last
+    // character when something follows, else all of it.
+    size_t end = start, after_break = kUndecided;
+    for (; end < n && class_at(end) == kSpace; ++end)
+        if (is_break(end)) after_break = end + 1;
+    if (end < n && class_at(end) == kNotAscii) return kUndecided;
+    if (after_break != kUndecided) return after_break;
+    if (end == n || end - start == 1) return end;
+    return end - 1;
+}
 
 std::string translate_split_pattern(std::string_view pattern) {
     const std::string spelled = replace_all(pattern, kContractionGroup, kContractionSpelled);
@@ -71,6 +159,8 @@ SplitRegex::SplitRegex(std::string_view hf_pattern) : source_(hf_pattern) {
                              std::to_string(error_offset) + " of " + pattern + ")");
     }
     jit_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE) == 0;
+    if (hf_pattern == kQwenSplit) ascii_digits_ = 1;
+    if (hf_pattern == kLlama3Split) ascii_digits_ = 3;
 }
 
 SplitRegex::~SplitRegex() { pcre2_code_free(code_); }

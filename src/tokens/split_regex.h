@@ -36,6 +36,14 @@ private:
     pcre2_jit_stack* stack_ = nullptr;
 };
 
+// Where the GPT-4-style split of Qwen2/3 (digits one by one) and Llama 3
+// (digits in threes) would match at `start` of `text`, decided by hand from
+// the ASCII bytes it has to classify; npos when a byte it would have to
+// classify is not ASCII (only the regex knows Unicode's letters and spaces).
+// Every ASCII character starts a match of that pattern, so the match found
+// here is the one the regex finds from `start`. max_digits: 1 or 3.
+size_t gpt4_style_ascii_match(std::string_view text, size_t start, int max_digits);
+
 class SplitRegex {
 public:
     explicit SplitRegex(std::string_view hf_pattern);
@@ -53,6 +61,15 @@ public:
         const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
         size_t gap_start = 0, offset = 0;
         while (offset < text.size()) {
+            if (ascii_digits_ > 0) {
+                const size_t end = gpt4_style_ascii_match(text, offset, ascii_digits_);
+                if (end != std::string_view::npos) {
+                    if (keep_gaps && offset > gap_start) emit(text.substr(gap_start, offset - gap_start));
+                    emit(text.substr(offset, end - offset));
+                    gap_start = offset = end;
+                    continue;
+                }
+            }
             const int rc = match(subject, text.size(), offset, scratch);
             if (rc == PCRE2_ERROR_NOMATCH) break;
             if (rc < 0) fail(rc, offset);
@@ -81,6 +98,7 @@ private:
     std::string source_;
     pcre2_code* code_ = nullptr;
     bool jit_ = false;
+    int ascii_digits_ = 0;  // > 0: the pattern is one gpt4_style_ascii_match knows, with this digit group
 };
 
 }  // namespace glyph::tokens
