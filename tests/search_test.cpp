@@ -1,9 +1,9 @@
 // glyph search: the space (validation, sampling inside it, clamping proposals),
 // the read-back reference with Glyph's newline marker, the genetic loop
-// (determinism across --concurrency, advisor proposals mixed in and broken
-// replies counted, the cache on rerun), the OCR fitness on real pages, kill -9
-// and resume through the CLI, the task fitness against the OCR test server,
-// and the CLI's usage errors.
+// (determinism across --concurrency, the compression screen, advisor
+// proposals mixed in and broken replies counted, the cache on rerun), the OCR
+// fitness on real pages, kill -9 and resume through the CLI, the task fitness
+// against the OCR test server, and the CLI's usage errors.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -284,6 +284,75 @@ TEST(GeneticSearch, PatienceStopsASearchThatNoLongerImproves) {
     const auto r = search::run_search(space, f, o);
     EXPECT_LE(r.evaluations.size(), 4u) << "the space has 4 configs";
     EXPECT_TRUE(r.stop_reason == "patience" || r.stop_reason == "space exhausted") << r.stop_reason;
+}
+
+// The formula fitness with its compression known before scoring, as the
+// OCR fitness knows it from a render.
+class PricedFormulaFitness : public FormulaFitness {
+public:
+    std::optional<double> compression(const glyph::RenderConfig& c) const override {
+        search::Evaluation e;
+        FormulaFitness::evaluate(c, e);
+        --calls;
+        ++priced;
+        return e.compression;
+    }
+    mutable std::atomic<int> priced{0};
+};
+
+// How many children of generations after the first were no denser than the
+// best feasible candidate of the generations before them.
+int children_no_denser(const search::SearchResult& r, int population, int elite) {
+    int count = 0;
+    double best = 0;
+    size_t i = 0;
+    for (int generation = 0; i < r.evaluations.size(); ++generation) {
+        const size_t size = generation == 0 ? population : population - elite;
+        const double best_before = best;
+        for (size_t end = std::min(r.evaluations.size(), i + size); i < end; ++i) {
+            const search::Evaluation& e = r.evaluations[i];
+            if (generation > 0 && best_before > 0 && e.compression <= best_before) ++count;
+            if (e.quality <= 0.005) best = std::max(best, e.compression);
+        }
+    }
+    return count;
+}
+
+TEST(GeneticSearch, TheScreenSendsBackChildrenNoDenserThanTheBest) {
+    glyph::test::TempDir tmp;
+    const auto space = search::SearchSpace::parse(kSmallSpace, "small");
+    PricedFormulaFitness screened_fitness, plain_fitness;
+    const auto screened = search::run_search(space, screened_fitness, small_options(tmp.file("on"), 1));
+    auto o = small_options(tmp.file("off"), 1);
+    o.screen = false;
+    const auto plain = search::run_search(space, plain_fitness, o);
+    ASSERT_EQ(screened.evaluations.size(), 30u);
+    ASSERT_EQ(plain.evaluations.size(), 30u);
+    // The screen prices children but scores only the 30.
+    EXPECT_EQ(screened_fitness.calls, 30);
+    EXPECT_GT(screened_fitness.priced, 0);
+    EXPECT_GT(screened.screened, 0);
+    // Every child no denser than the best before it filled a slot for which
+    // 30 tries bred nothing denser (this small space runs out of them).
+    EXPECT_EQ(children_no_denser(screened, 6, 2), screened.screen_fallbacks);
+    EXPECT_LT(screened.screen_fallbacks, 24);
+    // Without it, the GA scores children that cannot become the answer.
+    EXPECT_EQ(plain_fitness.priced, 0);
+    EXPECT_EQ(plain.screened, 0);
+    EXPECT_EQ(plain.screen_fallbacks, 0);
+    EXPECT_GT(children_no_denser(plain, 6, 2), children_no_denser(screened, 6, 2));
+    const json record = json::parse(glyph::test::read_file(tmp.file("on/search.json")));
+    EXPECT_EQ(record["screen"], true);
+    EXPECT_EQ(record["screened"], screened.screened);
+    EXPECT_EQ(record["screen_fallbacks"], screened.screen_fallbacks);
+    // A screened search resumes as one: its checkpoint carries the screen.
+    o.out_dir = tmp.file("on");
+    try {
+        search::run_search(space, plain_fitness, o);
+        ADD_FAILURE() << "a search without the screen resumed a screened one";
+    } catch (const search::SearchError& e) {
+        EXPECT_NE(std::string(e.what()).find("screen"), std::string::npos) << e.what();
+    }
 }
 
 // A stand-in for the advisor client: scripted rounds (good, out of range,

@@ -164,6 +164,11 @@ public:
     // Scores a valid config; runs on a pool thread, must be thread-safe.
     // Throws on failure (the candidate is then recorded with the error).
     virtual void evaluate(const RenderConfig& config, Evaluation& out) const = 0;
+    // The compression `evaluate` would report, when it can be known without
+    // scoring (a render and a count: milliseconds, where a score takes a
+    // read-back or a benchmark run). nullopt: only `evaluate` knows it.
+    // Thread-safe; the search uses it to screen children (SearchOptions::screen).
+    virtual std::optional<double> compression(const RenderConfig&) const { return std::nullopt; }
 };
 
 // A validation text: its name (reported) and content.
@@ -191,8 +196,11 @@ public:
     bool lower_is_better() const override { return true; }
     nlohmann::json identity() const override;
     void evaluate(const RenderConfig& config, Evaluation& out) const override;
+    std::optional<double> compression(const RenderConfig& config) const override;
 
 private:
+    struct Rendered;
+    Rendered render(const RenderConfig& config) const;
     std::vector<NamedText> texts_;
     const Tokenizer& tokenizer_;
     const VisionProfile& profile_;
@@ -300,6 +308,11 @@ struct SearchOptions {
     FitnessRule rule;
     AdviceFn advisor;              // empty: a plain GA
     double advisor_share = 0.25;   // of each new generation's non-elite slots
+    // Under the floor rule, a bred child that would not be denser than the
+    // best feasible candidate so far (Fitness::compression, no scoring) is
+    // bred again, up to 30 tries, so the scores go to candidates that could
+    // become the answer. Off, or a fitness without `compression`: plain GA.
+    bool screen = true;
     // After each generation: its number, best evaluation, totals; a progress line.
     std::function<void(const std::string& line)> on_progress;
     const std::atomic<bool>* stop = nullptr;  // set: stop after the generation in flight
@@ -317,6 +330,8 @@ struct SearchResult {
     bool resumed = false;
     bool stopped = false;                 // by options.stop
     std::string stop_reason;              // "budget", "patience", "interrupted"
+    int screened = 0;                     // children bred again because they were not denser
+    int screen_fallbacks = 0;             // children scored unscreened: 30 tries bred nothing denser
     int advised_accepted = 0, advised_clamped = 0, advised_dropped = 0, advised_duplicates = 0,
         advisor_malformed = 0, advisor_failures = 0;
 };

@@ -38,25 +38,40 @@ json OcrFitness::identity() const {
             {"tesseract", tesseract_version()}};
 }
 
+// Every validation text rendered with one config, priced as `glyph stats` prices it.
+struct OcrFitness::Rendered {
+    std::vector<RenderResult> renders;  // one per text
+    int64_t text_tokens = 0, vision_tokens = 0;
+    double compression() const { return vision_tokens ? double(text_tokens) / double(vision_tokens) : 0; }
+};
+
+OcrFitness::Rendered OcrFitness::render(const RenderConfig& config) const {
+    Rendered r;
+    r.renders.reserve(texts_.size());
+    for (const NamedText& t : texts_) {
+        r.renders.push_back(render_text(t.text, config));
+        const CompressionStats stats = account(t.text, r.renders.back(), tokenizer_, profile_);
+        r.text_tokens += stats.text.tokens;
+        r.vision_tokens += stats.vision.tokens;
+    }
+    return r;
+}
+
+std::optional<double> OcrFitness::compression(const RenderConfig& config) const { return render(config).compression(); }
+
 void OcrFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
     OcrOptions ocr;
     ocr.language = options_.language;
     ocr.line_pitch_px = config.leading() * config.dpi / 72.0;
-    int64_t text_tokens = 0, vision_tokens = 0;
+    const Rendered rendered = render(config);
     struct Shown {
         const Page* page;
         std::string text;
     };
-    std::vector<RenderResult> renders;
     std::vector<Shown> pages;
-    renders.reserve(texts_.size());
-    for (const NamedText& t : texts_) {
-        renders.push_back(render_text(t.text, config));
-        const CompressionStats stats = account(t.text, renders.back(), tokenizer_, profile_);
-        text_tokens += stats.text.tokens;
-        vision_tokens += stats.vision.tokens;
-        for (const Page& p : renders.back().pages) pages.push_back({&p, shown_text(t.text, p.text_begin, p.text_end, config)});
-    }
+    for (size_t i = 0; i < texts_.size(); ++i)
+        for (const Page& p : rendered.renders[i].pages)
+            pages.push_back({&p, shown_text(texts_[i].text, p.text_begin, p.text_end, config)});
     size_t all_chars = 0;
     for (const Shown& s : pages) all_chars += character_errors(s.text, "").reference_length;
     CharacterErrors read;
@@ -71,11 +86,11 @@ void OcrFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
         if (options_.give_up_cer > 0 && double(read.edits) > options_.give_up_cer * double(all_chars)) break;
     }
     out.quality = read.reference_length ? double(read.edits) / double(read.reference_length) : 1.0;
-    out.compression = vision_tokens ? double(text_tokens) / double(vision_tokens) : 0;
+    out.compression = rendered.compression();
     out.detail = {{"pages", pages.size()},
                   {"pages_read", pages_read},
-                  {"text_tokens", text_tokens},
-                  {"vision_tokens", vision_tokens},
+                  {"text_tokens", rendered.text_tokens},
+                  {"vision_tokens", rendered.vision_tokens},
                   {"edits", read.edits},
                   {"reference_chars", read.reference_length}};
 }

@@ -82,6 +82,8 @@ struct SearchState {
     double best_fitness = -INFINITY, best_compression = 0;
     json advisor_log = json::array();
     int cache_hits = 0;
+    int screened = 0;                   // children bred again by the screen
+    int screen_fallbacks = 0;           // slots a plain child filled: nothing denser was bred
     int accepted = 0, clamped = 0, dropped = 0, duplicates = 0, malformed = 0, advisor_failures = 0;
 };
 
@@ -99,6 +101,8 @@ json state_json(const SearchState& s, const json& identity) {
             {"best_fitness", std::isfinite(s.best_fitness) ? json(s.best_fitness) : json()},
             {"best_compression", s.best_compression},
             {"cache_hits", s.cache_hits},
+            {"screened", s.screened},
+            {"screen_fallbacks", s.screen_fallbacks},
             {"advisor", {{"accepted", s.accepted}, {"clamped", s.clamped}, {"dropped", s.dropped},
                          {"duplicates", s.duplicates}, {"malformed", s.malformed}, {"failures", s.advisor_failures}}},
             {"advisor_log", s.advisor_log},
@@ -114,6 +118,8 @@ SearchState state_from(const json& j, const std::string& path) {
         s.best_fitness = j.at("best_fitness").is_number() ? j["best_fitness"].get<double>() : -INFINITY;
         s.best_compression = j.at("best_compression").get<double>();
         s.cache_hits = j.at("cache_hits").get<int>();
+        s.screened = j.at("screened").get<int>();
+        s.screen_fallbacks = j.at("screen_fallbacks").get<int>();
         const json& a = j.at("advisor");
         s.accepted = a.at("accepted").get<int>();
         s.clamped = a.at("clamped").get<int>();
@@ -150,6 +156,7 @@ public:
                      {"tournament", o_.tournament},
                      {"crossover_rate", o_.crossover_rate},
                      {"mutation_rate", o_.mutation_rate},
+                     {"screen", screening()},
                      {"advisor", bool(o_.advisor)},
                      {"advisor_share", o_.advisor ? o_.advisor_share : 0.0}};
         checkpoint_path_ = (fs::path(o_.out_dir) / "checkpoint.json").string();
@@ -226,14 +233,40 @@ private:
 
     int slots() const { return std::min(o_.population, o_.budget - evaluated()); }
 
-    // A candidate this search has not scored, drawn by `draw` (a few tries).
+    bool screening() const { return o_.screen && o_.rule.kind == FitnessRule::kFloor; }
+
+    // Under the floor rule the answer is the densest feasible candidate, and
+    // a child's compression is known from a render (milliseconds) where its
+    // score takes a read-back or a benchmark run (seconds to minutes). A
+    // child no denser than the best feasible one so far cannot become the
+    // answer, so the screen sends it back to be bred again.
+    bool passes_screen(const Genes& genes, const std::string& key) {
+        if (!screening() || state_.best_compression <= 0) return true;
+        auto it = screen_memo_.find(key);
+        if (it == screen_memo_.end()) {
+            std::optional<double> c;
+            try {
+                c = fitness_.compression(space_.resolve(genes));
+            } catch (const std::exception&) {
+                // evaluate() will meet the same problem and record it
+            }
+            it = screen_memo_.emplace(key, c).first;
+        }
+        if (!it->second || *it->second > state_.best_compression + 1e-12) return true;
+        ++state_.screened;
+        return false;
+    }
+
+    // A candidate this search has not scored, drawn by `draw` (a few tries);
+    // with `screened`, one that also passes the screen.
     template <class Draw>
-    std::optional<Genes> fresh(Draw draw, std::set<std::string>& taken) {
+    std::optional<Genes> fresh(Draw draw, std::set<std::string>& taken, bool screened = false) {
         for (int t = 0; t < kRedrawTries; ++t) {
             Genes g = draw();
             if (!space_.violation(g).empty()) continue;
             const std::string key = scorer_.key_of(g);
             if (seen_.count(key) || taken.count(key)) continue;
+            if (screened && !passes_screen(g, key)) continue;
             taken.insert(key);
             return g;
         }
@@ -273,15 +306,19 @@ private:
             const int share = int(std::lround(open * o_.advisor_share));
             for (Genes& a : advised(share, g, taken)) out.push_back(std::move(a));
         }
+        auto bred = [&] {
+            const Evaluation& a = tournament(pop, rng);
+            const Evaluation& b = tournament(pop, rng);
+            Genes c = rng.unit() < o_.crossover_rate ? space_.crossover(a.genes, b.genes, rng) : a.genes;
+            return space_.mutate(c, o_.mutation_rate, rng);
+        };
         while (int(out.size()) < open) {
-            auto child = fresh(
-                [&] {
-                    const Evaluation& a = tournament(pop, rng);
-                    const Evaluation& b = tournament(pop, rng);
-                    Genes c = rng.unit() < o_.crossover_rate ? space_.crossover(a.genes, b.genes, rng) : a.genes;
-                    return space_.mutate(c, o_.mutation_rate, rng);
-                },
-                taken);
+            auto child = fresh(bred, taken, true);
+            // Nothing denser in reach: a plain child keeps the generation full.
+            if (!child && screening()) {
+                child = fresh(bred, taken);
+                if (child) ++state_.screen_fallbacks;
+            }
             if (!child) child = fresh([&] { return space_.sample(rng); }, taken);
             if (!child) break;
             out.push_back(std::move(*child));
@@ -381,10 +418,11 @@ private:
         char line[300];
         const bool cer = fitness_.lower_is_better();
         std::snprintf(line, sizeof line,
-                      "generation %d: best %.2fx at %s %.2f%s%s, %d evaluations (%d cache hits)%s", state_.generation,
+                      "generation %d: best %.2fx at %s %.2f%s%s, %d evaluations (%d cache hits, %d screened)%s",
+                      state_.generation,
                       b ? b->compression : 0.0, cer ? "CER" : "accuracy", b ? (cer ? 100 * b->quality : b->quality) : 0.0,
                       cer ? "%" : "", b && o_.rule.feasible(*b) ? "" : " (below the floor)", evaluated(),
-                      state_.cache_hits,
+                      state_.cache_hits, state_.screened,
                       o_.advisor ? (", advisor " + std::to_string(state_.accepted) + " accepted, " +
                                     std::to_string(state_.dropped) + " dropped, " + std::to_string(state_.malformed) +
                                     " malformed")
@@ -406,6 +444,8 @@ private:
                     {"mutation_rate", o_.mutation_rate}, {"patience", o_.patience},
                     {"generations", state_.generation}, {"evaluations", evaluated()},
                     {"cache_hits", state_.cache_hits}, {"cache", cache_.path()},
+                    {"screen", screening()}, {"screened", state_.screened},
+                    {"screen_fallbacks", state_.screen_fallbacks},
                     {"advisor", {{"used", bool(o_.advisor)}, {"share", o_.advisor_share},
                                  {"accepted", state_.accepted}, {"clamped", state_.clamped},
                                  {"dropped", state_.dropped}, {"duplicates", state_.duplicates},
@@ -424,6 +464,8 @@ private:
         if (const Evaluation* b = best()) result.best = *b;
         result.generations = state_.generation;
         result.cache_hits = state_.cache_hits;
+        result.screened = state_.screened;
+        result.screen_fallbacks = state_.screen_fallbacks;
         result.advised_accepted = state_.accepted;
         result.advised_clamped = state_.clamped;
         result.advised_dropped = state_.dropped;
@@ -455,6 +497,7 @@ private:
     std::string checkpoint_path_;
     SearchState state_;
     std::set<std::string> seen_;
+    std::map<std::string, std::optional<double>> screen_memo_;  // compression by key, for the screen
     std::vector<std::string> elites_;
 };
 

@@ -37,6 +37,7 @@ struct SearchArgs {
     double weight = 1;
     int budget = 200, population = 16, patience = 5, concurrency = 2;
     std::optional<int> elite;
+    bool no_screen = false;
     uint64_t seed = 1;
 };
 
@@ -183,6 +184,7 @@ void run_search_command(const SearchArgs& a) {
     o.budget = a.budget;
     o.elite = a.elite.value_or(std::min(2, a.population - 1));
     o.patience = a.patience;
+    o.screen = !a.no_screen;
     o.concurrency = a.concurrency;
     o.out_dir = a.out;
     o.cache_dir = a.cache_dir;
@@ -209,9 +211,10 @@ void run_search_command(const SearchArgs& a) {
         std::snprintf(b, sizeof b, cer ? "CER %.2f%%" : "accuracy %.2f", cer ? 100 * q : q);
         return std::string(b);
     };
-    std::printf("best: %.2fx at %s (%s) after %zu evaluations, %d generations (%s)\n", r.best->compression,
-                quality(r.best->quality).c_str(), o.rule.feasible(*r.best) ? "meets the rule" : "below the floor",
-                r.evaluations.size(), r.generations, r.stop_reason.c_str());
+    std::printf("best: %.2fx at %s (%s) after %zu evaluations, %d generations (%s; %d children screened)\n",
+                r.best->compression, quality(r.best->quality).c_str(),
+                o.rule.feasible(*r.best) ? "meets the rule" : "below the floor", r.evaluations.size(), r.generations,
+                r.stop_reason.c_str(), r.screened);
     if (r.test) {
         if (r.test->error.empty())
             std::printf("held-out (--test): %.2fx at %s\n", r.test->compression, quality(r.test->quality).c_str());
@@ -239,6 +242,8 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--elite", a->elite, "Best candidates carried into the next generation (default 2)")->check(CLI::Range(0, 9999));
     cmd->add_option("--patience", a->patience, "Stop after this many generations without a better score or compression")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
+    cmd->add_flag("--no-screen", a->no_screen,
+                  "Score every bred child, also those no denser than the best legible one so far (floor rule)");
     cmd->add_option("--seed", a->seed, "Random seed (same seed, same result)")->capture_default_str();
     cmd->add_option("--concurrency", a->concurrency, "Candidates scored at once")->check(CLI::Range(1, 256))->capture_default_str();
     cmd->add_option("--cache-dir", a->cache_dir, "Folder of the evaluation cache shared across runs (default: --out)");
