@@ -494,20 +494,34 @@ TEST(SearchCli, TaskFitnessScoresEachCandidateWithTheEvalRunner) {
     glyph::test::TempDir tmp;
     glyph::test::OcrTestServer server;
     const std::string space = tmp.file("space.json");
-    glyph::test::write_file(space, R"({"keys": {"dpi": {"type": "choice", "choices": [72, 96]}}})");
+    glyph::test::write_file(space, R"({"keys": {"dpi": {"type": "choice", "choices": [72, 80, 88, 96]}}})");
     const auto r = glyph::test::run_command(
         std::string(GLYPH_CLI) + " search --fitness task --bench ruler --data " +
         shell_quote(std::string(GLYPH_TEST_DATA) + "/eval/ruler_sample.jsonl") + " --endpoint " + server.endpoint() +
-        " --space " + shell_quote(space) + " --population 2 --budget 2 --out " + shell_quote(tmp.file("task")));
+        " --space " + shell_quote(space) + " --population 2 --elite 1 --budget 3 --out " + shell_quote(tmp.file("task")));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto rows = read_jsonl(tmp.file("task/evaluations.jsonl"));
-    ASSERT_EQ(rows.size(), 2u);
+    ASSERT_EQ(rows.size(), 3u);
+    double best_first = 0;
     for (const json& row : rows) {
         EXPECT_EQ(row["quality"], 100.0) << row.dump();  // the test server reads the needles off the pages
         EXPECT_GT(row["compression"].get<double>(), 0.5);
         EXPECT_TRUE(std::filesystem::exists(row["detail"]["run_dir"].get<std::string>() + "/predictions.jsonl"));
+        if (&row != &rows.back()) best_first = std::max(best_first, row["compression"].get<double>());
     }
+    // The child was priced before its run: when a lower dpi than the first
+    // generation's two was left to breed, it passed the screen and is
+    // denser than both; else the screen found nothing and said so.
     const json record = json::parse(glyph::test::read_file(tmp.file("task/search.json")));
+    EXPECT_EQ(record["screen"], true);
+    const int lowest_first = std::min(rows[0]["genes"]["dpi"].get<int>(), rows[1]["genes"]["dpi"].get<int>());
+    if (lowest_first > 72) {
+        EXPECT_EQ(record["screen_fallbacks"], 0);
+        EXPECT_GT(rows[2]["compression"].get<double>(), best_first);
+        EXPECT_LT(rows[2]["genes"]["dpi"].get<int>(), lowest_first);
+    } else {
+        EXPECT_EQ(record["screen_fallbacks"], 1);
+    }
     EXPECT_EQ(record["fitness"]["endpoint"], server.endpoint());
     EXPECT_EQ(record["rule"]["quality"], "accuracy");
 }

@@ -167,6 +167,12 @@ const std::vector<std::string>& reproducibility_fields();
 // the summary and DIR/failures.jsonl.
 RunSummary run_prompts(const std::vector<Prompt>& prompts, const RunSetup& setup, const std::string& dir);
 
+// The compression a pages-mode run of `prompts` reports when every item is
+// answered (score_run's: context tokens over vision tokens, summed over the
+// items), from renders and counts alone: nothing is sent. Throws EvalError
+// without a tokenizer, profile or config_for.
+double priced_compression(const std::vector<Prompt>& prompts, const RunSetup& setup);
+
 // ---- reports ---------------------------------------------------------------
 
 // One run folder scored: per group, overall, tokens and compression, by length.

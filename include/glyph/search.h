@@ -220,8 +220,11 @@ public:
     bool lower_is_better() const override { return false; }
     nlohmann::json identity() const override { return identity_; }
     void evaluate(const RenderConfig& config, Evaluation& out) const override;
+    // The run's compression from renders alone (eval::priced_compression).
+    std::optional<double> compression(const RenderConfig& config) const override;
 
 private:
+    eval::RunSetup setup_for(const RenderConfig& config) const;
     std::vector<eval::Prompt> prompts_;
     eval::RunSetup setup_;
     nlohmann::json identity_;

@@ -107,19 +107,20 @@ struct SentItem {
     std::string config_hash;
 };
 
-// Renders a prompt's context into PNG data URLs and counts both sides.
-SentItem render_prompt(const Prompt& p, const RenderConfig& config, const RunSetup& setup) {
+// Renders a prompt's context (into PNG data URLs, with `images`) and counts both sides.
+SentItem render_prompt(const Prompt& p, const RenderConfig& config, const RunSetup& setup, bool images = true) {
     SentItem s;
     if (p.context.empty()) return s;
     std::mutex m;
     std::map<int, std::string> urls;
     RenderOptions options;
     options.cancel = setup.stop;
-    options.on_page = [&](const Page& page) {
-        std::string url = vlm::data_url(encode_image(page.image, ImageFormat::Png), "image/png");
-        std::lock_guard lock(m);
-        urls[page.number] = std::move(url);
-    };
+    if (images)
+        options.on_page = [&](const Page& page) {
+            std::string url = vlm::data_url(encode_image(page.image, ImageFormat::Png), "image/png");
+            std::lock_guard lock(m);
+            urls[page.number] = std::move(url);
+        };
     const RenderResult result = render_text(p.context, config, options);
     for (auto& [number, url] : urls) s.image_urls.push_back(std::move(url));
     s.pages = int(result.pages.size());
@@ -334,6 +335,18 @@ const std::vector<std::string>& reproducibility_fields() {
     static const std::vector<std::string> fields = {"bench",   "send",      "model",   "sampling",         "extra",
                                                     "prompts", "profile",   "tokenizer", "cleanup", "max_prompt_tokens"};
     return fields;
+}
+
+double priced_compression(const std::vector<Prompt>& prompts, const RunSetup& setup) {
+    if (!setup.tokenizer || !setup.profile || !setup.config_for)
+        throw EvalError("pricing a run needs a tokenizer, a vision-token profile and a render config");
+    double context = 0, vision = 0;
+    for (const Prompt& p : prompts) {
+        const SentItem s = render_prompt(p, setup.config_for(p.context, p.newline_marker), setup, false);
+        context += double(s.context_tokens);
+        vision += double(s.vision_tokens);
+    }
+    return vision > 0 ? context / vision : 0;
 }
 
 RunSummary run_prompts(const std::vector<Prompt>& prompts, const RunSetup& setup, const std::string& dir) {

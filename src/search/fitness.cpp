@@ -103,7 +103,7 @@ TaskFitness::TaskFitness(std::vector<eval::Prompt> prompts, eval::RunSetup setup
     identity_["glyph"] = GLYPH_VERSION;
 }
 
-void TaskFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
+eval::RunSetup TaskFitness::setup_for(const RenderConfig& config) const {
     eval::RunSetup setup = setup_;
     // Glyph's evaluation renderer on top of the candidate, as `eval run` does.
     const json candidate = to_json(config);
@@ -115,6 +115,15 @@ void TaskFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
         return apply_config(keys, RenderConfig{}, ".", UnknownKeys::Reject);
     };
     setup.run_record["render"] = {{"config", candidate}};
+    return setup;
+}
+
+std::optional<double> TaskFitness::compression(const RenderConfig& config) const {
+    return eval::priced_compression(prompts_, setup_for(config));
+}
+
+void TaskFitness::evaluate(const RenderConfig& config, Evaluation& out) const {
+    const eval::RunSetup setup = setup_for(config);
     const std::string dir = (std::filesystem::path(work_dir_) / out.key).string();
     const eval::RunSummary summary = eval::run_prompts(prompts_, setup, dir);
     if (summary.fatal) throw SearchError(summary.fatal_message);
