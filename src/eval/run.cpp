@@ -115,12 +115,13 @@ SentItem render_prompt(const Prompt& p, const RenderConfig& config, const RunSet
     std::map<int, std::string> urls;
     RenderOptions options;
     options.cancel = setup.stop;
-    if (images)
-        options.on_page = [&](const Page& page) {
-            std::string url = vlm::data_url(encode_image(page.image, ImageFormat::Png), "image/png");
-            std::lock_guard lock(m);
-            urls[page.number] = std::move(url);
-        };
+    // Always set, so the result holds each page's size and not its pixels.
+    options.on_page = [&](const Page& page) {
+        if (!images) return;
+        std::string url = vlm::data_url(encode_image(page.image, ImageFormat::Png), "image/png");
+        std::lock_guard lock(m);
+        urls[page.number] = std::move(url);
+    };
     const RenderResult result = render_text(p.context, config, options);
     for (auto& [number, url] : urls) s.image_urls.push_back(std::move(url));
     s.pages = int(result.pages.size());
