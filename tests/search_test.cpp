@@ -356,6 +356,74 @@ TEST(GeneticSearch, TheScreenSendsBackChildrenNoDenserThanTheBest) {
     }
 }
 
+// The formula read on a "second layout" where narrow margins read worse:
+// the first reading's luck at margin-x 10-15.
+class SecondLayoutFormula : public FormulaFitness {
+public:
+    json identity() const override { return {{"fitness", "formula, second layout"}}; }
+    void evaluate(const glyph::RenderConfig& c, search::Evaluation& out) const override {
+        FormulaFitness::evaluate(c, out);
+        if (c.margin_x <= 15) out.quality += 0.004;
+    }
+};
+
+TEST(GeneticSearch, ACandidateBecomesTheBestOnlyIfItsSecondReadingHolds) {
+    glyph::test::TempDir tmp;
+    const auto space = search::SearchSpace::parse(kSmallSpace, "small");
+    FormulaFitness first, plain_first;
+    SecondLayoutFormula second;
+    auto o = small_options(tmp.file("twice"), 2);
+    o.second_reading = &second;
+    const auto r = search::run_search(space, first, o);
+    const auto plain = search::run_search(space, plain_first, small_options(tmp.file("once"), 2));
+    ASSERT_TRUE(r.best && plain.best);
+    // The search without it keeps a candidate the second layout would reject.
+    const glyph::RenderConfig plain_best = space.resolve(plain.best->genes);
+    EXPECT_LE(plain_best.margin_x, 15) << "the small space's densest legible config has narrow margins";
+    // With it, the best was read twice and holds the floor on both readings.
+    ASSERT_TRUE(r.best->detail.contains("second_reading")) << r.best->detail.dump();
+    const json& reading = r.best->detail["second_reading"];
+    EXPECT_LE(reading["quality"].get<double>(), 0.005);
+    EXPECT_DOUBLE_EQ(r.best->quality,
+                     std::max(reading["quality"].get<double>(), reading["first_quality"].get<double>()));
+    EXPECT_GT(space.resolve(r.best->genes).margin_x, 15);
+    // Every candidate that failed its second reading keeps the worse quality
+    // and ranks below the floor; the counts say how many.
+    int read = 0, failed = 0;
+    for (const search::Evaluation& e : r.evaluations) {
+        if (!e.detail.contains("second_reading")) continue;
+        ++read;
+        const double q2 = e.detail["second_reading"]["quality"].get<double>();
+        EXPECT_DOUBLE_EQ(e.quality, std::max(q2, e.detail["second_reading"]["first_quality"].get<double>()));
+        if (e.quality > 0.005) ++failed;
+    }
+    EXPECT_EQ(read, r.second_readings);
+    EXPECT_EQ(failed, r.second_reading_failures);
+    EXPECT_GT(r.second_reading_failures, 0);
+    // The budget counts the readings too.
+    EXPECT_EQ(r.stop_reason, "budget");
+    EXPECT_GE(int(r.evaluations.size()) + r.second_readings, o.budget);
+    EXPECT_LT(int(r.evaluations.size()), o.budget);
+    EXPECT_EQ(first.calls + second.calls, int(r.evaluations.size()) + r.second_readings);
+    const json record = json::parse(glyph::test::read_file(tmp.file("twice/search.json")));
+    EXPECT_EQ(record["second_readings"], r.second_readings);
+    EXPECT_EQ(record["second_reading_failures"], r.second_reading_failures);
+    // It is part of the search's identity: a one-reading search does not resume it.
+    try {
+        search::run_search(space, plain_first, small_options(tmp.file("twice"), 2));
+        ADD_FAILURE() << "a one-reading search resumed a two-reading one";
+    } catch (const search::SearchError& e) {
+        EXPECT_NE(std::string(e.what()).find("second_reading"), std::string::npos) << e.what();
+    }
+}
+
+TEST(SecondLayout, EachLineLosesItsFirstWord) {
+    const auto texts = search::second_layout({{"a.txt", "  One two three\nsolo\n\nfour\tfive\r\nlast line"}});
+    ASSERT_EQ(texts.size(), 1u);
+    EXPECT_EQ(texts[0].name, "a.txt (second layout)");
+    EXPECT_EQ(texts[0].text, "  two three\nsolo\n\nfive\r\nline");
+}
+
 // A stand-in for the advisor client: scripted rounds (good, out of range,
 // broken, a failure), as the advisor's test server scripts them.
 search::AdviceRound scripted_round(const search::AdviceQuery& q) {

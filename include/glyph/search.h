@@ -186,6 +186,12 @@ struct OcrFitnessOptions {
     double give_up_cer = 0;
 };
 
+// The same texts laid out anew for a second reading (SearchOptions::
+// second_reading): each line without its first word, so every paragraph
+// breaks at other places and lands at other pixel phases; a line of one word
+// is kept. Names get " (second layout)".
+std::vector<NamedText> second_layout(const std::vector<NamedText>& texts);
+
 // Offline fitness: render each text, read it back with Tesseract, CER against
 // the text as the page shows it (shown_text), compression from the same render.
 class OcrFitness : public Fitness {
@@ -299,7 +305,7 @@ using AdviceFn = std::function<AdviceRound(const AdviceQuery&)>;
 struct SearchOptions {
     uint64_t seed = 1;
     int population = 16;
-    int budget = 200;              // candidates scored (cache hits count)
+    int budget = 200;              // candidates scored and second readings (cache hits count)
     int elite = 2;
     int tournament = 3;
     double crossover_rate = 0.9;
@@ -316,6 +322,13 @@ struct SearchOptions {
     // bred again, up to 30 tries, so the scores go to candidates that could
     // become the answer. Off, or a fitness without `compression`: plain GA.
     bool screen = true;
+    // Under the floor rule, a candidate that would become the best (feasible
+    // and denser than the best so far) is scored again by this fitness (the
+    // OCR fitness on second_layout()'s texts) and keeps the worse of its two
+    // qualities: near the floor one layout's CER is partly luck, and the
+    // search keeps the luckiest. These readings count against the budget.
+    // Null: one reading.
+    const Fitness* second_reading = nullptr;
     // After each generation: its number, best evaluation, totals; a progress line.
     std::function<void(const std::string& line)> on_progress;
     const std::atomic<bool>* stop = nullptr;  // set: stop after the generation in flight
@@ -335,6 +348,8 @@ struct SearchResult {
     std::string stop_reason;              // "budget", "patience", "interrupted"
     int screened = 0;                     // children bred again because they were not denser
     int screen_fallbacks = 0;             // children scored unscreened: 30 tries bred nothing denser
+    int second_readings = 0;              // candidates scored again (SearchOptions::second_reading)
+    int second_reading_failures = 0;      // of them, those the second reading put below the floor
     int advised_accepted = 0, advised_clamped = 0, advised_dropped = 0, advised_duplicates = 0,
         advisor_malformed = 0, advisor_failures = 0;
 };

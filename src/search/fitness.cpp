@@ -14,6 +14,45 @@ namespace glyph::search {
 
 using nlohmann::json;
 
+namespace {
+
+// One line without its first word and the blanks after it (indentation kept);
+// a line of fewer than two words as it is.
+std::string without_first_word(const std::string& line) {
+    auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    size_t word = 0;
+    while (word < line.size() && blank(line[word])) ++word;
+    size_t end = word;
+    while (end < line.size() && !blank(line[end])) ++end;
+    size_t next = end;
+    while (next < line.size() && blank(line[next])) ++next;
+    if (end == word || next == line.size()) return line;
+    return line.substr(0, word) + line.substr(next);
+}
+
+}  // namespace
+
+std::vector<NamedText> second_layout(const std::vector<NamedText>& texts) {
+    std::vector<NamedText> out;
+    out.reserve(texts.size());
+    for (const NamedText& t : texts) {
+        std::string text;
+        text.reserve(t.text.size());
+        size_t begin = 0;
+        while (begin <= t.text.size()) {
+            size_t nl = t.text.find('\n', begin);
+            const bool last = nl == std::string::npos;
+            if (last) nl = t.text.size();
+            text += without_first_word(t.text.substr(begin, nl - begin));
+            if (last) break;
+            text += '\n';
+            begin = nl + 1;
+        }
+        out.push_back({t.name + " (second layout)", std::move(text)});
+    }
+    return out;
+}
+
 OcrFitness::OcrFitness(std::vector<NamedText> texts, const Tokenizer& tokenizer, const VisionProfile& profile,
                        OcrFitnessOptions options)
     : texts_(std::move(texts)), tokenizer_(tokenizer), profile_(profile), options_(std::move(options)) {

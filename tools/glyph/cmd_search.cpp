@@ -37,7 +37,7 @@ struct SearchArgs {
     double weight = 1;
     int budget = 200, population = 16, patience = 5, concurrency = 2;
     std::optional<int> elite;
-    bool no_screen = false;
+    bool no_screen = false, single_reading = false;
     uint64_t seed = 1;
 };
 
@@ -161,7 +161,7 @@ void run_search_command(const SearchArgs& a) {
     const Tokenizer tokenizer = Tokenizer::load(a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer);
     const VisionProfile& profile = find_profile(a.profile);
 
-    std::unique_ptr<search::Fitness> fitness, held_out;
+    std::unique_ptr<search::Fitness> fitness, second_reading, held_out;
     if (a.fitness == "ocr") {
         search::OcrFitnessOptions oo;
         oo.language = a.lang;
@@ -169,7 +169,10 @@ void run_search_command(const SearchArgs& a) {
         // Under the floor rule a candidate whose errors pass 3x the floor is
         // out whatever its other pages read: the rest is not read.
         if (a.rule == "floor") oo.give_up_cer = 3 * a.floor.value_or(0.005);
-        fitness = std::make_unique<search::OcrFitness>(texts_of(a.data, "--data"), tokenizer, profile, oo);
+        const std::vector<search::NamedText> texts = texts_of(a.data, "--data");
+        fitness = std::make_unique<search::OcrFitness>(texts, tokenizer, profile, oo);
+        if (!a.single_reading)
+            second_reading = std::make_unique<search::OcrFitness>(search::second_layout(texts), tokenizer, profile, oo);
         if (!a.test.empty()) {
             oo.give_up_cer = 0;  // the held-out CER is reported whole
             held_out = std::make_unique<search::OcrFitness>(texts_of(a.test, "--test"), tokenizer, profile, oo);
@@ -185,6 +188,7 @@ void run_search_command(const SearchArgs& a) {
     o.elite = a.elite.value_or(std::min(2, a.population - 1));
     o.patience = a.patience;
     o.screen = !a.no_screen;
+    o.second_reading = second_reading.get();
     o.concurrency = a.concurrency;
     o.out_dir = a.out;
     o.cache_dir = a.cache_dir;
@@ -211,10 +215,11 @@ void run_search_command(const SearchArgs& a) {
         std::snprintf(b, sizeof b, cer ? "CER %.2f%%" : "accuracy %.2f", cer ? 100 * q : q);
         return std::string(b);
     };
-    std::printf("best: %.2fx at %s (%s) after %zu evaluations, %d generations (%s; %d children screened)\n",
+    std::printf("best: %.2fx at %s (%s) after %zu evaluations and %d second readings, %d generations (%s; %d "
+                "children screened)\n",
                 r.best->compression, quality(r.best->quality).c_str(),
-                o.rule.feasible(*r.best) ? "meets the rule" : "below the floor", r.evaluations.size(), r.generations,
-                r.stop_reason.c_str(), r.screened);
+                o.rule.feasible(*r.best) ? "meets the rule" : "below the floor", r.evaluations.size(),
+                r.second_readings, r.generations, r.stop_reason.c_str(), r.screened);
     if (r.test) {
         if (r.test->error.empty())
             std::printf("held-out (--test): %.2fx at %s\n", r.test->compression, quality(r.test->quality).c_str());
@@ -237,13 +242,15 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--out", a->out, "Output folder: best.json, pareto.*, evaluations.jsonl, checkpoint (rerun resumes)")
         ->required();
     cmd->add_option("--space", a->space, "Search space JSON (default: share/search/space-default.json)");
-    cmd->add_option("--budget", a->budget, "Candidates to score in all")->check(CLI::Range(1, 1000000))->capture_default_str();
+    cmd->add_option("--budget", a->budget, "Candidates to score in all, second readings included")->check(CLI::Range(1, 1000000))->capture_default_str();
     cmd->add_option("--population", a->population, "Candidates per generation")->check(CLI::Range(2, 10000))->capture_default_str();
     cmd->add_option("--elite", a->elite, "Best candidates carried into the next generation (default 2)")->check(CLI::Range(0, 9999));
     cmd->add_option("--patience", a->patience, "Stop after this many generations without a better score or compression")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
     cmd->add_flag("--no-screen", a->no_screen,
                   "Score every bred child, also those no denser than the best legible one so far (floor rule)");
+    cmd->add_flag("--single-reading", a->single_reading,
+                  "OCR fitness, floor rule: do not read a candidate again on a second layout before it becomes the best");
     cmd->add_option("--seed", a->seed, "Random seed (same seed, same result)")->capture_default_str();
     cmd->add_option("--concurrency", a->concurrency, "Candidates scored at once")->check(CLI::Range(1, 256))->capture_default_str();
     cmd->add_option("--cache-dir", a->cache_dir, "Folder of the evaluation cache shared across runs (default: --out)");
