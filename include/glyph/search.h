@@ -323,7 +323,7 @@ struct SearchOptions {
     // become the answer. Off, or a fitness without `compression`: plain GA.
     bool screen = true;
     // Under the floor rule, a candidate that would become the best (feasible
-    // and denser than the best so far) is scored again by this fitness (the
+    // and ranked before the best so far) is scored again by this fitness (the
     // OCR fitness on second_layout()'s texts) and keeps the worse of its two
     // qualities: near the floor one layout's CER is partly luck, and the
     // search keeps the luckiest. These readings count against the budget.
