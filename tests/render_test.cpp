@@ -159,6 +159,32 @@ TEST(Render, PagePartEndingInAnEmptyLineDropsIt) {
     EXPECT_NEAR(first_on_page2.y, r.lines[0].y + 10, 1e-6);
 }
 
+TEST(Render, OneLinePageCannotCarryABreakAcrossPages) {
+    // A page that holds one line: the part before a line break is the blank
+    // line the break leaves, which is dropped, and the rest begins with the
+    // same break. reportlab fails on these texts; so do we, with one error
+    // instead of pages for ever (found by fuzz_layout).
+    const RenderConfig cfg =
+        apply_config(json{{"page-size", "125,84"}, {"margin-y", 9}, {"font-size", 15}, {"line-height", 28}},
+                     preset("en"));
+    for (const char* text : {"\n3", "abc\ndef", "one\n\ntwo"}) {
+        try {
+            render_text(text, cfg);
+            ADD_FAILURE() << "rendered " << json(text).dump();
+        } catch (const InputError& e) {
+            EXPECT_NE(std::string(e.what()).find("holds one line"), std::string::npos) << e.what();
+        }
+    }
+    // One line of text still makes its page, and a wrapped paragraph without
+    // a break takes a page a line.
+    EXPECT_EQ(render_text("abc", cfg).pages.size(), 1u);
+    EXPECT_EQ(render_text("abc def ghi jkl mno", cfg).pages.size(), 2u);
+    // In clean mode each line simply takes its own page.
+    RenderConfig clean = cfg;
+    clean.mode = LayoutMode::Clean;
+    EXPECT_EQ(render_text("abc\ndef", clean).pages.size(), 2u);
+}
+
 TEST(Render, OneCjkParagraphKeepsEveryCharacterAcrossPages) {
     // The evaluation renderer's one paragraph of mixed Chinese and English,
     // over many pages: reportlab re-wraps the rest after every page break

@@ -29,6 +29,13 @@ constexpr double kFramePadding = 6;
 constexpr double kFuzz = 1e-6;
 constexpr double kSpaceShrinkage = 0.05;
 
+// A length in points for a message: "28", "10.5".
+std::string pt_text(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
 // reportlab's whitespace set for splitting words (no NBSP: it glues words).
 bool is_split_space(char32_t c) {
     switch (c) {
@@ -832,9 +839,17 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
             // is one line shorter, so its origin sits one leading higher.
             // (Its CJK wrapper reuses the lines it split, so CJK keeps them.)
             const bool drops_empty_last = !cjk && last_placed.words.empty() && last_placed.line_break;
+            const uint32_t next_start = lines[s].start;
+            if (at_top && drops_empty_last && s == 1 && !cjk && next_start <= start)
+                // A page of one line whose part is the blank line a break
+                // leaves: the part is dropped and the rest begins with the
+                // same break, so no page would ever take it. reportlab fails
+                // here too ("too large on page").
+                throw InputError("the page holds one line of text (line-height " + pt_text(leading) +
+                                 " pt), and the reference layout cannot carry a paragraph across such pages at a "
+                                 "line break: give the page room for two lines or use mode clean");
             place(chars, lines, drops_empty_last ? s - 1 : s, first_part, !last_placed.line_break);
             at_top = false;
-            const uint32_t next_start = lines[s].start;
             if (cjk) cjk_para->split_after(s);
             else start = next_start;
             first_part = false;
