@@ -840,7 +840,7 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
             // (Its CJK wrapper reuses the lines it split, so CJK keeps them.)
             const bool drops_empty_last = !cjk && last_placed.words.empty() && last_placed.line_break;
             const uint32_t next_start = lines[s].start;
-            if (at_top && drops_empty_last && s == 1 && !cjk && next_start <= start)
+            if (at_top && drops_empty_last && s == 1 && next_start <= start)
                 // A page of one line whose part is the blank line a break
                 // leaves: the part is dropped and the rest begins with the
                 // same break, so no page would ever take it. reportlab fails
