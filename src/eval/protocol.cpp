@@ -7,6 +7,7 @@
 #include "glyph/eval_run.h"
 #include "python_text.h"
 #include "util/jsonl_files.h"
+#include "util/strings.h"
 
 namespace glyph::eval {
 
@@ -15,16 +16,6 @@ namespace {
 constexpr size_t kMaxPromptFileBytes = 16u << 20;
 
 std::string py_strip(const std::string& s) { return py::encode(py::strip(py::decode(s))); }
-
-// str.replace(old, new): every occurrence, left to right.
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    if (from.empty()) return s;
-    std::string out;
-    size_t pos = 0;
-    for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size())
-        out.append(s, pos, hit - pos).append(to);
-    return out.append(s, pos);
-}
 
 std::string base_dataset(const std::string& dataset) {
     return dataset.size() > 2 && dataset.compare(dataset.size() - 2, 2, "_e") == 0 ? dataset.substr(0, dataset.size() - 2)

@@ -10,6 +10,7 @@
 
 #include "glyph/eval_run.h"
 #include "glyph/render.h"
+#include "item_key.h"
 #include "python_text.h"
 #include "util/jsonl_files.h"
 #include "util/svg_chart.h"
@@ -28,10 +29,6 @@ std::string read_file(const std::string& path, const std::string& what) {
     s << in.rdbuf();
     return s.str();
 }
-
-std::string id_text(const json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
-
-std::string joined(const std::string& data, const std::string& id) { return data + "\n" + id; }
 
 // Power-of-two context bins as openai's MRCR grader draws them: (lo, hi].
 std::string power_bin(int64_t n) {
@@ -60,7 +57,7 @@ struct RowInfo {
 
 template <class Item>
 std::vector<Item> with_joined_ids(std::vector<Item> items, const std::string& data) {
-    for (Item& it : items) it.id = joined(data, it.id);
+    for (Item& it : items) it.id = item_key(data, it.id);
     return items;
 }
 
@@ -116,7 +113,7 @@ RunScores score_run(const std::string& dir, const ScoreOptions& options) {
             info.pages = num("pages");
             info.length = row.contains("length") && row["length"].is_number() ? row["length"].get<int64_t>() : -1;
             info.latency_ms = row.contains("latency_ms") && row["latency_ms"].is_number() ? row["latency_ms"].get<double>() : 0;
-            rows[joined(row["data"].get<std::string>(), id_text(row[idcol]))] = std::move(info);
+            rows[item_key(row["data"].get<std::string>(), id_text(row[idcol]))] = std::move(info);
         }
     }
     const std::string fail_path = (fs::path(dir) / "failures.jsonl").string();

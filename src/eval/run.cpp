@@ -17,6 +17,7 @@
 #include "glyph/eval_run.h"
 #include "glyph/render.h"
 #include "glyph/work_pool.h"
+#include "item_key.h"
 #include "util/jsonl_files.h"
 
 namespace glyph::eval {
@@ -26,10 +27,6 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 namespace {
-
-std::string prompt_key(const std::string& data, const std::string& id) { return data + "\n" + id; }
-
-std::string id_text(const json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
 
 std::string config_hash(const RenderConfig& config) { return source_digest(to_json(config).dump()).substr(0, 16); }
 
@@ -171,12 +168,12 @@ public:
                 const auto id = row.find(idcol);
                 if (!row.contains("data") || !row["data"].is_string() || id == row.end() || !row.contains("pred"))
                     return std::nullopt;
-                return prompt_key(row["data"].get<std::string>(), id_text(*id));
+                return item_key(row["data"].get<std::string>(), id_text(*id));
             },
             [&](const json& row) {
                 const auto id = row.find(idcol);
                 if (!row.contains("data") || !row["data"].is_string() || id == row.end()) return;
-                done[prompt_key(row["data"].get<std::string>(), id_text(*id))] = {row.value("config", "")};
+                done[item_key(row["data"].get<std::string>(), id_text(*id))] = {row.value("config", "")};
             });
 
         RunRecord record(dir, setup_.run_record);
@@ -186,7 +183,7 @@ public:
         configs_.resize(prompts_.size());
         for (size_t i = 0; i < prompts_.size(); ++i) {
             const Prompt& p = prompts_[i];
-            const std::string key = prompt_key(p.data, p.id);
+            const std::string key = item_key(p.data, p.id);
             const bool finished = ledger.done().count(key) > 0;
             if (setup_.send == SendMode::kPages && (!finished || !done[key].config.empty())) {
                 configs_[i] = setup_.config_for(p.context, p.newline_marker);

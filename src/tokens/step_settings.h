@@ -11,20 +11,9 @@
 
 #include "tokens/tokenizer_model.h"
 #include "tokens/utf8_scan.h"
+#include "util/strings.h"
 
 namespace glyph {
-
-// Every occurrence of `pattern` (not empty) in `s`, left to right, replaced.
-inline std::string replace_all(std::string_view s, std::string_view pattern, std::string_view content) {
-    std::string out;
-    size_t from = 0;
-    for (size_t at = s.find(pattern); at != std::string_view::npos; at = s.find(pattern, from)) {
-        out.append(s.substr(from, at - from)).append(content);
-        from = at + pattern.size();
-    }
-    out.append(s.substr(from));
-    return out;
-}
 
 struct ReplaceRule {
     std::string pattern;

@@ -39,17 +39,23 @@ struct RenderArgs {
 };
 
 // The tokenizer for the compression ratio. Without --tokenizer and without
-// the default file the render still succeeds, with a note instead of counts.
-std::optional<Tokenizer> ratio_tokenizer(const RenderArgs& a, std::string& path) {
+// the default file the render still succeeds, with a note instead of counts:
+// the note is kept in `missing` and printed once the render has succeeded, so
+// that bad input still gets one error line and nothing else.
+std::optional<Tokenizer> ratio_tokenizer(const RenderArgs& a, std::string& path, std::string& missing) {
     path = a.tokenizer;
     try {
         if (path.empty()) path = default_tokenizer_path();
         return Tokenizer::load(path);
     } catch (const TokenizerError& e) {
         if (!a.tokenizer.empty()) throw;
-        std::fprintf(stderr, "glyph: note: compression not counted: %s\n", e.what());
+        missing = e.what();
         return std::nullopt;
     }
+}
+
+void print_not_counted(const std::string& missing) {
+    if (!missing.empty()) std::fprintf(stderr, "glyph: note: compression not counted: %s\n", missing.c_str());
 }
 
 // Warnings and the summary go to stderr when stdout carries --json or --layout -.
@@ -86,14 +92,14 @@ void run_single(const RenderArgs& a) {
     // (accounting.h). A bad --tokenizer still fails before the folder is
     // swapped in. The pool is declared last: it is joined before what its
     // tasks write to goes away.
-    std::string tokenizer_path;
+    std::string tokenizer_path, tokenizer_missing;
     std::optional<Tokenizer> tokenizer;
     std::optional<int64_t> text_tokens;
     WorkPool::Group loading;
     WorkPool pool(a.threads);
     if (!a.no_count)
         pool.submit(loading, [&] {
-            tokenizer = ratio_tokenizer(a, tokenizer_path);
+            tokenizer = ratio_tokenizer(a, tokenizer_path, tokenizer_missing);
             if (tokenizer && pool.threads() > 1) text_tokens = int64_t(tokenizer->count(text));
         });
     RenderOptions opts;
@@ -109,6 +115,7 @@ void run_single(const RenderArgs& a) {
         add_to_manifest(manifest, *stats, tokenizer_path);
     }
     writer.commit(manifest);
+    print_not_counted(tokenizer_missing);
     if (!a.layout.empty()) write_text_output(a.layout, layout_jsonl(r), "--layout");
     const std::string warning = missing_glyph_warning(r.missing);
     if (!warning.empty()) std::fprintf(stderr, "glyph: warning: %s\n", warning.c_str());
@@ -145,9 +152,9 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
     opts.on_warning = [](size_t line, const std::string& warning) {
         print_config_warning("line " + std::to_string(line) + ": " + warning);
     };
-    std::string tokenizer_path;
+    std::string tokenizer_path, tokenizer_missing;
     const std::optional<Tokenizer> tokenizer =
-        a.no_count ? std::nullopt : ratio_tokenizer(a, tokenizer_path);
+        a.no_count ? std::nullopt : ratio_tokenizer(a, tokenizer_path, tokenizer_missing);
     const VisionProfile& profile = find_profile(a.profile);
     // --preset auto chooses en or zh per item, from its own text.
     if (a.flags.config_file.empty() && a.flags.preset == "auto")
@@ -177,6 +184,7 @@ void run_batch(const RenderArgs& a, const RenderConfig& cfg) {
         throw;
     }
     if (progress) progress->finish();
+    print_not_counted(tokenizer_missing);
     std::printf("%s: %zu rendered (%s), %zu already done, %zu failed -> %s\n", plural(rep.total, "item").c_str(),
                 rep.rendered, plural(rep.pages, "page").c_str(), rep.skipped, rep.failed, rep.results_path.c_str());
     if (boxed_items)

@@ -35,6 +35,7 @@ struct SearchArgs {
     std::string rule = "floor";
     std::optional<double> floor;
     double weight = 1;
+    double mutation_rate = search::SearchOptions{}.mutation_rate;
     int budget = 200, population = 16, patience = 5, concurrency = 2;
     std::optional<int> elite;
     bool no_screen = false, single_reading = false;
@@ -187,6 +188,7 @@ void run_search_command(const SearchArgs& a) {
     o.budget = a.budget;
     o.elite = a.elite.value_or(std::min(2, a.population - 1));
     o.patience = a.patience;
+    o.mutation_rate = a.mutation_rate;
     o.screen = !a.no_screen;
     o.second_reading = second_reading.get();
     o.concurrency = a.concurrency;
@@ -247,6 +249,8 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--elite", a->elite, "Best candidates carried into the next generation (default 2)")->check(CLI::Range(0, 9999));
     cmd->add_option("--patience", a->patience, "Stop after this many generations without a better score or compression")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
+    cmd->add_option("--mutation-rate", a->mutation_rate, "Chance that a child's key is mutated, per key")
+        ->check(CLI::Range(0.0, 1.0))->capture_default_str();
     cmd->add_flag("--no-screen", a->no_screen,
                   "Score every bred child, also those no denser than the best legible one so far (floor rule)");
     cmd->add_flag("--single-reading", a->single_reading,
