@@ -203,6 +203,9 @@ search::SearchOptions small_options(const std::string& out, int concurrency) {
     o.population = 6;
     o.budget = 30;
     o.patience = 100;
+    // About one of the small space's 5 keys per child (the default, 0.1, is
+    // about two of the default space's 21; here most children would repeat a parent).
+    o.mutation_rate = 0.2;
     o.concurrency = concurrency;
     o.out_dir = out;
     return o;

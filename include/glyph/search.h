@@ -309,7 +309,7 @@ struct SearchOptions {
     int elite = 2;
     int tournament = 3;
     double crossover_rate = 0.9;
-    double mutation_rate = 0.2;    // per key
+    double mutation_rate = 0.1;    // per key: about 2 of the default space's 21 keys per child
     int patience = 5;              // stop after this many generations without a better score or compression
     int concurrency = 2;           // candidates scored at once (the work pool's threads)
     std::string out_dir;
