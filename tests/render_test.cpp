@@ -425,6 +425,28 @@ TEST(RenderCli, BadInputGetsOneClearLineAndNoManifest) {
     }
 }
 
+// Without a tokenizer the render still succeeds with a note, and the note
+// waits for the render: input the layout refuses (a page of one line that
+// would carry a line break) keeps its one error line.
+TEST(RenderCli, WithoutATokenizerTheNoteFollowsASuccessfulRenderOnly) {
+    TempDir dir;
+    const std::string in = dir.file("in.txt");
+    write_file(in, "abc\ndef");
+    const std::string no_tokenizer = "GLYPH_TOKENIZER=" + shell_quote(dir.file("no-tokenizer.json")) + " ";
+    auto bad = glyph::test::run_command(no_tokenizer + shell_quote(GLYPH_CLI) + " render " + shell_quote(in) +
+                                        " --preset en --set page-size=125,84 --set margin-y=9 --set font-size=15"
+                                        " --set line-height=28 --out " +
+                                        shell_quote(dir.file("bad")));
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+    EXPECT_NE(bad.err.find("one line"), std::string::npos) << bad.err;
+    auto good = glyph::test::run_command(no_tokenizer + shell_quote(GLYPH_CLI) + " render " + shell_quote(in) +
+                                         " --preset en --out " + shell_quote(dir.file("good")));
+    EXPECT_EQ(good.exit_code, 0) << good.err;
+    EXPECT_NE(good.err.find("compression not counted"), std::string::npos) << good.err;
+    EXPECT_TRUE(fs::exists(dir.file("good/manifest.json")));
+}
+
 TEST(RenderCli, BinaryFileIsRefused) {
     TempDir dir;
     auto b = run_glyph("render " + shell_quote(GLYPH_CLI) + " --preset en --out " + shell_quote(dir.file("bin")));
