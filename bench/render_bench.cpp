@@ -121,22 +121,31 @@ void BM_EncodePagesAtLevel(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodePagesAtLevel)->Arg(0)->DenseRange(1, 6)->Arg(9)->Unit(benchmark::kMillisecond);
 
-// The pages' rows with their PNG filter bytes, as the encoder deflates them.
-const std::vector<std::vector<uint8_t>>& page_rows() {
-    static const std::vector<std::vector<uint8_t>> raws = [] {
-        std::vector<std::vector<uint8_t>> out;
-        for (const glyph::Page& page : pages()) {
-            std::vector<uint8_t> raw;
-            raw.reserve(size_t(page.image.height) * (page.image.stride() + 1));
-            for (int y = 0; y < page.image.height; ++y) {
-                raw.push_back(0);
-                raw.insert(raw.end(), page.image.row(y), page.image.row(y) + page.image.stride());
+// The pages' rows, each after its PNG filter byte: filter none (0), as the
+// encoder deflates them, or Sub (1) / Up (2), for the benchmark of filters.
+std::vector<std::vector<uint8_t>> filtered_rows(int filter) {
+    std::vector<std::vector<uint8_t>> rows;
+    for (const glyph::Page& page : pages()) {
+        const glyph::Image& im = page.image;
+        const int w = im.stride();
+        std::vector<uint8_t> raw;
+        raw.reserve(size_t(im.height) * size_t(w + 1));
+        for (int y = 0; y < im.height; ++y) {
+            raw.push_back(uint8_t(filter));
+            const uint8_t* r = im.row(y);
+            for (int x = 0; x < w; ++x) {
+                const int predictor = filter == 0 ? 0 : filter == 1 ? (x ? r[x - 1] : 0) : (y ? im.row(y - 1)[x] : 0);
+                raw.push_back(uint8_t(r[x] - predictor));
             }
-            out.push_back(std::move(raw));
         }
-        return out;
-    }();
-    return raws;
+        rows.push_back(std::move(raw));
+    }
+    return rows;
+}
+
+const std::vector<std::vector<uint8_t>>& page_rows() {
+    static const std::vector<std::vector<uint8_t>> rows = filtered_rows(0);
+    return rows;
 }
 
 // Deflating the unfiltered rows alone (libdeflate level 1), without a PNG around them.
@@ -210,24 +219,7 @@ BENCHMARK(BM_IgzipRowsBuffer)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // ... and PNG's Sub (1) or Up (2) filter on every row instead of none.
 void BM_IgzipFilteredRows(benchmark::State& state) {
-    const int filter = int(state.range(0));
-    std::vector<std::vector<uint8_t>> rows;
-    for (const glyph::Page& page : pages()) {
-        const glyph::Image& im = page.image;
-        const int w = im.stride();
-        std::vector<uint8_t> raw;
-        raw.reserve(size_t(im.height) * size_t(w + 1));
-        for (int y = 0; y < im.height; ++y) {
-            raw.push_back(uint8_t(filter));
-            const uint8_t* r = im.row(y);
-            for (int x = 0; x < w; ++x) {
-                const int predictor = filter == 1 ? (x ? r[x - 1] : 0) : (y ? im.row(y - 1)[x] : 0);
-                raw.push_back(uint8_t(r[x] - predictor));
-            }
-        }
-        rows.push_back(std::move(raw));
-    }
-    deflate_all_rows(state, rows, 1, ISAL_DEF_LVL1_DEFAULT);
+    deflate_all_rows(state, filtered_rows(int(state.range(0))), 1, ISAL_DEF_LVL1_DEFAULT);
 }
 BENCHMARK(BM_IgzipFilteredRows)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 

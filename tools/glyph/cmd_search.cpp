@@ -167,6 +167,7 @@ void run_search_command(const SearchArgs& a) {
     const search::SearchSpace space = search::SearchSpace::load(a.space.empty() ? search::default_space_path() : a.space);
     const Tokenizer tokenizer = Tokenizer::load(a.tokenizer.empty() ? default_tokenizer_path() : a.tokenizer);
     const VisionProfile& profile = find_profile(a.profile);
+    const double floor = a.floor.value_or(a.fitness == "ocr" ? kDefaultCerFloor : kDefaultAccuracyFloor);
 
     std::unique_ptr<search::Fitness> fitness, second_reading, held_out;
     if (a.fitness == "ocr") {
@@ -175,7 +176,7 @@ void run_search_command(const SearchArgs& a) {
         oo.tokenizer_name = tokenizer_identity(a.tokenizer);
         // Under the floor rule a candidate whose errors pass 3x the floor is
         // out whatever its other pages read: the rest is not read.
-        if (a.rule == "floor") oo.give_up_cer = 3 * a.floor.value_or(kDefaultCerFloor);
+        if (a.rule == "floor") oo.give_up_cer = 3 * floor;
         const std::vector<search::NamedText> texts = texts_of(a.data, "--data");
         fitness = std::make_unique<search::OcrFitness>(texts, tokenizer, profile, oo);
         if (!a.single_reading)
@@ -201,7 +202,7 @@ void run_search_command(const SearchArgs& a) {
     o.out_dir = a.out;
     o.cache_dir = a.cache_dir;
     o.rule.kind = a.rule == "weighted" ? search::FitnessRule::kWeighted : search::FitnessRule::kFloor;
-    o.rule.floor = a.floor.value_or(a.fitness == "ocr" ? kDefaultCerFloor : kDefaultAccuracyFloor);
+    o.rule.floor = floor;
     o.rule.weight = a.weight;
     o.rule.lower_is_better = fitness->lower_is_better();
     o.advisor = advisor_of(a);
