@@ -2,7 +2,10 @@
 // behaviours (NOTES.md in ../shared/reference), and bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -259,6 +262,54 @@ TEST(Render, ColorsMakeRgbPagesAndMarkupInlines) {
     ASSERT_EQ(marked.lines.size(), 1u);
     EXPECT_EQ(marked.pages[0].image.channels, 3);
     EXPECT_EQ(marked.lines[0].words, (std::vector<std::string>{"one", "\\n", "two"}));
+}
+
+// The crop against the reference's rule applied pixel by pixel to the same
+// pages left uncropped: ink is a luminance more than 5 levels from the median
+// of the top-left 2x2; the width ends margin-x past the rightmost ink, the
+// last page margin-y below the lowest.
+TEST(Render, AutoCropCutsWhereTheReferenceRuleDoesOnEveryBackground) {
+    std::string text;
+    for (int i = 0; i < 120; ++i) text += std::string(size_t(5 + (i * 37) % 90), char('a' + i % 26)) + "\n";
+    const std::vector<std::pair<std::string, std::string>> colors = {
+        {"#000000", "#FFFFFF"}, {"#000000", "#808080"}, {"#F0F0F0", "#141414"}, {"#C00000", "#FFFFFF"}};
+    for (const auto& [font, page] : colors) {
+        SCOPED_TRACE(font + " on " + page);
+        RenderConfig cfg = apply_config(json{{"font-color", font}, {"page-bg-color", page}}, preset("en"));
+        RenderConfig uncut = cfg;
+        uncut.auto_crop_width = uncut.auto_crop_last_page = false;
+        const RenderResult cut = render_text(text, cfg), whole = render_text(text, uncut);
+        ASSERT_EQ(cut.pages.size(), whole.pages.size());
+        ASSERT_GE(whole.pages.size(), 2u);
+        for (size_t p = 0; p < whole.pages.size(); ++p) {
+            const Image& full = whole.pages[p].image;
+            const int ch = full.channels;
+            auto luma = [&](int x, int y) {
+                const uint8_t* px = full.row(y) + size_t(x) * size_t(ch);
+                return ch == 1 ? int(px[0]) : (px[0] * 19595 + px[1] * 38470 + px[2] * 7471 + 0x8000) >> 16;
+            };
+            int corner[4] = {luma(0, 0), luma(1, 0), luma(0, 1), luma(1, 1)};
+            std::sort(corner, corner + 4);
+            const double background = (corner[1] + corner[2]) / 2.0;
+            int last_col = -1, last_row = -1;
+            for (int y = 0; y < full.height; ++y)
+                for (int x = 0; x < full.width; ++x)
+                    if (std::fabs(luma(x, y) - background) > 5) {
+                        last_col = std::max(last_col, x);
+                        last_row = y;
+                    }
+            ASSERT_GE(last_col, 0);
+            const bool last = p + 1 == whole.pages.size();
+            const int width = std::min(full.width, int(std::nearbyint(last_col + 1 + cfg.margin_x)));
+            const int height = last ? std::min(full.height, int(std::nearbyint(last_row + cfg.margin_y))) : full.height;
+            const Image& got = cut.pages[p].image;
+            ASSERT_EQ(got.width, width) << "page " << p + 1;
+            ASSERT_EQ(got.height, height) << "page " << p + 1;
+            ASSERT_EQ(got.channels, ch);
+            for (int y = 0; y < height; ++y)
+                ASSERT_EQ(0, std::memcmp(got.row(y), full.row(y), size_t(width) * size_t(ch))) << "row " << y;
+        }
+    }
 }
 
 TEST(Render, ParagraphBoxesAreCrispAndAnEmptyLastParagraphKeepsItsBox) {

@@ -3,6 +3,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -11,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -92,6 +97,27 @@ void crop_in_place(Image& img, int width, int height) {
     if (img.pixels.capacity() > 2 * img.pixels.size()) img.pixels.shrink_to_fit();  // a short last page
 }
 
+// The rightmost ink pixel of a grey row at or after `from`, or -1: ink is a
+// level outside [lo, hi]. Most of a page's rows are blank past the text's
+// right edge, so this runs over most of every page; 16 pixels at a time.
+int rightmost_ink(const uint8_t* row, int from, int width, uint8_t lo, uint8_t hi) {
+    int x = width;
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi8(char(lo)), span = _mm_set1_epi8(char(hi - lo));
+    while (x - from >= 16) {
+        x -= 16;
+        // v - lo, wrapping, is at most hi - lo exactly for the background's levels.
+        const __m128i off = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x)), low);
+        const __m128i blank = _mm_cmpeq_epi8(_mm_min_epu8(off, span), off);
+        const unsigned ink = ~unsigned(_mm_movemask_epi8(blank)) & 0xFFFFu;
+        if (ink) return x + 31 - __builtin_clz(ink);
+    }
+#endif
+    while (x-- > from)
+        if (uint8_t(row[x] - lo) > uint8_t(hi - lo)) return x;
+    return -1;
+}
+
 // The reference's auto-crop: ink is anything more than 5 grey levels away
 // from the median of the top-left 2x2 pixels; keep margin pixels past it.
 Image auto_crop(Image img, const RenderConfig& cfg, bool last_page) {
@@ -106,15 +132,24 @@ Image auto_crop(Image img, const RenderConfig& cfg, bool last_page) {
     const double background = (corner[1] + corner[2]) / 2.0;
     bool ink[256];  // by grey level, decided once instead of per pixel
     for (int v = 0; v < 256; ++v) ink[v] = std::fabs(v - background) > 5;
+    // The background's levels are one run [lo, hi] (never empty: ten levels
+    // around a background in 0..255).
+    const uint8_t lo = uint8_t(std::find(ink, ink + 256, false) - ink);
+    const uint8_t hi = uint8_t(255 - (std::find(std::rbegin(ink), std::rend(ink), false) - std::rbegin(ink)));
     int last_col = -1, last_row = -1;
     for (int y = 0; y < h; ++y) {
         const uint8_t* row = img.row(y);
-        for (int x = w - 1; x > last_col || (crop_h && x >= 0); --x) {
-            if (ink[luminance(row + size_t(x) * size_t(ch), ch)]) {
-                last_col = std::max(last_col, x);
-                last_row = y;
-                break;
-            }
+        const int from = crop_h ? 0 : last_col + 1;  // a full row only when the last ink row matters
+        int x = -1;
+        if (ch == 1) {
+            x = rightmost_ink(row, from, w, lo, hi);
+        } else {
+            for (int c = w - 1; c >= from && x < 0; --c)
+                if (ink[luminance(row + size_t(c) * size_t(ch), ch)]) x = c;
+        }
+        if (x >= 0) {
+            last_col = std::max(last_col, x);
+            last_row = y;
         }
     }
     int new_w = w, new_h = h;
