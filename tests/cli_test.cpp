@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
@@ -143,6 +144,32 @@ TEST(CliPreset, TheRuleCountsLettersOnly) {
     EXPECT_EQ(glyph::auto_preset_name("The word 你好 means hello in Mandarin."), "en");
     EXPECT_EQ(glyph::auto_preset_name("日本語のテキストです。"), "zh");
     EXPECT_EQ(glyph::auto_preset_name(std::string("\xff\xfe abc", 6)), "en");  // no crash on bad bytes
+}
+
+// Long texts, where ASCII is counted a block at a time: the vote is the same
+// exact count of letters whichever way the blocks fall.
+TEST(CliPreset, LongTextsAreCountedLetterByLetter) {
+    for (const size_t ascii : {1000u, 4097u}) {
+        for (const size_t shift : {0u, 1u, 63u}) {
+            SCOPED_TRACE("letters " + std::to_string(ascii) + ", shift " + std::to_string(shift));
+            const std::string pad(shift, ' ');
+            std::string letters;
+            for (size_t i = 0; i < ascii; ++i) letters += char((i % 7 == 6) ? ' ' : 'a' + i % 26);
+            size_t count = 0;
+            for (char c : letters) count += c != ' ';
+            std::string han;
+            for (size_t i = 0; i < count; ++i) han += "字";
+            // A tie stays en; one Han letter more makes it zh, wherever the Han letters are.
+            EXPECT_EQ(glyph::auto_preset_name(pad + letters + "1234567890 " + han), "en");
+            EXPECT_EQ(glyph::auto_preset_name(pad + letters + han + "字"), "zh");
+            EXPECT_EQ(glyph::auto_preset_name(pad + han + "字" + letters), "zh");
+            // Upper case, digits, controls and a bad byte in the ASCII blocks.
+            std::string upper = letters;
+            for (char& c : upper) c = char(std::toupper(static_cast<unsigned char>(c)));
+            EXPECT_EQ(glyph::auto_preset_name(pad + han + "\n\t@[`{\xff" + upper), "en");
+            EXPECT_EQ(glyph::auto_preset_name(pad + han + "字\n\t@[`{\xff" + upper), "zh");
+        }
+    }
 }
 
 TEST(CliPreset, BoxesAreAlwaysAnnounced) {

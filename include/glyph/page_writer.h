@@ -36,8 +36,10 @@ public:
     // The manifest describing `result` (not yet written). `source_path`
     // (empty: none, e.g. stdin or a batch item) is recorded as "source" with
     // "source_sha256", so the pages can be checked against their text later.
+    // `source_sha256` is source_digest(source) when the caller has it already
+    // (the CLI computes it beside the layout); empty: computed here.
     nlohmann::json manifest(const RenderResult& result, const RenderConfig& config, std::string_view source,
-                            const std::string& source_path = "") const;
+                            const std::string& source_path = "", const std::string& source_sha256 = "") const;
     // Writes `manifest` as manifest.json and swaps the staging folder in.
     void commit(const nlohmann::json& manifest);
     // manifest() then commit(); returns the manifest.

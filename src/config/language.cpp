@@ -1,5 +1,8 @@
 // The "auto" preset: one rule, used by every entry point, for which of the
 // built-in presets suits a text.
+#include <cstddef>
+#include <cstdint>
+
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 
@@ -18,13 +21,39 @@ bool is_cjk_letter(char32_t c) {
            script == USCRIPT_HANGUL || script == USCRIPT_BOPOMOFO;
 }
 
+// ASCII letters among the kAsciiBlock bytes at p, or -1 when one of them is
+// not ASCII. A
+// fixed-size loop without branches, which the compiler turns into vector code:
+// the whole text is scanned before anything renders, so it is on every
+// command's critical path.
+constexpr size_t kAsciiBlock = 64;
+int ascii_letters(const unsigned char* p) {
+    unsigned char high = 0;
+    int letters = 0;
+    for (size_t k = 0; k < kAsciiBlock; ++k) {
+        high |= p[k];
+        letters += uint8_t((p[k] | 0x20) - 'a') < 26;
+    }
+    return high & 0x80 ? -1 : letters;
+}
+
 }  // namespace
 
 std::string auto_preset_name(std::string_view text) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
     size_t cjk = 0, other = 0;
+    size_t decode_until = 0;  // a block with other bytes in it is decoded to its end
     for (size_t i = 0; i < text.size();) {
-        // ASCII first, byte by byte: most texts are mostly ASCII.
-        if (const auto byte = static_cast<unsigned char>(text[i]); byte < 0x80) {
+        // Whole blocks of ASCII first: most texts are mostly ASCII.
+        if (i >= decode_until && i + kAsciiBlock <= text.size()) {
+            if (const int letters = ascii_letters(bytes + i); letters >= 0) {
+                other += size_t(letters);
+                i += kAsciiBlock;
+                continue;
+            }
+            decode_until = i + kAsciiBlock;
+        }
+        if (const unsigned char byte = bytes[i]; byte < 0x80) {
             other += ((byte | 0x20) >= 'a' && (byte | 0x20) <= 'z');
             ++i;
             continue;

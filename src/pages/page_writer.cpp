@@ -146,7 +146,7 @@ void PageWriter::write(const Page& page) {
 }
 
 json PageWriter::manifest(const RenderResult& result, const RenderConfig& config, std::string_view source,
-                          const std::string& source_path) const {
+                          const std::string& source_path, const std::string& source_sha256) const {
     json pages = json::array();
     for (const Page& p : result.pages) {
         pages.push_back({{"file", page_file_name(p.number)},
@@ -170,7 +170,7 @@ json PageWriter::manifest(const RenderResult& result, const RenderConfig& config
                  {{"layout", result.timings.layout_ms}, {"raster", result.timings.raster_ms}, {"encode", encode_ms()}}}};
     if (!source_path.empty()) {
         m["source"] = source_path;
-        m["source_sha256"] = source_digest(source);
+        m["source_sha256"] = source_sha256.empty() ? source_digest(source) : source_sha256;
     }
     if (result.missing.count)
         m["missing_glyphs"] = {{"count", result.missing.count}, {"examples", result.missing.examples}};

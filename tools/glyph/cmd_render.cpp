@@ -86,12 +86,15 @@ void run_single(const RenderArgs& a) {
     PageWriter writer(a.out);  // fail on a bad output folder before rendering
     // Counting shares the render's threads (--threads N is N threads doing
     // all of it): loading the tokenizer and, on two or more threads,
-    // counting the whole text are queued first, to run beside the layout;
-    // only the pages' own counts wait for the pages. On one thread the whole
+    // counting the whole text are queued first, to run beside the layout,
+    // and so is the source's digest for the manifest; only the pages' own
+    // counts wait for the pages. On one thread the whole
     // text is counted with the pages, in one pass that shares its word cache
     // (accounting.h). A bad --tokenizer still fails before the folder is
     // swapped in. The pool is declared last: it is joined before what its
     // tasks write to goes away.
+    const std::string source_path = recorded_source_path(a.input);
+    std::string source_sha256;
     std::string tokenizer_path, tokenizer_missing;
     std::optional<Tokenizer> tokenizer;
     std::optional<int64_t> text_tokens;
@@ -102,13 +105,14 @@ void run_single(const RenderArgs& a) {
             tokenizer = ratio_tokenizer(a, tokenizer_path, tokenizer_missing);
             if (tokenizer && pool.threads() > 1) text_tokens = int64_t(tokenizer->count(text));
         });
+    if (!source_path.empty()) pool.submit(loading, [&] { source_sha256 = source_digest(text); });
     RenderOptions opts;
     opts.pool = &pool;
     opts.keep_layout = !a.layout.empty();
     opts.on_page = [&writer](const Page& page) { writer.write(page); };
     RenderResult r = render_text(text, cfg, opts);
     pool.wait(loading);
-    nlohmann::json manifest = writer.manifest(r, cfg, text, recorded_source_path(a.input));
+    nlohmann::json manifest = writer.manifest(r, cfg, text, source_path, source_sha256);
     std::optional<CompressionStats> stats;
     if (tokenizer) {
         stats = account(text, r, *tokenizer, find_profile(a.profile), &pool, text_tokens);
