@@ -15,6 +15,7 @@
 #include "glyph/encode.h"
 #include "glyph/render.h"
 #include "glyph/config_json.h"
+#include "glyph/file_write.h"
 #include "glyph/page_writer.h"
 #include "util/utf8.h"
 
@@ -141,7 +142,7 @@ std::string PageWriter::page_file_name(int number) {
 void PageWriter::write(const Page& page) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<uint8_t> png = encode_png(page.image);
-    write_file_atomic((fs::path(staging_) / page_file_name(page.number)).string(), png.data(), png.size());
+    write_new_file((fs::path(staging_) / page_file_name(page.number)).string(), png.data(), png.size());
     encode_us_ += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -180,7 +181,7 @@ json PageWriter::manifest(const RenderResult& result, const RenderConfig& config
 void PageWriter::commit(const json& manifest) {
     if (committed_) throw std::logic_error("PageWriter::commit called twice");
     const std::string text = manifest.dump(2, ' ', false, json::error_handler_t::replace);
-    write_file_atomic((fs::path(staging_) / "manifest.json").string(), text.data(), text.size());
+    write_new_file((fs::path(staging_) / "manifest.json").string(), text.data(), text.size());
     swap_in(staging_, dir_);
     committed_ = true;
 }

@@ -27,10 +27,11 @@ std::string temp_name_for(const std::string& path) {
 // loss, and an fsync per page would cost more than encoding it. Ledgers
 // (batch failures) ask for durability: the data is on disk before the
 // rename, and the rename is on disk before we return.
-void write_through_temp(const std::string& path, const void* data, size_t size, bool durable) {
-    const std::string temp = temp_name_for(path);
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) fail("create", temp, errno);
+// Creates `path` (which must be new) and writes all of `data` to it; on a
+// failure the file is removed and the error thrown.
+void write_whole(const std::string& path, const void* data, size_t size, bool durable) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) fail("create", path, errno);
 
     const auto* bytes = static_cast<const uint8_t*>(data);
     size_t written = 0;
@@ -40,17 +41,22 @@ void write_through_temp(const std::string& path, const void* data, size_t size, 
         if (n <= 0) {
             const int error = n < 0 ? errno : EIO;
             ::close(fd);
-            ::unlink(temp.c_str());
-            fail("write", temp, error);
+            ::unlink(path.c_str());
+            fail("write", path, error);
         }
         written += size_t(n);
     }
     if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
         const int error = errno;
         if (durable) ::close(fd);
-        ::unlink(temp.c_str());
-        fail("write", temp, error);
+        ::unlink(path.c_str());
+        fail("write", path, error);
     }
+}
+
+void write_through_temp(const std::string& path, const void* data, size_t size, bool durable) {
+    const std::string temp = temp_name_for(path);
+    write_whole(temp, data, size, durable);
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         const int error = errno;
         ::unlink(temp.c_str());
@@ -64,6 +70,8 @@ void write_through_temp(const std::string& path, const void* data, size_t size, 
 void write_file_atomic(const std::string& path, const void* data, size_t size) { write_through_temp(path, data, size, false); }
 
 void write_file_durable(const std::string& path, const void* data, size_t size) { write_through_temp(path, data, size, true); }
+
+void write_new_file(const std::string& path, const void* data, size_t size) { write_whole(path, data, size, false); }
 
 void sync_folder_of(const std::string& path) {
     const size_t slash = path.rfind('/');
