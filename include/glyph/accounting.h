@@ -37,9 +37,12 @@ struct TextCount {
 // the whole text and runs of consecutive pages are counted as tasks on its
 // threads (a run shares one word cache: Tokenizer::count_each).
 // `text_tokens`: the whole text's count when the caller already has it (the
-// CLI counts it beside the render, before the page spans are known).
+// CLI counts it beside the render, before the page spans are known), and
+// `text_words` the words that count merged (Tokenizer::WordMemo), which the
+// pages' counts then reuse.
 TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer,
-                     WorkPool* pool = nullptr, std::optional<int64_t> text_tokens = std::nullopt);
+                     WorkPool* pool = nullptr, std::optional<int64_t> text_tokens = std::nullopt,
+                     const Tokenizer::WordMemo* text_words = nullptr);
 
 struct VisionCount {
     std::string profile;                  // canonical profile name
@@ -63,7 +66,8 @@ struct CompressionStats {
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
                          const VisionProfile& profile, WorkPool* pool = nullptr,
-                         std::optional<int64_t> text_tokens = std::nullopt);
+                         std::optional<int64_t> text_tokens = std::nullopt,
+                         const Tokenizer::WordMemo* text_words = nullptr);
 
 // One line for a terminal, e.g.
 // "compression 3.41x: 41,235 text tokens -> 12,096 vision tokens (glm-4.1v, 19 pages)".

@@ -46,6 +46,28 @@ public:
     std::vector<size_t> count_each(const std::vector<std::string_view>& texts,
                                    const std::atomic<bool>* cancel = nullptr) const;
 
+    // The words one count merged, kept for later counts of related text: a
+    // document's words, so that its pages, counted afterwards on any number
+    // of threads at once, merge almost nothing. Only this tokenizer's counts
+    // read it (others ignore it). Counts are the same with or without it.
+    class WordMemo {
+    public:
+        WordMemo();
+        ~WordMemo();
+        WordMemo(WordMemo&&) noexcept;
+        WordMemo& operator=(WordMemo&&) noexcept;
+
+    private:
+        friend class Tokenizer;
+        struct Words;
+        std::unique_ptr<Words> words_;
+    };
+    // count(), keeping the words it merged in `keep` (replacing what it held).
+    size_t count(std::string_view utf8, WordMemo& keep, const std::atomic<bool>* cancel = nullptr) const;
+    // count_each(), looking words up in `known` (read only) before merging them.
+    std::vector<size_t> count_each(const std::vector<std::string_view>& texts, const WordMemo& known,
+                                   const std::atomic<bool>* cancel = nullptr) const;
+
     // Ids back to text as Hugging Face's decode(ids, skip_special_tokens)
     // does: the token spellings through the file's decoder (ByteLevel for
     // Qwen, Llama 3, GPT-4o, ...; Metaspace, or Replace/ByteFallback/Fuse/

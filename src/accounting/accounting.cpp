@@ -55,7 +55,7 @@ std::vector<PageExtent> page_extents(const json& manifest) {
 }
 
 TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages, const Tokenizer& tokenizer,
-                     WorkPool* pool, std::optional<int64_t> text_tokens) {
+                     WorkPool* pool, std::optional<int64_t> text_tokens, const Tokenizer::WordMemo* text_words) {
     TextCount c;
     c.bytes = text.size();
     c.chars = count_code_points(text);
@@ -69,7 +69,8 @@ TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages
     // counted with one word cache (Tokenizer::count_each). On one thread the
     // whole text goes first in the same run, and the pages after it are
     // nearly all cache hits; on more, the whole text (when not known yet) is
-    // a task of its own beside the runs of pages.
+    // a task of its own beside the runs of pages. Words the caller's count of
+    // the whole text merged (text_words) are shared by every run.
     if (text_tokens) c.tokens = *text_tokens;
     const bool whole_apart = pool && pool->threads() > 1 && !text_tokens;
     const size_t threads = pool ? size_t(std::max(pool->threads(), 1)) : 1;
@@ -83,7 +84,7 @@ TextCount count_text(std::string_view text, const std::vector<PageExtent>& pages
         if (with_whole) texts.push_back(text);
         for (size_t i = first; i < last; ++i)
             texts.push_back(text.substr(pages[i].text_begin, pages[i].text_end - pages[i].text_begin));
-        const std::vector<size_t> counts = tokenizer.count_each(texts);
+        const std::vector<size_t> counts = text_words ? tokenizer.count_each(texts, *text_words) : tokenizer.count_each(texts);
         size_t k = 0;
         if (with_whole) c.tokens = int64_t(counts[k++]);
         for (size_t i = first; i < last; ++i) c.page_tokens[i] = int64_t(counts[k++]);
@@ -122,9 +123,10 @@ double compression_ratio(int64_t text_tokens, int64_t vision_tokens) {
 }
 
 CompressionStats account(std::string_view text, const RenderResult& result, const Tokenizer& tokenizer,
-                         const VisionProfile& profile, WorkPool* pool, std::optional<int64_t> text_tokens) {
+                         const VisionProfile& profile, WorkPool* pool, std::optional<int64_t> text_tokens,
+                         const Tokenizer::WordMemo* text_words) {
     const std::vector<PageExtent> pages = page_extents(result);
-    return {count_text(text, pages, tokenizer, pool, text_tokens), count_vision(pages, profile)};
+    return {count_text(text, pages, tokenizer, pool, text_tokens, text_words), count_vision(pages, profile)};
 }
 
 void add_to_manifest(json& manifest, const CompressionStats& stats, const std::string& tokenizer_name) {

@@ -210,8 +210,12 @@ std::string_view trim_js_space_end(std::string_view s) {
 
 class Encoder {
 public:
-    Encoder(const Tokenizer::Model& model, std::vector<uint32_t>& out, const std::atomic<bool>* cancel)
-        : model_(model), out_(out), cancel_(cancel) {}
+    // `known`: words merged by an earlier count of this model, read only.
+    Encoder(const Tokenizer::Model& model, std::vector<uint32_t>& out, const std::atomic<bool>* cancel,
+            const WordCache* known = nullptr)
+        : model_(model), out_(out), cancel_(cancel), known_(known) {}
+
+    WordCache take_words() { return std::move(cache_); }
 
     // `text` is valid UTF-8.
     void encode(std::string_view text) {
@@ -420,6 +424,12 @@ private:
             return;
         }
         const uint64_t hash = tokens::hash_bytes(word);
+        if (known_) {
+            if (auto [ids, count] = known_->find(word, hash); ids) {
+                out_.insert(out_.end(), ids, ids + count);
+                return;
+            }
+        }
         if (auto [ids, count] = cache_.find(word, hash); ids) {
             out_.insert(out_.end(), ids, ids + count);
             return;
@@ -437,6 +447,7 @@ private:
     const std::atomic<bool>* cancel_;
     size_t unchecked_bytes_ = 0;
     tokens::MatchScratch scratch_;
+    const WordCache* known_;
     WordCache cache_;
     WordMerger merger_;
 };
@@ -481,14 +492,37 @@ size_t Tokenizer::count(std::string_view utf8, const std::atomic<bool>* cancel) 
     return encode(utf8, cancel).size();
 }
 
-std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& texts,
-                                          const std::atomic<bool>* cancel) const {
+struct Tokenizer::WordMemo::Words {
+    const Tokenizer::Model* model = nullptr;
+    WordCache cache;
+};
+
+Tokenizer::WordMemo::WordMemo() = default;
+Tokenizer::WordMemo::~WordMemo() = default;
+Tokenizer::WordMemo::WordMemo(WordMemo&&) noexcept = default;
+Tokenizer::WordMemo& Tokenizer::WordMemo::operator=(WordMemo&&) noexcept = default;
+
+size_t Tokenizer::count(std::string_view utf8, WordMemo& keep, const std::atomic<bool>* cancel) const {
+    std::string repaired;
+    utf8 = valid_utf8(utf8, repaired);
+    std::vector<uint32_t> ids;
+    ids.reserve(utf8.size() / 4 + 16);
+    Encoder encoder(*model_, ids, cancel);
+    encoder.encode(utf8);
+    keep.words_ = std::make_unique<WordMemo::Words>(WordMemo::Words{model_.get(), encoder.take_words()});
+    return ids.size();
+}
+
+namespace {
+
+std::vector<size_t> count_each_with(const Tokenizer::Model& model, const std::vector<std::string_view>& texts,
+                                    const WordCache* known, const std::atomic<bool>* cancel) {
     std::vector<size_t> counts;
     counts.reserve(texts.size());
     std::vector<uint32_t> ids;
     // One encoder for all: its cache of merged words carries from text to
     // text, so the pages of a document cost little more than one pass over it.
-    Encoder encoder(*model_, ids, cancel);
+    Encoder encoder(model, ids, cancel, known);
     std::string repaired;
     for (std::string_view utf8 : texts) {
         ids.clear();
@@ -496,6 +530,19 @@ std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& t
         counts.push_back(ids.size());
     }
     return counts;
+}
+
+}  // namespace
+
+std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& texts,
+                                          const std::atomic<bool>* cancel) const {
+    return count_each_with(*model_, texts, nullptr, cancel);
+}
+
+std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& texts, const WordMemo& known,
+                                          const std::atomic<bool>* cancel) const {
+    const bool mine = known.words_ && known.words_->model == model_.get();
+    return count_each_with(*model_, texts, mine ? &known.words_->cache : nullptr, cancel);
 }
 
 }  // namespace glyph

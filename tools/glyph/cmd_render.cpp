@@ -88,22 +88,23 @@ void run_single(const RenderArgs& a) {
     // all of it): loading the tokenizer and, on two or more threads,
     // counting the whole text are queued first, to run beside the layout,
     // and so is the source's digest for the manifest; only the pages' own
-    // counts wait for the pages. On one thread the whole
-    // text is counted with the pages, in one pass that shares its word cache
-    // (accounting.h). A bad --tokenizer still fails before the folder is
-    // swapped in. The pool is declared last: it is joined before what its
-    // tasks write to goes away.
+    // counts wait for the pages, and they reuse the words the whole text's
+    // count merged. On one thread the whole text is counted with the pages,
+    // in one pass that shares its word cache (accounting.h). A bad
+    // --tokenizer still fails before the folder is swapped in. The pool is
+    // declared last: it is joined before what its tasks write to goes away.
     const std::string source_path = recorded_source_path(a.input);
     std::string source_sha256;
     std::string tokenizer_path, tokenizer_missing;
     std::optional<Tokenizer> tokenizer;
     std::optional<int64_t> text_tokens;
+    Tokenizer::WordMemo text_words;
     WorkPool::Group loading;
     WorkPool pool(a.threads);
     if (!a.no_count)
         pool.submit(loading, [&] {
             tokenizer = ratio_tokenizer(a, tokenizer_path, tokenizer_missing);
-            if (tokenizer && pool.threads() > 1) text_tokens = int64_t(tokenizer->count(text));
+            if (tokenizer && pool.threads() > 1) text_tokens = int64_t(tokenizer->count(text, text_words));
         });
     if (!source_path.empty()) pool.submit(loading, [&] { source_sha256 = source_digest(text); });
     RenderOptions opts;
@@ -115,7 +116,7 @@ void run_single(const RenderArgs& a) {
     nlohmann::json manifest = writer.manifest(r, cfg, text, source_path, source_sha256);
     std::optional<CompressionStats> stats;
     if (tokenizer) {
-        stats = account(text, r, *tokenizer, find_profile(a.profile), &pool, text_tokens);
+        stats = account(text, r, *tokenizer, find_profile(a.profile), &pool, text_tokens, &text_words);
         add_to_manifest(manifest, *stats, tokenizer_path);
     }
     writer.commit(manifest);
