@@ -98,8 +98,8 @@ void crop_in_place(Image& img, int width, int height) {
 }
 
 // The rightmost ink pixel of a grey row at or after `from`, or -1: ink is a
-// level outside [lo, hi]. Most of a page's rows are blank past the text's
-// right edge, so this runs over most of every page; 16 pixels at a time.
+// level outside [lo, hi]. Each row is scanned from its right end back to the
+// rightmost ink found so far, nearly all of it blank: 16 pixels at a time.
 int rightmost_ink(const uint8_t* row, int from, int width, uint8_t lo, uint8_t hi) {
     int x = width;
 #if defined(__SSE2__)

@@ -22,11 +22,6 @@ std::string temp_name_for(const std::string& path) {
     throw IoError("cannot " + what + " " + path + ": " + std::strerror(error));
 }
 
-// Without `durable` there is no fsync: the guarantee is that a reader never
-// sees a partial file under the final name, not durability across power
-// loss, and an fsync per page would cost more than encoding it. Ledgers
-// (batch failures) ask for durability: the data is on disk before the
-// rename, and the rename is on disk before we return.
 // Creates `path` (which must be new) and writes all of `data` to it; on a
 // failure the file is removed and the error thrown.
 void write_whole(const std::string& path, const void* data, size_t size, bool durable) {
@@ -54,6 +49,11 @@ void write_whole(const std::string& path, const void* data, size_t size, bool du
     }
 }
 
+// Without `durable` there is no fsync: the guarantee is that a reader never
+// sees a partial file under the final name, not durability across power
+// loss, and an fsync per file would cost more than writing it. Ledgers
+// (batch failures) ask for durability: the data is on disk before the
+// rename, and the rename is on disk before we return.
 void write_through_temp(const std::string& path, const void* data, size_t size, bool durable) {
     const std::string temp = temp_name_for(path);
     write_whole(temp, data, size, durable);
