@@ -22,10 +22,9 @@ bool is_cjk_letter(char32_t c) {
 }
 
 // ASCII letters among the kAsciiBlock bytes at p, or -1 when one of them is
-// not ASCII. A
-// fixed-size loop without branches, which the compiler turns into vector code:
-// the whole text is scanned before anything renders, so it is on every
-// command's critical path.
+// not ASCII. A fixed-size loop without branches, which the compiler turns
+// into vector code: the whole text is scanned before anything renders, so
+// this is on every command's critical path.
 constexpr size_t kAsciiBlock = 64;
 int ascii_letters(const unsigned char* p) {
     unsigned char high = 0;

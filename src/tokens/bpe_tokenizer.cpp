@@ -492,8 +492,10 @@ size_t Tokenizer::count(std::string_view utf8, const std::atomic<bool>* cancel) 
     return encode(utf8, cancel).size();
 }
 
+// The model is held, not just pointed to, so that a memo that outlives its
+// tokenizer can never be mistaken for another one's loaded at the same address.
 struct Tokenizer::WordMemo::Words {
-    const Tokenizer::Model* model = nullptr;
+    std::shared_ptr<const Tokenizer::Model> model;
     WordCache cache;
 };
 
@@ -509,7 +511,7 @@ size_t Tokenizer::count(std::string_view utf8, WordMemo& keep, const std::atomic
     ids.reserve(utf8.size() / 4 + 16);
     Encoder encoder(*model_, ids, cancel);
     encoder.encode(utf8);
-    keep.words_ = std::make_unique<WordMemo::Words>(WordMemo::Words{model_.get(), encoder.take_words()});
+    keep.words_ = std::make_unique<WordMemo::Words>(WordMemo::Words{model_, encoder.take_words()});
     return ids.size();
 }
 
@@ -541,7 +543,7 @@ std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& t
 
 std::vector<size_t> Tokenizer::count_each(const std::vector<std::string_view>& texts, const WordMemo& known,
                                           const std::atomic<bool>* cancel) const {
-    const bool mine = known.words_ && known.words_->model == model_.get();
+    const bool mine = known.words_ && known.words_->model == model_;
     return count_each_with(*model_, texts, mine ? &known.words_->cache : nullptr, cancel);
 }
 
