@@ -21,6 +21,8 @@ bool is_cjk_letter(char32_t c) {
            script == USCRIPT_HANGUL || script == USCRIPT_BOPOMOFO;
 }
 
+bool is_ascii_letter(unsigned char byte) { return uint8_t((byte | 0x20) - 'a') < 26; }
+
 // ASCII letters among the kAsciiBlock bytes at p, or -1 when one of them is
 // not ASCII. A fixed-size loop without branches, which the compiler turns
 // into vector code: the whole text is scanned before anything renders, so
@@ -31,7 +33,7 @@ int ascii_letters(const unsigned char* p) {
     int letters = 0;
     for (size_t k = 0; k < kAsciiBlock; ++k) {
         high |= p[k];
-        letters += uint8_t((p[k] | 0x20) - 'a') < 26;
+        letters += is_ascii_letter(p[k]);
     }
     return high & 0x80 ? -1 : letters;
 }
@@ -53,7 +55,7 @@ std::string auto_preset_name(std::string_view text) {
             decode_until = i + kAsciiBlock;
         }
         if (const unsigned char byte = bytes[i]; byte < 0x80) {
-            other += ((byte | 0x20) >= 'a' && (byte | 0x20) <= 'z');
+            other += is_ascii_letter(byte);
             ++i;
             continue;
         }

@@ -479,13 +479,26 @@ std::string_view valid_utf8(std::string_view utf8, std::string& repaired) {
 
 }  // namespace
 
-std::vector<uint32_t> Tokenizer::encode(std::string_view utf8, const std::atomic<bool>* cancel) const {
+namespace {
+
+// The ids of `utf8` (repaired first when it is not valid); the words merged
+// on the way go to `kept` when given.
+std::vector<uint32_t> encode_text(const Tokenizer::Model& model, std::string_view utf8,
+                                  const std::atomic<bool>* cancel, WordCache* kept = nullptr) {
     std::string repaired;
     utf8 = valid_utf8(utf8, repaired);
     std::vector<uint32_t> ids;
     ids.reserve(utf8.size() / 4 + 16);
-    Encoder(*model_, ids, cancel).encode(utf8);
+    Encoder encoder(model, ids, cancel);
+    encoder.encode(utf8);
+    if (kept) *kept = encoder.take_words();
     return ids;
+}
+
+}  // namespace
+
+std::vector<uint32_t> Tokenizer::encode(std::string_view utf8, const std::atomic<bool>* cancel) const {
+    return encode_text(*model_, utf8, cancel);
 }
 
 size_t Tokenizer::count(std::string_view utf8, const std::atomic<bool>* cancel) const {
@@ -505,14 +518,11 @@ Tokenizer::WordMemo::WordMemo(WordMemo&&) noexcept = default;
 Tokenizer::WordMemo& Tokenizer::WordMemo::operator=(WordMemo&&) noexcept = default;
 
 size_t Tokenizer::count(std::string_view utf8, WordMemo& keep, const std::atomic<bool>* cancel) const {
-    std::string repaired;
-    utf8 = valid_utf8(utf8, repaired);
-    std::vector<uint32_t> ids;
-    ids.reserve(utf8.size() / 4 + 16);
-    Encoder encoder(*model_, ids, cancel);
-    encoder.encode(utf8);
-    keep.words_ = std::make_unique<WordMemo::Words>(WordMemo::Words{model_, encoder.take_words()});
-    return ids.size();
+    auto words = std::make_unique<WordMemo::Words>();
+    words->model = model_;
+    const size_t n = encode_text(*model_, utf8, cancel, &words->cache).size();
+    keep.words_ = std::move(words);
+    return n;
 }
 
 namespace {
