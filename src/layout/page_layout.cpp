@@ -38,6 +38,7 @@ std::string pt_text(double v) {
 
 // reportlab's whitespace set for splitting words (no NBSP: it glues words).
 bool is_split_space(char32_t c) {
+    if (c < 0x80) return c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
     switch (c) {
         case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x1C: case 0x1D: case 0x1E:
         case 0x1F: case 0x20: case 0x85: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
@@ -694,16 +695,36 @@ DocumentLayout layout_document(const SourceText& text, const RenderConfig& cfg, 
                 pl.src_end = std::max(pl.src_end, src_e);
                 any_src = true;
             };
+            // A word's glyphs are written through pointers into room made
+            // for all of them, its source span noted once: per glyph, a
+            // push_back each and a byte store (which, for the compiler, may
+            // change any of the line's fields) cost more than the glyph.
             auto push_range = [&](uint32_t b, uint32_t e) {
-                uint32_t wb = uint32_t(doc.glyphs.size());
+                const size_t wb = doc.glyphs.size();
+                doc.glyphs.resize(wb + (e - b));
+                doc.marker.resize(wb + (e - b));
+                char32_t* glyph = doc.glyphs.data() + wb;
+                uint8_t* marker = doc.marker.data() + wb;
+                uint32_t src_b = 0, src_e = 0, spaces = 0;
+                bool any = false;
                 for (uint32_t k = b; k < e; ++k) {
-                    if (s[k].brk) continue;
-                    doc.glyphs.push_back(s[k].cp);
-                    doc.marker.push_back(s[k].marker);
-                    if (s[k].cp == 0xA0) ++nbsp;
-                    if (!s[k].marker) note_src(s[k].src, s[k].src + 1);
+                    const PChar& c = s[k];
+                    if (c.brk) continue;
+                    *glyph++ = c.cp;
+                    *marker++ = c.marker;
+                    spaces += c.cp == 0xA0;
+                    if (!c.marker) {
+                        if (!any) src_b = c.src;
+                        src_e = std::max(src_e, c.src + 1);
+                        any = true;
+                    }
                 }
-                pl.words.push_back({wb, uint32_t(doc.glyphs.size())});
+                const size_t we = size_t(glyph - doc.glyphs.data());
+                doc.glyphs.resize(we);
+                doc.marker.resize(we);
+                nbsp += spaces;
+                if (any) note_src(src_b, src_e);
+                pl.words.push_back({uint32_t(wb), uint32_t(we)});
             };
             if (bl.raw) {
                 uint32_t b = bl.words.front().first, e = bl.words.back().second;

@@ -48,7 +48,7 @@ GlyphRasterizer::GlyphRasterizer(const std::string& font_path, double pixel_size
 
 GlyphRasterizer::~GlyphRasterizer() = default;
 
-const GlyphBitmap& GlyphRasterizer::glyph(char32_t cp, int xq) {
+const GlyphBitmap& GlyphRasterizer::glyph_slow(char32_t cp, int xq) {
     int32_t* slot;
     if (cp < 0x10000) {
         // Grown in blocks up to the code points met (an English text touches one).
@@ -151,6 +151,23 @@ void blend_gray_chunks(uint8_t* dst, const uint8_t* cov, int chunks, int color) 
 #endif
 }
 
+// A glyph's coverage rows onto a gray page, unclipped across. The pointers,
+// strides and colour are this function's locals: the page's pixels are
+// bytes, whose stores could (for the compiler) change any of them, so read
+// through the bitmap and the image they were reloaded on every row. A 9 pt
+// glyph is one chunk wide, which gets its own loop without an inner one.
+void blend_gray_rows(uint8_t* dst, size_t dst_stride, const uint8_t* cov, int cov_stride, int rows, int color) {
+    const int chunks = cov_stride / kBlendChunk;
+    if (color == 0 && chunks == 1) {
+        for (int r = 0; r < rows; ++r, dst += dst_stride, cov += kBlendChunk) blend_gray_chunks<true>(dst, cov, 1, 0);
+    } else if (color == 0) {
+        for (int r = 0; r < rows; ++r, dst += dst_stride, cov += cov_stride) blend_gray_chunks<true>(dst, cov, chunks, 0);
+    } else {
+        for (int r = 0; r < rows; ++r, dst += dst_stride, cov += cov_stride)
+            blend_gray_chunks<false>(dst, cov, chunks, color);
+    }
+}
+
 // std::floor for the pen positions on a page (well inside int's range),
 // without the library call or its emulation on a baseline x86-64 build.
 inline int floor_int(double v) {
@@ -239,15 +256,10 @@ Image rasterize_page(const DocumentLayout& layout, int page, const RenderConfig&
             const int by0 = std::max(0, -oy), by1 = std::min(bm.height, img.height - oy);
             if (channels == 1 && bx0 == 0 && bx1 == bm.width && ox + bm.stride <= img.width) {
                 // Unclipped across, and the padded rows stay inside the page's rows.
-                const int chunks = bm.stride / kBlendChunk;
-                for (int by = by0; by < by1; ++by) {
-                    uint8_t* dst = img.row(oy + by) + ox;
-                    const uint8_t* cov = bm.coverage.data() + size_t(by) * size_t(bm.stride);
-                    if (color[0] == 0)
-                        blend_gray_chunks<true>(dst, cov, chunks, 0);
-                    else
-                        blend_gray_chunks<false>(dst, cov, chunks, color[0]);
-                }
+                if (by1 > by0)
+                    blend_gray_rows(img.row(oy + by0) + ox, img.stride(),
+                                    bm.coverage.data() + size_t(by0) * size_t(bm.stride), bm.stride, by1 - by0,
+                                    color[0]);
                 return;
             }
             for (int by = by0; by < by1; ++by) {

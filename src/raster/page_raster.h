@@ -35,7 +35,12 @@ public:
     GlyphRasterizer& operator=(const GlyphRasterizer&) = delete;
 
     // x_quarter: the pen's sub-pixel offset in quarter pixels (0..3).
-    const GlyphBitmap& glyph(char32_t cp, int x_quarter);
+    // Inline for the cached case, which is nearly every call of a page.
+    const GlyphBitmap& glyph(char32_t cp, int x_quarter) {
+        const size_t i = size_t(cp) * 4 + size_t(x_quarter & 3);
+        if (i < bmp_index_.size() && bmp_index_[i] >= 0) return bitmaps_[size_t(bmp_index_[i])];
+        return glyph_slow(cp, x_quarter);
+    }
     // A shaped glyph: `font` 0 is the main font, i the i-th fallback.
     const GlyphBitmap& glyph_id(uint16_t font, uint32_t gid, int x_quarter);
 
@@ -47,6 +52,7 @@ private:
     std::vector<int32_t> bmp_index_;  // up to 0x10000 * 4 entries, grown as met; -1 = not rendered yet
     std::unordered_map<uint64_t, int32_t> astral_index_;
     std::vector<std::vector<int32_t>> gid_index_;  // per font: num_glyphs * 4 entries, -1 = not rendered yet
+    const GlyphBitmap& glyph_slow(char32_t cp, int x_quarter);
     GlyphBitmap render(char32_t cp, int x_quarter);
     GlyphBitmap render_gid(size_t font, uint32_t gid, int x_quarter);
 };
